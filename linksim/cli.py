@@ -1,0 +1,240 @@
+"""The ``linksim`` command line.
+
+Exit codes: 0 success, 2 bad input (one line on stderr, nothing written), 1 internal error,
+130 interrupted. Scenarios are validated before TensorFlow is imported, so ``validate`` and
+every input error are fast and quiet.
+"""
+import argparse
+import contextlib
+import os
+import sys
+
+from linksim.errors import InputError, LinksimError
+
+EPILOG = """\
+examples:
+  linksim run scenarios/quickstart.yaml
+  linksim run scenarios/ber_awgn.yaml --out results/ber_awgn.h5 --quiet
+  linksim table results/ber_awgn.h5 --csv
+  linksim plot results/ber_awgn.h5 --out results/ber_awgn.png
+  linksim bertable --modulation qam16 --convention esno --snr 0:18:1 --csv
+  linksim bertable --modulation qam16 --convention esno --snr 0:12:1 --measured --out t.h5
+
+exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted
+"""
+
+
+@contextlib.contextmanager
+def _quiet_stderr():
+    """Silence native log lines that TensorFlow/XLA print on import (C-level stderr)."""
+    if os.environ.get("LINKSIM_DEBUG"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def import_tensorflow():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_stderr():
+        import tensorflow as tf  # noqa: F401
+        import sionna.phy  # noqa: F401
+
+
+def _output_path(path: str, what: str) -> str:
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory; expected a {what} file path")
+    parent = os.path.dirname(os.path.abspath(path))
+    probe = parent
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
+        raise InputError(f"{path}: cannot write here ({probe} is not a writable directory)")
+    return path
+
+
+# ---------------------------------------------------------------------------------- commands
+def cmd_validate(args):
+    from linksim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    points = len(scenario.snr.points())
+    print(f"{args.scenario}: ok — scenario '{scenario.name}', {len(scenario.curves)} curve(s), {points} SNR point(s) ({scenario.snr.convention})")
+
+
+def cmd_run(args):
+    from linksim.scenario import load_scenario, resolved_yaml
+
+    scenario = load_scenario(args.scenario)
+    out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
+    import_tensorflow()
+    from linksim.montecarlo import run_scenario
+    from linksim.report import LiveTable
+    from linksim.results import ResultsWriter
+
+    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved_yaml(scenario))
+    mc = scenario.montecarlo
+    table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet)
+    try:
+        run_scenario(scenario, on_point=writer.add_point, reporter=table)
+    except KeyboardInterrupt:
+        writer.close("interrupted")
+        raise
+    except BaseException:
+        writer.close("failed")
+        raise
+    writer.close("complete")
+    if not args.quiet:
+        print(f"# results written to {out}")
+
+
+def cmd_table(args):
+    from linksim.report import format_csv, format_results, long_rows
+    from linksim.results import Results
+
+    results = Results.load(args.results)
+    sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
+
+
+def cmd_plot(args):
+    from linksim.plot import plot_results
+    from linksim.results import Results
+
+    results = Results.load(args.results)
+    out = _output_path(args.out, "figure")
+    if not out.lower().endswith((".png", ".pdf", ".svg")):
+        raise InputError(f"{out}: expected a .png, .pdf or .svg file name")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    plot_results(results, out)
+    print(f"# figure written to {out}")
+
+
+def _snr_range(text: str):
+    import numpy as np
+
+    try:
+        start, stop, step = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP:STEP in dB, got {text!r}") from None
+    if not all(np.isfinite([start, stop, step])) or step <= 0 or stop < start or (stop - start) / step > 10_000:
+        raise argparse.ArgumentTypeError(f"expected finite START ≤ STOP and 0 < STEP (at most 10000 points), got {text!r}")
+    return np.round(start + step * np.arange(int(np.floor((stop - start) / step + 1e-9)) + 1), 10)
+
+
+def cmd_bertable(args):
+    if args.out:
+        _output_path(args.out, "table")
+    if args.target_errors < 1 or args.max_bits < 1:
+        raise InputError("--target-errors and --max-bits must be positive")
+    import_tensorflow()
+    from phy.ber_table import BerTable
+
+    if args.measured:
+        def progress(row):
+            if not args.csv:
+                print(f"# measured {row['snr_db']:g} dB: {row['bit_errors']} errors in {row['bits']} bits ({row['seconds']:.1f} s)", file=sys.stderr)
+
+        table = BerTable.measure(args.modulation, args.convention, args.snr, target_errors=args.target_errors,
+                                 max_bits=args.max_bits, seed=args.seed, progress=progress)
+    else:
+        table = BerTable.closed_form(args.modulation, args.convention, args.snr)
+    if args.out:
+        table.save(args.out)
+    if args.csv:
+        sys.stdout.write(table.to_csv())
+    else:
+        label = {"esno": "Es/N0", "ebno": "Eb/N0"}[args.convention]
+        print(f"# {args.modulation}, uncoded, hard decisions, AWGN; {label} in dB")
+        print(f"# {label:>7} | {'BER':>10} | {'95% interval':>23} | {'errors':>9} | {'bits':>12} | source")
+        for p in range(len(table.snr_db)):
+            r = table.row(p)
+            ci = "-" if r["source"] == "closed_form" else f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]"
+            print(f"  {r['snr_db']:7.2f} | {r['ber']:10.3e} | {ci:>23} | {r['bit_errors']:9d} | {r['bits']:12d} | {r['source']}")
+    if args.out:
+        print(f"# table written to {args.out}", file=sys.stderr)
+
+
+def cmd_list(args):
+    from linksim.registry import catalogue
+    import linksim.scenario  # noqa: F401  (registers components)
+
+    for kind, entries in catalogue().items():
+        print(f"{kind}s:")
+        for name, summary in entries:
+            print(f"  {name:18s} {summary}")
+
+
+# ---------------------------------------------------------------------------------- parser
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="linksim", description="Monte Carlo simulation of digital (semantic) communication links on Sionna.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a scenario's SNR sweep and write an HDF5 results file")
+    p.add_argument("scenario", help="scenario YAML file")
+    p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("validate", help="check a scenario file without running it")
+    p.add_argument("scenario")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("table", help="print the table of a results file")
+    p.add_argument("results")
+    p.add_argument("--csv", action="store_true", help="long-format CSV: " + "curve,snr_db,convention,metric,value,ci_low,ci_high,count")
+    p.set_defaults(func=cmd_table)
+
+    p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")
+    p.add_argument("results")
+    p.add_argument("--out", required=True, help="figure file (.png, .pdf or .svg)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("bertable", help="BER-versus-SNR table of an uncoded modulation over AWGN")
+    p.add_argument("--modulation", required=True, choices=["bpsk", "qpsk", "qam16", "qam64", "qam256"])
+    p.add_argument("--convention", required=True, choices=["esno", "ebno"])
+    p.add_argument("--snr", required=True, type=_snr_range, metavar="START:STOP:STEP", help="SNR points in dB, STOP included")
+    p.add_argument("--measured", action="store_true", help="measure by Monte Carlo (default: exact closed form)")
+    p.add_argument("--target-errors", type=int, default=1000, metavar="N", help="bit errors per measured point (default 1000)")
+    p.add_argument("--max-bits", type=int, default=10**9, metavar="N", help="bit budget per measured point (default 1e9)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the measurement (default 0)")
+    p.add_argument("--out", help="write the table to this HDF5 file")
+    p.add_argument("--csv", action="store_true", help="CSV: snr_db,ber,ci_low,ci_high,bit_errors,bits,source")
+    p.set_defaults(func=cmd_bertable)
+
+    p = sub.add_parser("list", help="list the registered sources, stages and metrics")
+    p.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except LinksimError as exc:
+        print(f"linksim: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("linksim: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: one line unless debugging
+        if os.environ.get("LINKSIM_DEBUG"):
+            raise
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"linksim: internal error: {type(exc).__name__}: {first} (set LINKSIM_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

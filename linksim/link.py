@@ -1,0 +1,149 @@
+"""A link: source → transmitter stages → channel → receiver stages, with taps.
+
+Each stage wraps one component — a Sionna ``Block`` or a Keras layer — and an ``apply``
+function that calls it with what it needs from the :class:`LinkContext` (noise variance,
+stateless seed, training flag). A stage's output is recorded under its tap name, so metrics
+can compare any two points of the chain (sent bits vs decided bits, sent vs received symbols,
+image vs reconstruction). The last output is also tapped as ``output``.
+"""
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import tensorflow as tf
+from sionna.phy import config as sionna_config
+
+__all__ = ["LinkContext", "Stage", "Link"]
+
+
+@dataclass
+class LinkContext:
+    """What every stage may read during one batch.
+
+    Attributes
+    ----------
+    batch_size : int
+    no : scalar tf.float32
+        Noise variance of the point (N0 per complex symbol, or per real sample for ``snr``).
+    snr_db : scalar tf.float32
+    seed : [2] tf.int32
+        Stateless seed of the current stage (set by :class:`Link` before each stage).
+    point_value : scalar tf.float32 or None
+        The current stage's per-point parameter (see :attr:`Stage.point_value`).
+    no_eff : tensor or None
+        Per-symbol effective noise variance after equalisation (set by fading channels).
+    training : bool
+    """
+
+    batch_size: int
+    no: Any
+    snr_db: Any
+    seed: Any = None
+    point_value: Any = None
+    no_eff: Any = None
+    training: bool = False
+
+    @property
+    def demapper_no(self):
+        """Noise variance a demapper should use: ``no_eff`` after equalisation, else ``no``."""
+        return self.no if self.no_eff is None else self.no_eff
+
+
+@dataclass
+class Stage:
+    """One step of the chain.
+
+    Attributes
+    ----------
+    name : str
+        Registered type name (for messages).
+    tap : str
+        Name under which the output is recorded.
+    block : object
+        The Sionna Block / Keras layer, for users who want it on its own.
+    apply : callable ``(x, ctx) -> y``
+    point_value : callable ``(snr_db) -> float`` or None
+        A parameter that depends on the SNR point but is computed outside the graph (e.g. a
+        BSC's flip probability from the exact BER); it reaches ``apply`` as ``ctx.point_value``.
+    """
+
+    name: str
+    tap: str
+    block: Any
+    apply: Callable
+    point_value: Callable | None = None
+
+
+@dataclass
+class Link:
+    """An ordered chain ``source → stages``.
+
+    Parameters
+    ----------
+    source : Stage
+        ``apply(None, ctx)`` generates the batch.
+    stages : list[Stage]
+    bits_per_symbol : int or None
+        Of the mapper, for Eb/N0; ``None`` for links without one.
+    coderate : float
+    convention : str
+        SNR convention of the link (``esno``, ``ebno`` or ``snr``).
+    signal_power : float
+        Average energy per symbol (or per real sample for ``snr``).
+    """
+
+    source: Stage
+    stages: list[Stage]
+    convention: str
+    bits_per_symbol: int | None = None
+    coderate: float = 1.0
+    signal_power: float = 1.0
+    taps: list[str] = field(init=False)
+
+    def __post_init__(self):
+        self.taps = [self.source.tap] + [s.tap for s in self.stages] + ["output"]
+
+    def noise_variance(self, snr_db: float) -> float:
+        """Noise variance of an SNR point in the link's convention."""
+        from phy.snr import noise_variance
+
+        return float(noise_variance(
+            snr_db, self.convention, bits_per_symbol=self.bits_per_symbol, coderate=self.coderate,
+            signal_power=self.signal_power,
+        ))
+
+    def point_values(self, snr_db: float) -> list[float]:
+        """Per-stage point parameters at ``snr_db`` (0 for stages without one)."""
+        return [float(s.point_value(snr_db)) if s.point_value else 0.0 for s in self.stages]
+
+    def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training: bool = False) -> dict:
+        """Run one batch.
+
+        Input
+        -----
+        batch_size : int
+        no, snr_db : scalar tf.float32
+        point_values : [num_stages] tf.float32 or None
+            From :meth:`point_values`.
+        seed : [2] tf.int32
+            Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
+            global generator (used by stock Sionna blocks) is reset from it, so the batch is a
+            pure function of the seed.
+
+        Output
+        ------
+        dict tap name → tensor
+        """
+        seeds = tf.unstack(tf.random.split(tf.cast(seed, tf.int32), len(self.stages) + 2))
+        words = tf.cast(tf.bitcast(seeds[-1], tf.uint32), tf.int64)
+        key = tf.bitwise.bitwise_or(tf.bitwise.left_shift(words[0], 32), words[1])
+        sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
+        ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training)
+        x = self.source.apply(None, ctx)
+        taps = {self.source.tap: x}
+        for i, (stage, stage_seed) in enumerate(zip(self.stages, seeds[1:])):
+            ctx.seed = stage_seed
+            ctx.point_value = None if point_values is None else point_values[i]
+            x = stage.apply(x, ctx)
+            taps[stage.tap] = x
+        taps["output"] = x
+        return taps

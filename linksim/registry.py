@@ -1,0 +1,57 @@
+"""One registry from scenario names to components.
+
+A component is a pydantic model of its scenario parameters (``type`` is its registered name)
+whose ``build`` method makes the runtime object. Parameter models import no TensorFlow, so a
+scenario is validated fast and quietly; ``build`` imports what it needs.
+"""
+from pydantic import BaseModel, ConfigDict
+
+from linksim.errors import InputError
+
+__all__ = ["KINDS", "Params", "register", "lookup", "names", "catalogue"]
+
+KINDS = ("source", "stage", "metric")
+_REGISTRY: dict[str, dict[str, type["Params"]]] = {kind: {} for kind in KINDS}
+
+
+class Params(BaseModel):
+    """Base of all scenario parameter models: unknown keys and NaN/inf are rejected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+def register(kind: str, name: str):
+    """Class decorator: register a ``Params`` subclass under ``kind``/``name``.
+
+    The first line of the class docstring is the summary shown by ``linksim list``.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown component kind {kind!r}")
+
+    def decorate(cls):
+        if name in _REGISTRY[kind]:
+            raise ValueError(f"{kind} {name!r} is registered twice")
+        _REGISTRY[kind][name] = cls
+        return cls
+
+    return decorate
+
+
+def lookup(kind: str, name: str) -> type[Params]:
+    """The parameter model of a registered component; ``InputError`` lists the valid names."""
+    try:
+        return _REGISTRY[kind][name]
+    except KeyError:
+        raise InputError(f"unknown {kind} {name!r}; expected one of: {', '.join(names(kind))}") from None
+
+
+def names(kind: str) -> list[str]:
+    return sorted(_REGISTRY[kind])
+
+
+def catalogue() -> dict[str, list[tuple[str, str]]]:
+    """``{kind: [(name, summary), ...]}`` for ``linksim list``."""
+    out = {}
+    for kind in KINDS:
+        out[kind] = [(n, (_REGISTRY[kind][n].__doc__ or "").strip().splitlines()[0]) for n in names(kind)]
+    return out

@@ -1,0 +1,158 @@
+"""Tables: the live AFF3CT-style table of a running sweep and the table of a results file."""
+import math
+import sys
+import time
+
+from linksim.montecarlo import summarize
+
+__all__ = ["CONVENTION_LABELS", "LiveTable", "long_rows", "CSV_HEADER", "format_results"]
+
+CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
+CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
+
+
+def _num(x, width=10):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-".rjust(width)
+    return f"{x:.3e}".rjust(width)
+
+
+def _duration(seconds):
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else f"{m:02d}m{s:02d}s"
+
+
+def _columns(kinds, confidence):
+    cols = []
+    for name, kind in kinds.items():
+        if kind == "rate":
+            cols += [(f"{name} errors", 10), (name.upper() if len(name) <= 4 else name, 10), (f"{int(confidence * 100)}% interval", 21)]
+        else:
+            cols += [(name, 10), ("±", 10)]
+    return cols
+
+
+def _metric_cells(point, kinds, confidence, interval):
+    cells = []
+    for name, kind in kinds.items():
+        s = summarize(kind, point.stats[name], confidence, interval)
+        if kind == "rate":
+            cells += [str(int(point.stats[name]["errors"])).rjust(10), _num(s.value), f"[{s.low:.2e}, {s.high:.2e}]".rjust(21)]
+        else:
+            cells += [_num(s.value), _num((s.high - s.low) / 2)]
+    return cells
+
+
+class LiveTable:
+    """Prints one row per finished point, a refreshed progress line on terminals, and notes."""
+
+    def __init__(self, convention, confidence, interval, stream=None, quiet=False):
+        self.stream = stream or sys.stdout
+        self.quiet = quiet
+        self.label = CONVENTION_LABELS[convention]
+        self.confidence, self.interval = confidence, interval
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self._last_refresh = 0.0
+
+    def _write(self, text):
+        if not self.quiet:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def start_curve(self, name, kinds, num_points):
+        self.kinds, self.num_points, self.point_seconds = kinds, num_points, []
+        cols = [(self.label + " dB", 8), ("samples", 11)] + _columns(kinds, self.confidence) + [("throughput", 12), ("elapsed", 9), ("ETA", 9)]
+        header = " | ".join(title.rjust(width) for title, width in cols)
+        rule = "-" * len(header)
+        self._write(f"# curve {name} ({self.interval} intervals)\n# {rule}\n# {header}\n# {rule}\n")
+
+    def _throughput(self, point):
+        if "ber" in point.stats and point.seconds > 0:
+            return f"{point.stats['ber']['trials'] / point.seconds / 1e6:7.2f} Mb/s"
+        return f"{point.samples / max(point.seconds, 1e-9):7.0f} /s"
+
+    def point(self, point):
+        self.point_seconds.append(point.seconds)
+        remaining = self.num_points - len(self.point_seconds)
+        eta = sum(self.point_seconds) / len(self.point_seconds) * remaining
+        cells = [f"{point.snr_db:8.2f}", str(point.samples).rjust(11)]
+        cells += _metric_cells(point, self.kinds, self.confidence, self.interval)
+        cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), _duration(eta).rjust(9)]
+        self._write(("\r" if self.tty else "") + "  " + " | ".join(cells) + "\n")
+
+    def progress(self, snr_db):
+        """A callback ``(samples, totals, elapsed)`` refreshing one line, on terminals only."""
+
+        def update(samples, totals, elapsed):
+            now = time.monotonic()
+            if self.quiet or not self.tty or now - self._last_refresh < 0.5:
+                return
+            self._last_refresh = now
+            errors = "  ".join(f"{n} errors {int(t['errors'])}" for n, t in totals.items() if "errors" in t)
+            self.stream.write(f"\r  {snr_db:8.2f} | {samples:11d} | {errors} | {_duration(elapsed)} ...")
+            self.stream.flush()
+
+        return update
+
+    def note(self, text):
+        self._write(f"# {text}\n")
+
+
+def long_rows(results):
+    """Rows of the long-format table: dicts with the :data:`CSV_HEADER` fields.
+
+    Rate metrics report ``count`` = trials; mean metrics ``count`` = averaged blocks. Curves
+    with a closed-form reference add rows ``<metric>_closed_form`` (no interval, count 0).
+    """
+    from phy.ber_theory import ber_awgn
+
+    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    rows = []
+    for curve in results.curves:
+        for point in curve.points:
+            for name, kind in curve.metrics.items():
+                s = summarize(kind, point.stats[name], confidence, interval)
+                rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric=name,
+                                 value=s.value, ci_low=s.low, ci_high=s.high, count=s.count))
+            if curve.theory and results.convention in ("esno", "ebno"):
+                value = float(ber_awgn(curve.theory["modulation"], point.snr_db, results.convention, curve.theory["labelling"]))
+                rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric="ber_closed_form",
+                                 value=value, ci_low=float("nan"), ci_high=float("nan"), count=0))
+    return rows
+
+
+def format_csv(rows) -> str:
+    def f(x):
+        return "" if isinstance(x, float) and math.isnan(x) else (f"{x:.6e}" if isinstance(x, float) else str(x))
+
+    lines = [CSV_HEADER]
+    for r in rows:
+        lines.append(",".join([r["curve"], f"{r['snr_db']:g}", r["convention"], r["metric"], f(r["value"]), f(r["ci_low"]), f(r["ci_high"]), str(r["count"])]))
+    return "\n".join(lines) + "\n"
+
+
+def format_results(results) -> str:
+    """Human-readable table of a results file, one block per curve."""
+    label = CONVENTION_LABELS[results.convention]
+    a = results.attrs
+    out = [f"# {a['name']}: seed {a['seed']}, {a['status']}, git {a['git_commit']}, started {a['started_utc']}"]
+    for curve in results.curves:
+        cols = [(label + " dB", 8), ("samples", 11)] + _columns(curve.metrics, a["confidence"]) + [("seconds", 9), ("stop", 14)]
+        if curve.theory:
+            cols.insert(2, ("closed form", 11))
+        header = " | ".join(t.rjust(w) for t, w in cols)
+        out += [f"# curve {curve.name}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
+        for p in curve.points:
+            cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
+            if curve.theory:
+                from phy.ber_theory import ber_awgn
+
+                cells.append(_num(float(ber_awgn(curve.theory["modulation"], p.snr_db, results.convention, curve.theory["labelling"])), 11))
+            cells += _metric_cells(p, curve.metrics, a["confidence"], a["interval"])
+            cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
+            out.append("  " + " | ".join(cells))
+    return "\n".join(out) + "\n"

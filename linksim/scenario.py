@@ -1,0 +1,260 @@
+"""Scenario files: YAML → validated, typed configuration → links and metrics.
+
+The only module that reads YAML, always with ``yaml.safe_load``. Every problem becomes an
+:class:`~linksim.errors.InputError` with one line naming the file, the key path and what was
+expected. No TensorFlow is imported until :func:`build_curve`.
+"""
+import math
+import os
+import re
+from types import SimpleNamespace
+from typing import Annotated, Literal, Union
+
+import numpy as np
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+import linksim.metrics  # noqa: F401  (registers metrics)
+import linksim.stages  # noqa: F401  (registers sources and stages)
+from linksim.errors import InputError
+from linksim.registry import Params, _REGISTRY, names
+
+__all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "load_scenario", "parse_scenario", "build_curve"]
+
+MAX_FILE_BYTES = 1_000_000
+MAX_POINTS = 10_000
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
+
+
+def _union(kind):
+    models = tuple(_REGISTRY[kind][n] for n in names(kind))
+    return Annotated[Union[models], Field(discriminator="type")]
+
+
+SourceSpec = _union("source")
+StageSpec = _union("stage")
+MetricSpec = _union("metric")
+
+
+class SNRSweep(Params):
+    """SNR points: ``start``/``stop``/``step`` (stop included) or explicit ``values``, in dB."""
+
+    convention: Literal["esno", "ebno", "snr"]
+    start: float | None = Field(default=None, ge=-100, le=200)
+    stop: float | None = Field(default=None, ge=-100, le=200)
+    step: float | None = Field(default=None, gt=0)
+    values: list[Annotated[float, Field(ge=-100, le=200)]] | None = Field(default=None, min_length=1, max_length=MAX_POINTS)
+
+    @model_validator(mode="after")
+    def _range_or_values(self):
+        ranged = (self.start, self.stop, self.step)
+        if self.values is not None:
+            if any(v is not None for v in ranged):
+                raise ValueError("give either 'values' or 'start'/'stop'/'step', not both")
+            if any(b <= a for a, b in zip(self.values, self.values[1:])):
+                raise ValueError("'values' must be strictly increasing")
+            return self
+        if any(v is None for v in ranged):
+            raise ValueError("give 'values' or all of 'start', 'stop' and 'step'")
+        if self.stop < self.start:
+            raise ValueError("'stop' must not be below 'start'")
+        if (self.stop - self.start) / self.step + 1 > MAX_POINTS:
+            raise ValueError(f"more than {MAX_POINTS} SNR points")
+        return self
+
+    def points(self) -> np.ndarray:
+        """The SNR points in dB, [P] float64."""
+        if self.values is not None:
+            return np.asarray(self.values, dtype=np.float64)
+        count = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
+        return np.round(self.start + self.step * np.arange(count), 10)
+
+
+class MonteCarloSettings(Params):
+    """When a point stops, how intervals are computed, how the graph runs."""
+
+    batch_size: int = Field(default=1000, gt=0, le=10**8)
+    target_errors: int | None = Field(default=1000, gt=0)
+    target_block_errors: int | None = Field(default=None, gt=0)
+    max_samples: int = Field(default=10**6, gt=0, le=10**15)
+    max_seconds: float | None = Field(default=None, gt=0)
+    stop_after_error_free: bool = True
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    interval: Literal["clopper-pearson", "wilson"] = "clopper-pearson"
+    execution: Literal["eager", "graph", "xla"] = "xla"
+
+
+class Theory(Params):
+    """Closed-form reference curve drawn next to a measured BER."""
+
+    type: Literal["awgn_ber"]
+    modulation: Literal["bpsk", "pam4", "pam8", "qpsk", "qam16", "qam64", "qam256"]
+    labelling: Literal["gray", "natural"] = "gray"
+
+
+class Curve(Params):
+    """One link measured over the sweep."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    source: SourceSpec
+    stages: list[StageSpec] = Field(min_length=1, max_length=64)
+    metrics: list[MetricSpec] = Field(default_factory=lambda: [linksim.metrics.BER(type="ber")], min_length=1)
+    theory: Theory | None = None
+    coderate: float = Field(default=1.0, gt=0, le=1)
+    signal_power: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _taps_exist(self):
+        taps = [self.source.tap_name] + [s.tap_name for s in self.stages]
+        duplicates = sorted({t for t in taps if taps.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"tap names must be unique, repeated: {', '.join(duplicates)} (rename with 'tap:')")
+        known = taps + ["output"]
+        for metric in self.metrics:
+            for tap in (metric.sent, metric.received):
+                if tap not in known:
+                    raise ValueError(f"metric {metric.metric_name!r} reads tap {tap!r}; this curve has: {', '.join(known)}")
+        metric_names = [m.metric_name for m in self.metrics]
+        if len(set(metric_names)) != len(metric_names):
+            raise ValueError("metric names must be unique (set 'name:' to tell two apart)")
+        return self
+
+    def bits_per_symbol(self) -> int | None:
+        found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
+        return found[0] if found else None
+
+
+class Scenario(Params):
+    """A whole sweep: curves measured at the same SNR points with one seed."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = Field(default="", max_length=10_000)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    snr: SNRSweep
+    montecarlo: MonteCarloSettings = MonteCarloSettings()
+    curves: list[Curve] = Field(min_length=1, max_length=256)
+
+    @field_validator("curves")
+    @classmethod
+    def _unique_names(cls, curves):
+        seen = [c.name for c in curves]
+        if len(set(seen)) != len(seen):
+            raise ValueError("curve names must be unique")
+        return curves
+
+    @model_validator(mode="after")
+    def _convention_needs(self):
+        for i, curve in enumerate(self.curves):
+            if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:
+                raise ValueError(f"curves[{i}] ({curve.name}): the 'ebno' convention needs a mapper stage (bits per symbol)")
+        return self
+
+
+# ---------------------------------------------------------------------------------- loading
+def _key_path(loc) -> str:
+    registered = {n for kind in _REGISTRY.values() for n in kind}
+    parts, previous = [], None
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in registered and (isinstance(previous, int) or previous == "source"):
+            pass  # the discriminator tag pydantic inserts for tagged unions
+        elif item.startswith("function-") or item in ("list[...]",):
+            pass
+        else:
+            parts.append(("." if parts else "") + item)
+        previous = item
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "missing required key"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return msg.replace("Input tag", "type").replace("found using 'type' ", "")
+    msg = msg.removeprefix("Value error, ")
+    shown = repr(error.get("input"))
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{msg[0].lower()}{msg[1:]} (got {shown})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
+
+
+def parse_scenario(data, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed YAML data; errors name ``source``."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise InputError(f"{source}: {_key_path(error['loc'])}: {_describe(error)}{suffix}") from None
+
+
+def load_scenario(path) -> Scenario:
+    """Read and validate a scenario file; ``InputError`` on any problem."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such scenario file")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file")
+    if os.path.getsize(path) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a scenario file")
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(exc.problem_mark)
+        raise InputError(f"{path}{where}: unsupported YAML tag {_tag(exc.problem)}; only plain YAML data is accepted") from None
+    except yaml.YAMLError as exc:
+        where = _mark(getattr(exc, "problem_mark", None))
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
+    return parse_scenario(data, path)
+
+
+def _mark(mark) -> str:
+    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+
+
+def _tag(problem) -> str:
+    found = re.search(r"tag '([^']*)'", problem or "")
+    return repr(found.group(1)) if found else ""
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML text (stored in results)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
+# ---------------------------------------------------------------------------------- building
+def build_curve(scenario: Scenario, curve: Curve):
+    """Build the runtime link and metrics of one curve (imports TensorFlow).
+
+    Output
+    ------
+    link : linksim.link.Link
+    metrics : list[linksim.metrics.Metric]
+    """
+    from linksim.link import Link
+
+    info = SimpleNamespace(convention=scenario.snr.convention)
+    link = Link(
+        source=curve.source.build(info),
+        stages=[s.build(info) for s in curve.stages],
+        convention=scenario.snr.convention,
+        bits_per_symbol=curve.bits_per_symbol(),
+        coderate=curve.coderate,
+        signal_power=curve.signal_power,
+    )
+    return link, [m.build() for m in curve.metrics]

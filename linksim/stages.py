@@ -1,0 +1,370 @@
+"""Catalogue of sources and PHY stages that scenarios name by ``type``.
+
+Each class is the validated parameter set of one component; ``build(link_info)`` returns a
+:class:`linksim.link.Stage` wrapping the Sionna block. TensorFlow and ``phy`` are imported
+inside ``build`` so that validating a scenario stays fast and quiet.
+"""
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from linksim.registry import Params, register
+
+MODULATION = Literal["bpsk", "pam4", "pam8", "qpsk", "qam16", "qam64", "qam256"]
+LABELLING = Literal["gray", "natural"]
+
+
+class StageParams(Params):
+    """Common fields: ``tap`` renames the output (default per type)."""
+
+    tap: str | None = Field(default=None, min_length=1, max_length=64)
+
+    tap_default: ClassVar[str] = "output"
+
+    @property
+    def tap_name(self) -> str:
+        return self.tap or self.tap_default
+
+    def bits_per_symbol(self) -> int | None:
+        """Bits per channel symbol if this stage is a mapper."""
+        return None
+
+
+def _stage(params, block, apply, point_value=None):
+    from linksim.link import Stage
+
+    return Stage(name=params.type, tap=params.tap_name, block=block, apply=apply, point_value=point_value)
+
+
+# ---------------------------------------------------------------------------------- sources
+@register("source", "bits")
+class BitsSource(StageParams):
+    """i.i.d. fair bits, ``num_bits`` per block: [batch, num_bits] float32."""
+
+    type: Literal["bits"]
+    num_bits: int = Field(gt=0, le=2**24)
+
+    tap_default: ClassVar[str] = "bits"
+
+    def build(self, info):
+        import tensorflow as tf
+
+        def apply(_, ctx):
+            return tf.cast(tf.random.stateless_uniform([ctx.batch_size, self.num_bits], ctx.seed, minval=0, maxval=2, dtype=tf.int32), tf.float32)
+
+        return _stage(self, None, apply)
+
+
+@register("source", "labels")
+class LabelsSource(StageParams):
+    """Uniform integer labels in [0, num_classes): [batch, num_labels] int32."""
+
+    type: Literal["labels"]
+    num_labels: int = Field(gt=0, le=2**24)
+    num_classes: int = Field(ge=2, le=2**16)
+
+    tap_default: ClassVar[str] = "labels"
+
+    def build(self, info):
+        import tensorflow as tf
+
+        def apply(_, ctx):
+            return tf.random.stateless_uniform([ctx.batch_size, self.num_labels], ctx.seed, minval=0, maxval=self.num_classes, dtype=tf.int32)
+
+        return _stage(self, None, apply)
+
+
+@register("source", "gaussian")
+class GaussianSource(StageParams):
+    """Real Gaussian latents N(0, std²): [batch, size] float32 (analog links)."""
+
+    type: Literal["gaussian"]
+    size: int = Field(gt=0, le=2**24)
+    std: float = Field(default=1.0, gt=0)
+
+    tap_default: ClassVar[str] = "latent"
+
+    def build(self, info):
+        import tensorflow as tf
+
+        def apply(_, ctx):
+            return self.std * tf.random.stateless_normal([ctx.batch_size, self.size], ctx.seed)
+
+        return _stage(self, None, apply)
+
+
+# ---------------------------------------------------------------------------------- mapping
+@register("stage", "mapper")
+class MapperParams(StageParams):
+    """Bits → unit-energy constellation symbols (Sionna Mapper): [batch, n/k] complex64."""
+
+    type: Literal["mapper"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "symbols"
+
+    def bits_per_symbol(self):
+        from phy.constellations import MODULATIONS
+
+        return MODULATIONS[self.modulation].num_bits_per_symbol
+
+    def build(self, info):
+        from sionna.phy.mapping import Mapper
+
+        from phy.constellations import make_constellation
+
+        mapper = Mapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
+        return _stage(self, mapper, lambda x, ctx: mapper(x))
+
+
+@register("stage", "demapper")
+class DemapperParams(StageParams):
+    """Sionna Demapper: LLRs (app or maxlog) or hard bits: [batch, n·k] float32."""
+
+    type: Literal["demapper"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+    method: Literal["app", "maxlog"] = "maxlog"
+    hard: bool = False
+
+    @property
+    def tap_default(self):
+        return "bits_hat" if self.hard else "llr"
+
+    def build(self, info):
+        from sionna.phy.mapping import Demapper
+
+        from phy.constellations import make_constellation
+
+        demapper = Demapper(self.method, constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=self.hard)
+        return _stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
+
+
+@register("stage", "slicer")
+class SlicerParams(StageParams):
+    """Exact hard bits by per-axis slicing (= maxlog hard decisions, O(1) per symbol)."""
+
+    type: Literal["slicer"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "bits_hat"
+
+    def build(self, info):
+        from phy.constellations import make_constellation
+        from phy.demapping import SlicerDemapper
+
+        slicer = SlicerDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
+        return _stage(self, slicer, lambda y, ctx: slicer(y))
+
+
+@register("stage", "symbol_decision")
+class SymbolDecisionParams(StageParams):
+    """Nearest-point symbol decisions (Sionna SymbolDemapper, hard): [batch, n] int32."""
+
+    type: Literal["symbol_decision"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "symbol_indices_hat"
+
+    def build(self, info):
+        from sionna.phy.mapping import SymbolDemapper
+
+        from phy.constellations import make_constellation
+
+        demapper = SymbolDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=True)
+        return _stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
+
+
+# ---------------------------------------------------------------------------------- channels
+@register("stage", "awgn")
+class AWGNParams(StageParams):
+    """Complex AWGN with the point's noise variance N0 per symbol."""
+
+    type: Literal["awgn"]
+
+    tap_default: ClassVar[str] = "received"
+
+    def build(self, info):
+        from phy.channels import AWGN
+
+        awgn = AWGN()
+        return _stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
+
+
+@register("stage", "real_awgn")
+class RealAWGNParams(StageParams):
+    """Real AWGN for analog latents, noise variance per real sample from the 'snr' convention."""
+
+    type: Literal["real_awgn"]
+
+    tap_default: ClassVar[str] = "received"
+
+    def build(self, info):
+        from phy.channels import RealAWGN
+
+        awgn = RealAWGN()
+        return _stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
+
+
+@register("stage", "rayleigh")
+class RayleighParams(StageParams):
+    """Rayleigh block fading + AWGN with perfect-CSI equalisation (sets no_eff for demappers)."""
+
+    type: Literal["rayleigh"]
+    block_length: int = Field(default=1, gt=0, le=2**20)
+
+    tap_default: ClassVar[str] = "equalized"
+
+    def build(self, info):
+        from phy.channels import RayleighBlockFading
+
+        channel = RayleighBlockFading(block_length=self.block_length)
+
+        def apply(x, ctx):
+            y, ctx.no_eff = channel(x, ctx.no, seed=ctx.seed)
+            return y
+
+        return _stage(self, channel, apply)
+
+
+@register("stage", "bsc")
+class BSCParams(StageParams):
+    """Binary symmetric channel (Sionna's): fixed flip probability, or the closed-form BER of a modulation at the point's SNR."""
+
+    type: Literal["bsc"]
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+    modulation: MODULATION | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_p(self):
+        if (self.error_probability is None) == (self.modulation is None):
+            raise ValueError("give exactly one of 'error_probability' or 'modulation'")
+        return self
+
+    tap_default: ClassVar[str] = "received_bits"
+
+    def bits_per_symbol(self):
+        # Eb/N0 of a BSC that stands for a modulation refers to that modulation's bits.
+        if self.modulation is None:
+            return None
+        from phy.constellations import MODULATIONS
+
+        return MODULATIONS[self.modulation].num_bits_per_symbol
+
+    def flip_probability(self, snr_db: float, convention: str) -> float:
+        """p at an SNR point: the fixed value, or the modulation's exact BER over AWGN."""
+        if self.error_probability is not None:
+            return self.error_probability
+        from phy.ber_theory import ber_awgn
+
+        if convention not in ("esno", "ebno"):
+            raise ValueError("a BSC standing for a modulation needs the 'esno' or 'ebno' convention")
+        return float(ber_awgn(self.modulation, snr_db, convention))
+
+    def build(self, info):
+        from phy.channels import BinarySymmetricChannel
+
+        bsc = BinarySymmetricChannel()
+
+        return _stage(
+            self, bsc, lambda x, ctx: bsc(x, ctx.point_value),
+            point_value=lambda snr_db: self.flip_probability(snr_db, info.convention),
+        )
+
+
+@register("stage", "label_channel")
+class LabelChannelParams(StageParams):
+    """Discrete label channel: a C×C transition matrix, or symmetric errors with probability p."""
+
+    type: Literal["label_channel"]
+    transition: list[list[float]] | None = None
+    num_classes: int | None = Field(default=None, ge=2, le=2**16)
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _matrix_or_symmetric(self):
+        if (self.transition is None) == (self.num_classes is None or self.error_probability is None):
+            raise ValueError("give either 'transition' or both 'num_classes' and 'error_probability'")
+        if self.transition is not None:
+            import numpy as np
+
+            t = np.asarray(self.transition, dtype=float) if all(len(r) == len(self.transition) for r in self.transition) else None
+            if t is None or t.shape[0] < 2:
+                raise ValueError("'transition' must be a square C×C matrix with C ≥ 2")
+            if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1, atol=1e-6):
+                raise ValueError("'transition' rows must be non-negative and sum to 1")
+        return self
+
+    tap_default: ClassVar[str] = "received_labels"
+
+    def build(self, info):
+        from phy.channels import LabelChannel
+
+        if self.transition is not None:
+            channel = LabelChannel(transition=self.transition)
+        else:
+            channel = LabelChannel.symmetric(self.num_classes, self.error_probability)
+        return _stage(self, channel, lambda x, ctx: channel(x, seed=ctx.seed))
+
+
+# ---------------------------------------------------------------------------------- quantization
+@register("stage", "quantizer")
+class QuantizerParams(StageParams):
+    """Uniform scalar quantizer: clip to [minval, maxval], round to 2^num_bits levels."""
+
+    type: Literal["quantizer"]
+    num_bits: int = Field(ge=1, le=16)
+    minval: float = 0.0
+    maxval: float = 1.0
+    output: Literal["index", "value"] = "index"
+
+    @model_validator(mode="after")
+    def _range(self):
+        if not self.maxval > self.minval:
+            raise ValueError("'maxval' must be greater than 'minval'")
+        return self
+
+    tap_default: ClassVar[str] = "quantized"
+
+    def build(self, info):
+        from phy.quantization import UniformQuantizer
+
+        q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval, output=self.output)
+        return _stage(self, q, lambda x, ctx: q(x))
+
+
+@register("stage", "ad")
+class ADParams(StageParams):
+    """AD conversion: integers → num_bits bits each, MSB first, natural or Gray code."""
+
+    type: Literal["ad"]
+    num_bits: int = Field(ge=1, le=30)
+    code: Literal["natural", "gray"] = "natural"
+
+    tap_default: ClassVar[str] = "ad_bits"
+
+    def build(self, info):
+        from phy.quantization import IntegerToBits
+
+        ad = IntegerToBits(num_bits=self.num_bits, code=self.code)
+        return _stage(self, ad, lambda x, ctx: ad(x))
+
+
+@register("stage", "da")
+class DAParams(StageParams):
+    """DA conversion: groups of num_bits bits (MSB first) → integers."""
+
+    type: Literal["da"]
+    num_bits: int = Field(ge=1, le=30)
+    code: Literal["natural", "gray"] = "natural"
+
+    tap_default: ClassVar[str] = "integers"
+
+    def build(self, info):
+        from phy.quantization import BitsToInteger
+
+        da = BitsToInteger(num_bits=self.num_bits, code=self.code)
+        return _stage(self, da, lambda x, ctx: da(x))
