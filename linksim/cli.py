@@ -45,8 +45,10 @@ def _quiet_stderr():
 def import_tensorflow():
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _quiet_stderr():
-        import tensorflow as tf  # noqa: F401
         import sionna.phy  # noqa: F401
+        import tensorflow as tf
+
+        tf.constant(0)  # device initialisation logs too
 
 
 def _output_path(path: str, what: str) -> str:
@@ -101,6 +103,7 @@ def cmd_table(args):
     from linksim.results import Results
 
     results = Results.load(args.results)
+    import_tensorflow()  # closed-form references use Sionna's constellations
     sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
 
 
@@ -112,6 +115,7 @@ def cmd_plot(args):
     out = _output_path(args.out, "figure")
     if not out.lower().endswith((".png", ".pdf", ".svg")):
         raise InputError(f"{out}: expected a .png, .pdf or .svg file name")
+    import_tensorflow()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     plot_results(results, out)
     print(f"# figure written to {out}")
