@@ -105,7 +105,7 @@ class MapperParams(StageParams):
     tap_default: ClassVar[str] = "symbols"
 
     def bits_per_symbol(self):
-        from phy.constellations import MODULATIONS
+        from phy.modulations import MODULATIONS
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
 
@@ -250,7 +250,7 @@ class BSCParams(StageParams):
         # Eb/N0 of a BSC that stands for a modulation refers to that modulation's bits.
         if self.modulation is None:
             return None
-        from phy.constellations import MODULATIONS
+        from phy.modulations import MODULATIONS
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
 

@@ -1,0 +1,138 @@
+"""End to end: run → HDF5 → table/CSV → plot; bertable; list; Sionna interop."""
+import csv
+import io
+import json
+
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from linksim.cli import main
+from linksim.results import Results
+from phy.ber_theory import ber_awgn
+from tests.conftest import tiny_scenario
+
+
+@pytest.fixture
+def finished_run(write_scenario, tmp_path, capsys):
+    path = write_scenario(tiny_scenario())
+    out = tmp_path / "r.h5"
+    assert main(["run", path, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    return path, out, printed
+
+
+def test_run_prints_live_table_and_writes_self_describing_results(finished_run):
+    path, out, printed = finished_run
+    assert "Eb/N0 dB" in printed and "BER" in printed and "ETA" in printed and printed.count("\n  ") >= 3
+    results = Results.load(out)
+    a = results.attrs
+    assert a["status"] == "complete" and a["seed"] == 7 and a["convention"] == "ebno"
+    assert json.loads(a["versions"])["sionna-no-rt"] == "1.2.2"
+    assert a["git_commit"] and a["started_utc"] and a["finished_utc"]
+    assert yaml.safe_load(a["scenario"])["curves"][0]["name"] == "qam16"
+    points = results.curves[0].points
+    assert [p.snr_db for p in points] == [0.0, 2.0, 4.0]
+    assert all(p.stats["ber"]["trials"] == p.samples * 256 for p in points)
+
+
+def test_quiet_run_prints_nothing(write_scenario, tmp_path, capsys):
+    assert main(["run", write_scenario(tiny_scenario()), "--out", str(tmp_path / "q.h5"), "--quiet"]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_table_csv_is_traceable_to_the_stored_counts(finished_run, capsys):
+    _, out, _ = finished_run
+    assert main(["table", str(out), "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == ["curve", "snr_db", "convention", "metric", "value", "ci_low", "ci_high", "count"]
+    with h5py.File(out) as f:
+        for row in rows:
+            if row["metric"] == "ber_closed_form":
+                assert float(row["value"]) == pytest.approx(float(ber_awgn("qam16", float(row["snr_db"]), "ebno")), rel=1e-6)
+                continue
+            point = next(g for g in f["curves/qam16/points"].values() if g.attrs["snr_db"] == float(row["snr_db"]))
+            stats = point[row["metric"]].attrs
+            assert int(row["count"]) == stats["trials"]
+            assert float(row["value"]) == pytest.approx(stats["errors"] / stats["trials"], rel=1e-6)
+            assert float(row["ci_low"]) <= float(row["value"]) <= float(row["ci_high"])
+    assert main(["table", str(out)]) == 0
+    assert "closed form" in capsys.readouterr().out
+
+
+def test_plot_writes_a_png(finished_run, tmp_path, capsys):
+    _, out, _ = finished_run
+    fig = tmp_path / "fig.png"
+    assert main(["plot", str(out), "--out", str(fig)]) == 0
+    assert fig.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and fig.stat().st_size > 10_000
+    assert main(["plot", str(out), "--out", str(tmp_path / "fig.txt")]) == 2
+
+
+def test_table_refuses_files_that_are_not_results(tmp_path, capsys):
+    other = tmp_path / "x.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = "something else"
+    assert main(["table", str(other)]) == 2
+    assert "not a linksim results file" in capsys.readouterr().err
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"not hdf5 at all")
+    assert main(["table", str(junk)]) == 2
+    assert "cannot read as HDF5" in capsys.readouterr().err
+
+
+def test_bertable_closed_form_csv(capsys):
+    assert main(["bertable", "--modulation", "qam16", "--convention", "esno", "--snr", "0:18:1", "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert list(rows[0]) == ["snr_db", "ber", "ci_low", "ci_high", "bit_errors", "bits", "source"]
+    assert len(rows) == 19 and {r["source"] for r in rows} == {"closed_form"}
+    assert float(rows[10]["ber"]) == pytest.approx(float(ber_awgn("qam16", 10.0, "esno")), rel=1e-6)
+
+
+def test_bertable_measured_to_hdf5(tmp_path, capsys):
+    out = tmp_path / "t.h5"
+    argv = ["bertable", "--modulation", "qpsk", "--convention", "ebno", "--snr", "0:2:1", "--measured",
+            "--target-errors", "500", "--max-bits", "2000000", "--out", str(out), "--csv"]
+    assert main(argv) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["source"] for r in rows] == ["measured"] * 3 and all(int(r["bit_errors"]) >= 500 for r in rows)
+    from phy.ber_table import BerTable
+
+    assert np.array_equal(BerTable.load(out).bit_errors, [int(r["bit_errors"]) for r in rows])
+
+
+def test_bertable_bad_snr_range_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bertable", "--modulation", "qam16", "--convention", "esno", "--snr", "5:0:1"])
+    assert exc.value.code == 2
+
+
+def test_list_names_every_registered_component(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in ("bits", "mapper", "demapper", "slicer", "awgn", "rayleigh", "bsc", "label_channel", "quantizer", "ad", "da", "ber", "mse"):
+        assert f"  {name} " in out
+
+
+def test_phy_blocks_run_inside_sionnas_sim_ber():
+    """Interop: linksim's blocks inside Sionna's own Monte Carlo loop, as in the README."""
+    import tensorflow as tf
+    from sionna.phy.mapping import BinarySource, Mapper
+    from sionna.phy.utils import ebnodb2no, sim_ber
+
+    from phy.channels import AWGN
+    from phy.constellations import make_constellation
+    from phy.demapping import SlicerDemapper
+
+    constellation = make_constellation("qam16")
+    source, mapper, channel, slicer = BinarySource(), Mapper(constellation=constellation), AWGN(), SlicerDemapper(constellation=constellation)
+
+    @tf.function(jit_compile=True)
+    def mc_fun(batch_size, ebno_db):
+        bits = source([batch_size, 1024])
+        y = channel(mapper(bits), ebnodb2no(ebno_db, 4, 1.0))
+        return bits, slicer(y)
+
+    ber, _ = sim_ber(mc_fun, np.array([4.0, 8.0]), batch_size=1000, max_mc_iter=20, num_target_bit_errors=2000, verbose=False)
+    for value, ebno in zip(ber.numpy(), (4.0, 8.0)):
+        assert value == pytest.approx(float(ber_awgn("qam16", ebno, "ebno")), rel=0.08)
