@@ -61,6 +61,10 @@ class Stage:
     block : object
         The Sionna Block / Keras layer, for users who want it on its own.
     apply : callable ``(x, ctx) -> y``
+    uses_global_rng : bool
+        True for stock Sionna blocks that draw from ``sionna.phy.config.tf_rng``; the link
+        then reseeds that generator from the batch seed (which costs throughput under XLA,
+        so links without such a block skip it).
     point_value : callable ``(snr_db) -> float`` or None
         A parameter that depends on the SNR point but is computed outside the graph (e.g. a
         BSC's flip probability from the exact BER); it reaches ``apply`` as ``ctx.point_value``.
@@ -71,6 +75,7 @@ class Stage:
     block: Any
     apply: Callable
     point_value: Callable | None = None
+    uses_global_rng: bool = False
 
 
 @dataclass
@@ -126,17 +131,18 @@ class Link:
             From :meth:`point_values`.
         seed : [2] tf.int32
             Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
-            global generator (used by stock Sionna blocks) is reset from it, so the batch is a
-            pure function of the seed.
+            global generator is reset from it when a stage uses it, so the batch is a pure
+            function of the seed.
 
         Output
         ------
         dict tap name → tensor
         """
         seeds = tf.unstack(tf.random.split(tf.cast(seed, tf.int32), len(self.stages) + 2))
-        words = tf.cast(tf.bitcast(seeds[-1], tf.uint32), tf.int64)
-        key = tf.bitwise.bitwise_or(tf.bitwise.left_shift(words[0], 32), words[1])
-        sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
+        if any(s.uses_global_rng for s in self.stages):
+            words = tf.cast(tf.bitcast(seeds[-1], tf.uint32), tf.int64)
+            key = tf.bitwise.bitwise_or(tf.bitwise.left_shift(words[0], 32), words[1])
+            sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
         ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training)
         x = self.source.apply(None, ctx)
         taps = {self.source.tap: x}

@@ -30,10 +30,11 @@ class StageParams(Params):
         return None
 
 
-def _stage(params, block, apply, point_value=None):
+def _stage(params, block, apply, point_value=None, uses_global_rng=False):
     from linksim.link import Stage
 
-    return Stage(name=params.type, tap=params.tap_name, block=block, apply=apply, point_value=point_value)
+    return Stage(name=params.type, tap=params.tap_name, block=block, apply=apply, point_value=point_value,
+                 uses_global_rng=uses_global_rng)
 
 
 # ---------------------------------------------------------------------------------- sources
@@ -47,12 +48,9 @@ class BitsSource(StageParams):
     tap_default: ClassVar[str] = "bits"
 
     def build(self, info):
-        import tensorflow as tf
+        from phy.sources import random_bits
 
-        def apply(_, ctx):
-            return tf.cast(tf.random.stateless_uniform([ctx.batch_size, self.num_bits], ctx.seed, minval=0, maxval=2, dtype=tf.int32), tf.float32)
-
-        return _stage(self, None, apply)
+        return _stage(self, None, lambda _, ctx: random_bits(ctx.batch_size, self.num_bits, ctx.seed))
 
 
 @register("source", "labels")
@@ -272,6 +270,7 @@ class BSCParams(StageParams):
         return _stage(
             self, bsc, lambda x, ctx: bsc(x, ctx.point_value),
             point_value=lambda snr_db: self.flip_probability(snr_db, info.convention),
+            uses_global_rng=True,  # Sionna's BSC draws from sionna.phy.config.tf_rng
         )
 
 

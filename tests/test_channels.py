@@ -86,3 +86,13 @@ def test_label_channel_symmetric_and_validation():
         LabelChannel(transition=[[0.5, 0.4], [0.5, 0.5]])
     with pytest.raises(ValueError, match="square"):
         LabelChannel(transition=[[1.0, 0.0]])
+
+
+def test_random_bits_are_fair_binary_and_reproducible():
+    from phy.sources import BinarySource, random_bits
+
+    bits = random_bits(300, 1000, SEED).numpy()  # 1000 is not a multiple of 32: tail words cut
+    assert bits.shape == (300, 1000) and set(np.unique(bits)) == {0.0, 1.0}
+    assert_in_binomial_interval(int(bits.sum()), bits.size, 0.5)
+    assert_in_binomial_interval(int(np.sum(bits[:, 1:] == bits[:, :-1])), bits[:, 1:].size, 0.5)  # no lag-1 dependence
+    assert np.array_equal(bits, BinarySource()([300, 1000], SEED).numpy())
