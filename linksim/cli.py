@@ -95,7 +95,7 @@ def cmd_run(args):
         raise
     writer.close("complete")
     if not args.quiet:
-        print(f"# results written to {out}")
+        print(f"# results written to {out}; next: linksim table {out} | linksim plot {out} --out FIG.png")
 
 
 def cmd_table(args):
@@ -231,6 +231,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("linksim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`, which stopped reading
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # an internal error: one line unless debugging
         if os.environ.get("LINKSIM_DEBUG"):
             raise

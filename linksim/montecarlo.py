@@ -71,6 +71,16 @@ def _primary(metrics):
     return errors_metric, block_metric
 
 
+def _closed_form(curve, convention):
+    """``snr_db -> exact BER`` for curves with an ``awgn_ber`` reference, else None."""
+    if curve.theory is None or convention not in ("esno", "ebno"):
+        return None
+    from phy.ber_theory import ber_awgn
+
+    theory = curve.theory
+    return lambda snr_db: float(ber_awgn(theory.modulation, snr_db, convention, theory.labelling))
+
+
 def run_point(step, link, metrics, settings, run_seed, curve_index, point_index, snr_db, progress=None):
     """Run one SNR point to its stopping rule; returns (stats, samples, chunks, seconds, reason)."""
     import tensorflow as tf
@@ -131,7 +141,7 @@ def run_scenario(scenario, on_point=None, reporter=None):
         kinds = {m.name: m.kind for m in metrics}
         errors_metric, _ = _primary(metrics)
         if reporter:
-            reporter.start_curve(curve.name, kinds, len(snrs))
+            reporter.start_curve(curve.name, kinds, len(snrs), _closed_form(curve, scenario.snr.convention))
         for p, snr in enumerate(snrs):
             progress = reporter.progress(float(snr)) if reporter else None
             totals, samples, chunks, seconds, reason = run_point(step, link, metrics, settings, scenario.seed, c, p, float(snr), progress)

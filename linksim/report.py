@@ -63,9 +63,12 @@ class LiveTable:
             self.stream.write(text)
             self.stream.flush()
 
-    def start_curve(self, name, kinds, num_points):
-        self.kinds, self.num_points, self.point_seconds = kinds, num_points, []
+    def start_curve(self, name, kinds, num_points, closed_form=None):
+        """``closed_form(snr_db) -> BER`` adds a column with the exact reference value."""
+        self.kinds, self.num_points, self.point_seconds, self.closed_form = kinds, num_points, [], closed_form
         cols = [(self.label + " dB", 8), ("samples", 11)] + _columns(kinds, self.confidence) + [("throughput", 12), ("elapsed", 9), ("ETA", 9)]
+        if closed_form:
+            cols.insert(2, ("closed form", 11))
         header = " | ".join(title.rjust(width) for title, width in cols)
         rule = "-" * len(header)
         self._write(f"# curve {name} ({self.interval} intervals)\n# {rule}\n# {header}\n# {rule}\n")
@@ -80,6 +83,8 @@ class LiveTable:
         remaining = self.num_points - len(self.point_seconds)
         eta = sum(self.point_seconds) / len(self.point_seconds) * remaining
         cells = [f"{point.snr_db:8.2f}", str(point.samples).rjust(11)]
+        if self.closed_form:
+            cells.append(_num(self.closed_form(point.snr_db), 11))
         cells += _metric_cells(point, self.kinds, self.confidence, self.interval)
         cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), _duration(eta).rjust(9)]
         self._write(("\r" if self.tty else "") + "  " + " | ".join(cells) + "\n")
