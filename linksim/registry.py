@@ -1,14 +1,13 @@
 """One registry from scenario names to components.
 
 A component is a pydantic model of its scenario parameters (``type`` is its registered name)
-whose ``build`` method makes the runtime object. Parameter models import no TensorFlow, so a
+whose ``build`` method makes the runtime object. Scenarios select components through a tagged
+union of these models, so an unknown ``type`` is an error that lists the valid names. Parameter models import no TensorFlow, so a
 scenario is validated fast and quietly; ``build`` imports what it needs.
 """
 from pydantic import BaseModel, ConfigDict
 
-from linksim.errors import InputError
-
-__all__ = ["KINDS", "Params", "register", "lookup", "names", "catalogue"]
+__all__ = ["KINDS", "Params", "register", "names", "models", "catalogue"]
 
 KINDS = ("source", "stage", "metric")
 _REGISTRY: dict[str, dict[str, type["Params"]]] = {kind: {} for kind in KINDS}
@@ -37,16 +36,13 @@ def register(kind: str, name: str):
     return decorate
 
 
-def lookup(kind: str, name: str) -> type[Params]:
-    """The parameter model of a registered component; ``InputError`` lists the valid names."""
-    try:
-        return _REGISTRY[kind][name]
-    except KeyError:
-        raise InputError(f"unknown {kind} {name!r}; expected one of: {', '.join(names(kind))}") from None
-
-
 def names(kind: str) -> list[str]:
     return sorted(_REGISTRY[kind])
+
+
+def models(kind: str) -> list[type[Params]]:
+    """Parameter models of one kind, in name order (the members of a scenario's tagged union)."""
+    return [_REGISTRY[kind][n] for n in names(kind)]
 
 
 def catalogue() -> dict[str, list[tuple[str, str]]]:

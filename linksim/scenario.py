@@ -17,7 +17,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 import linksim.metrics  # noqa: F401  (registers metrics)
 import linksim.stages  # noqa: F401  (registers sources and stages)
 from linksim.errors import InputError
-from linksim.registry import Params, _REGISTRY, names
+from linksim.registry import KINDS, Params, models, names
 
 __all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "load_scenario", "parse_scenario", "build_curve"]
 
@@ -27,8 +27,7 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 
 
 def _union(kind):
-    models = tuple(_REGISTRY[kind][n] for n in names(kind))
-    return Annotated[Union[models], Field(discriminator="type")]
+    return Annotated[Union[tuple(models(kind))], Field(discriminator="type")]
 
 
 SourceSpec = _union("source")
@@ -152,7 +151,7 @@ class Scenario(Params):
 
 # ---------------------------------------------------------------------------------- loading
 def _key_path(loc) -> str:
-    registered = {n for kind in _REGISTRY.values() for n in kind}
+    registered = {n for kind in KINDS for n in names(kind)}
     parts, previous = [], None
     for item in loc:
         if isinstance(item, int):
