@@ -52,6 +52,13 @@ def _hard(x):
     return tf.cast(x > 0, tf.int32)
 
 
+def _rate_stats(wrong):
+    """``errors`` and ``trials`` of a boolean error tensor."""
+    import tensorflow as tf
+
+    return {"errors": tf.reduce_sum(tf.cast(wrong, tf.int64)), "trials": tf.size(wrong, out_type=tf.int64)}
+
+
 def _flat_blocks(x):
     import tensorflow as tf
 
@@ -68,8 +75,7 @@ class BER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            wrong = tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received]))
-            return {"errors": tf.reduce_sum(tf.cast(wrong, tf.int64)), "trials": tf.size(wrong, out_type=tf.int64)}
+            return _rate_stats(tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received])))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -85,8 +91,7 @@ class BLER(MetricParams):
 
         def update(taps):
             wrong = tf.not_equal(_flat_blocks(_hard(taps[self.sent])), _flat_blocks(_hard(taps[self.received])))
-            block_wrong = tf.reduce_any(wrong, axis=-1)
-            return {"errors": tf.reduce_sum(tf.cast(block_wrong, tf.int64)), "trials": tf.size(block_wrong, out_type=tf.int64)}
+            return _rate_stats(tf.reduce_any(wrong, axis=-1))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -102,8 +107,7 @@ class SER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            wrong = tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64))
-            return {"errors": tf.reduce_sum(tf.cast(wrong, tf.int64)), "trials": tf.size(wrong, out_type=tf.int64)}
+            return _rate_stats(tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64)))
 
         return Metric(self.metric_name, "rate", update)
 

@@ -2,8 +2,9 @@
 
 A component is a pydantic model of its scenario parameters (``type`` is its registered name)
 whose ``build`` method makes the runtime object. Scenarios select components through a tagged
-union of these models, so an unknown ``type`` is an error that lists the valid names. Parameter models import no TensorFlow, so a
-scenario is validated fast and quietly; ``build`` imports what it needs.
+union of these models, so an unknown ``type`` is an error that lists the valid names. Parameter
+models import no TensorFlow, so a scenario is validated fast and quietly; ``build`` imports what
+it needs.
 """
 from pydantic import BaseModel, ConfigDict
 
