@@ -93,23 +93,33 @@ class BerTable:
         seed: int = 0,
         confidence: float = 0.95,
         num_symbols: int = 2**20,
+        counter=None,
         progress=None,
     ) -> "BerTable":
-        """Monte Carlo table with :class:`phy.fast_ber.HardDecisionBERCounter`.
+        """Monte Carlo table.
 
-        Each point runs batches of ``num_symbols`` symbols until ``target_errors`` bit errors
-        or ``max_bits`` bits. Batch ``c`` of point ``p`` uses ``stateless_seed(seed, p, c)``,
-        so a table repeats exactly. ``progress(row_dict)`` is called after each point.
+        Each point runs batches until ``target_errors`` bit errors or ``max_bits`` bits. Batch
+        ``c`` of point ``p`` uses ``stateless_seed(seed, p, c)``, so a table repeats exactly.
+        ``progress(row_dict)`` is called after each point.
+
+        Parameters
+        ----------
+        counter : callable ``(no, seed) -> (bit_errors, num_bits)``, optional
+            Any mapper/channel/demapper chain, e.g. a Sionna ``Mapper → AWGN → Demapper``
+            wrapped in a function; ``no`` is N0 per symbol for ``modulation``'s unit-energy
+            constellation and ``seed`` a ``[2]`` int32 stateless seed. Default: the fast
+            :class:`phy.fast_ber.HardDecisionBERCounter` with ``num_symbols`` per batch.
         """
-        from phy.fast_ber import HardDecisionBERCounter  # imports TensorFlow
-
         if target_errors < 1 or max_bits < 1:
             raise ValueError("target_errors and max_bits must be positive")
         snr_db = np.asarray(snr_db, dtype=np.float64)
         info = modulation_info(modulation)
         table = cls.closed_form(modulation, convention, snr_db)
         table.confidence = confidence
-        counter = HardDecisionBERCounter(modulation, num_symbols=num_symbols)
+        if counter is None:
+            from phy.fast_ber import HardDecisionBERCounter  # imports TensorFlow
+
+            counter = HardDecisionBERCounter(modulation, num_symbols=num_symbols)
         for p, snr in enumerate(snr_db):
             no = noise_variance(snr, convention, bits_per_symbol=info.num_bits_per_symbol)
             errors, bits, chunk, start = 0, 0, 0, time.perf_counter()

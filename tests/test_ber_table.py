@@ -61,3 +61,30 @@ def test_load_rejects_other_files(tmp_path):
         f.create_dataset("x", data=[1])
     with pytest.raises(ValueError, match="not a linksim BER table"):
         BerTable.load(path)
+
+
+def test_measured_table_through_any_chain_here_stock_sionna_with_soft_llrs():
+    import tensorflow as tf
+    from sionna.phy.mapping import Demapper, Mapper
+
+    from phy.channels import AWGN
+    from phy.constellations import make_constellation
+    from phy.sources import random_bits
+
+    c = make_constellation("qam64")
+    mapper, channel, demapper = Mapper(constellation=c), AWGN(), Demapper("app", constellation=c)
+
+    @tf.function
+    def chain(no, seed):
+        seeds = tf.random.split(seed, 2)
+        bits = random_bits(200, 600, seeds[0])
+        llr = demapper(channel(mapper(bits), no, seed=seeds[1]), no)
+        return tf.reduce_sum(tf.cast(tf.not_equal(bits, tf.cast(llr > 0, tf.float32)), tf.int64))
+
+    def counter(no, seed):
+        return int(chain(tf.constant(no, tf.float32), tf.constant(seed))), 200 * 600
+
+    snr = np.array([6.0, 10.0])
+    t = BerTable.measure("qam64", "ebno", snr, target_errors=1000, max_bits=10**6, seed=4, counter=counter)
+    for p in range(2):
+        assert_in_binomial_interval(t.bit_errors[p], t.bits[p], ber_awgn("qam64", snr[p], "ebno"), confidence=1 - 0.01 / 2)
