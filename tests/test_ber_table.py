@@ -63,7 +63,7 @@ def test_load_rejects_other_files(tmp_path):
         BerTable.load(path)
 
 
-def test_measured_table_through_any_chain_here_stock_sionna_with_soft_llrs():
+def test_measured_table_through_any_chain_here_stock_sionna_maxlog_llrs():
     import tensorflow as tf
     from sionna.phy.mapping import Demapper, Mapper
 
@@ -72,7 +72,7 @@ def test_measured_table_through_any_chain_here_stock_sionna_with_soft_llrs():
     from phy.sources import random_bits
 
     c = make_constellation("qam64")
-    mapper, channel, demapper = Mapper(constellation=c), AWGN(), Demapper("app", constellation=c)
+    mapper, channel, demapper = Mapper(constellation=c), AWGN(), Demapper("maxlog", constellation=c)
 
     @tf.function
     def chain(no, seed):
