@@ -77,22 +77,39 @@ def cmd_run(args):
 
     scenario = load_scenario(args.scenario)
     out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
-    import_tensorflow()
-    from linksim.montecarlo import run_scenario
-    from linksim.report import LiveTable
-    from linksim.results import ResultsWriter
+    if args.address and args.backend != "ray":
+        raise InputError("--address needs --backend ray")
+    if args.workers is not None and args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    resolved = resolved_yaml(scenario)
+    from linksim.results import ResultsWriter, load_for_resume
 
-    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved_yaml(scenario))
+    # Refuse a mismatched or damaged file before anything runs or is written.
+    previous = load_for_resume(out, resolved, args.scenario) if args.resume else None
+    import_tensorflow()
+    from linksim.montecarlo import LocalExecutor, run_scenario
+    from linksim.report import LiveTable
+
+    if args.backend == "ray":
+        from linksim.ray_backend import RayExecutor
+
+        with _quiet_stderr():
+            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers)
+    else:
+        executor = LocalExecutor(scenario)
+    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous)
     mc = scenario.montecarlo
     table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet)
     try:
-        run_scenario(scenario, on_point=writer.add_point, reporter=table)
+        run_scenario(scenario, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous)
     except KeyboardInterrupt:
         writer.close("interrupted")
         raise
-    except BaseException:
-        writer.close("failed")
+    except BaseException as exc:
+        writer.close("failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         raise
+    finally:
+        executor.close()
     writer.close("complete")
     if not args.quiet:
         print(f"# results written to {out}; next: linksim table {out} | linksim plot {out} --out FIG.png")
@@ -188,6 +205,10 @@ def build_parser():
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario and seed)")
+    p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
+    p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
+    p.add_argument("--workers", type=int, help="Ray workers (default: the cluster's CPUs)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("validate", help="check a scenario file without running it")

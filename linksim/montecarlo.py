@@ -1,25 +1,36 @@
-"""Monte Carlo SNR sweeps with per-point stopping rules and reproducible seeds.
+"""Monte Carlo SNR sweeps: per-point stopping rules, reproducible seeds, resumable state.
 
-For every curve and SNR point the runner draws batches (chunks) of ``batch_size`` blocks until
-the primary error metric reaches ``target_errors``, the block-error metric reaches
+For every curve and SNR point the runner adds up chunks of ``batch_size`` blocks until the
+primary error metric reaches ``target_errors``, the block-error metric reaches
 ``target_block_errors``, ``max_samples`` blocks were run, or ``max_seconds`` passed. Chunk
-``k`` of point ``p`` of curve ``c`` uses ``stateless_seed(seed, c, p, k)``: the numbers depend
-on the scenario and seed alone. A point may overshoot ``max_samples`` by less than one batch.
-With ``stop_after_error_free`` a curve ends after its first point without a primary error
-(as Sionna's ``sim_ber`` early stop); the closed form, where one exists, covers the rest.
+``k`` of point ``p`` of curve ``c`` uses ``stateless_seed(seed, c, p, k)`` and chunks are
+added strictly in order, so the counts depend on the scenario and seed alone — not on the
+backend (local or Ray), the number of workers, or an interruption and ``--resume`` (except for
+``max_seconds``, which depends on the machine). A point may overshoot ``max_samples`` by less
+than one batch. With ``stop_after_error_free`` a curve ends after its first point without a
+primary error (as Sionna's ``sim_ber``); the closed form, where one exists, covers the rest.
+
+Every chunk also reports, per tap, whether all values were finite and whether the tap was
+constant: a NaN/Inf stops the run with an error naming the stage and SNR, and a tap that was
+constant over a whole point is recorded and reported as suspicious.
 """
 import time
 from dataclasses import dataclass, field
 
+from linksim.errors import LinksimError
 from phy.intervals import binomial_interval, mean_interval
 from phy.seeding import stateless_seed
 
-__all__ = ["PointResult", "MetricSummary", "summarize", "run_scenario"]
+__all__ = ["PointResult", "MetricSummary", "NumericalError", "summarize", "ChunkRunner", "LocalExecutor", "run_scenario"]
+
+
+class NumericalError(LinksimError):
+    """A stage produced NaN or Inf."""
 
 
 @dataclass
 class PointResult:
-    """Counts of one finished SNR point of one curve."""
+    """Counts of one SNR point of one curve (finished, or in progress when resuming)."""
 
     curve: str
     index: int
@@ -31,6 +42,7 @@ class PointResult:
     stop_reason: str
     stats: dict = field(default_factory=dict)  # metric name -> {stat: number}
     kinds: dict = field(default_factory=dict)  # metric name -> "rate" | "mean"
+    constant_taps: list = field(default_factory=list)  # taps constant over the whole point
 
 
 @dataclass
@@ -51,26 +63,110 @@ def summarize(kind: str, stats: dict, confidence: float, interval: str) -> Metri
     return MetricSummary(float(mean), float(low), float(high), int(stats["count"]))
 
 
-def _make_step(link, metrics, batch_size, execution):
+# ---------------------------------------------------------------------------------- one chunk
+def _tap_checks(taps):
+    """Per tap: (all finite, constant) as scalar booleans, computed inside the graph."""
     import tensorflow as tf
 
-    def step(no, snr_db, seed, point_values):
-        taps = link(batch_size, no, snr_db, seed, point_values)
-        return {(m.name, k): v for m in metrics for k, v in m.update(taps).items()}
-
-    if execution == "eager":
-        return step
-    return tf.function(step, jit_compile=execution == "xla")
-
-
-def _primary(metrics):
-    """(metric for target_errors, metric for target_block_errors) by name, or None."""
-    rates = [m for m in metrics if m.kind == "rate"]
-    errors_metric = next((m.name for m in rates if m.name == "ber"), rates[0].name if rates else None)
-    block_metric = next((m.name for m in rates if m.name == "bler"), None)
-    return errors_metric, block_metric
+    checks = {}
+    for name, x in taps.items():
+        if name == "output":
+            continue  # the last stage's tap again
+        parts = [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]
+        finite = tf.constant(True)
+        constant = tf.constant(True)
+        for part in parts:
+            if part.dtype.is_floating:
+                finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(part)))
+            constant = tf.logical_and(constant, tf.equal(tf.reduce_max(part), tf.reduce_min(part)))
+        checks[name] = (finite, constant)
+    return checks
 
 
+@dataclass
+class CurveRuntime:
+    link: object
+    metrics: list
+    step: object
+    stage_of_tap: dict  # tap -> registered stage type
+    errors_metric: str | None
+    block_metric: str | None
+
+
+class ChunkRunner:
+    """Builds each curve's link once and computes the statistics of single chunks.
+
+    The same object runs in-process (local backend) and inside every Ray worker.
+    """
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self._curves = {}
+
+    def curve(self, c: int) -> CurveRuntime:
+        if c not in self._curves:
+            import tensorflow as tf
+
+            from linksim.scenario import build_curve
+
+            link, metrics = build_curve(self.scenario, self.scenario.curves[c])
+            batch_size = self.scenario.montecarlo.batch_size
+
+            def step(no, snr_db, seed, point_values):
+                taps = link(batch_size, no, snr_db, seed, point_values)
+                stats = {(m.name, k): v for m in metrics for k, v in m.update(taps).items()}
+                return stats, _tap_checks(taps)
+
+            execution = self.scenario.montecarlo.execution
+            if execution != "eager":
+                step = tf.function(step, jit_compile=execution == "xla")
+            rates = [m.name for m in metrics if m.kind == "rate"]
+            self._curves[c] = CurveRuntime(
+                link, metrics, step, {s.tap: s.name for s in [link.source] + link.stages},
+                "ber" if "ber" in rates else (rates[0] if rates else None), "bler" if "bler" in rates else None,
+            )
+        return self._curves[c]
+
+    def run(self, c: int, p: int, k: int, snr_db: float):
+        """Chunk ``k`` of point ``p`` of curve ``c``.
+
+        Output
+        ------
+        stats : {metric: {stat: int or float}}
+        checks : {tap: (finite, constant)} of Python bools
+        """
+        import tensorflow as tf
+
+        rt = self.curve(c)
+        stats, checks = rt.step(
+            tf.constant(rt.link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
+            tf.constant(stateless_seed(self.scenario.seed, c, p, k), tf.int32),
+            tf.constant(rt.link.point_values(snr_db), tf.float32),
+        )
+        out = {}
+        for (metric, stat), value in stats.items():
+            out.setdefault(metric, {})[stat] = value.numpy().item()
+        return out, {tap: (bool(f), bool(const)) for tap, (f, const) in checks.items()}
+
+
+class LocalExecutor:
+    """Runs the chunks of a point in this process, one after the other."""
+
+    def __init__(self, scenario):
+        self.runner = ChunkRunner(scenario)
+
+    def chunks(self, c, p, snr_db, first_chunk=0):
+        """Yield ``(stats, checks)`` of chunks ``first_chunk, first_chunk + 1, ...`` in order."""
+        k = first_chunk
+        while True:
+            yield self.runner.run(c, p, k, snr_db)
+            k += 1
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------------------------- the sweep
 def _closed_form(curve, convention):
     """``snr_db -> exact BER`` for curves with an ``awgn_ber`` reference, else None."""
     if curve.theory is None or convention not in ("esno", "ebno"):
@@ -81,79 +177,115 @@ def _closed_form(curve, convention):
     return lambda snr_db: float(ber_awgn(theory.modulation, snr_db, convention, theory.labelling))
 
 
-def run_point(step, link, metrics, settings, run_seed, curve_index, point_index, snr_db, progress=None):
-    """Run one SNR point to its stopping rule; returns (stats, samples, chunks, seconds, reason)."""
-    import tensorflow as tf
-
-    errors_metric, block_metric = _primary(metrics)
-    no = link.noise_variance(snr_db)
-    args = (tf.constant(no, tf.float32), tf.constant(snr_db, tf.float32))
-    point_values = tf.constant(link.point_values(snr_db), tf.float32)
-    totals = {m.name: {k: 0 for k in m.stats} for m in metrics}
-    samples = chunks = 0
-    start = time.perf_counter()
-    while True:
-        seed = tf.constant(stateless_seed(run_seed, curve_index, point_index, chunks), tf.int32)
-        out = step(*args, seed, point_values)
-        for (name, stat), value in out.items():
-            totals[name][stat] += value.numpy().item()
-        samples += settings.batch_size
-        chunks += 1
-        elapsed = time.perf_counter() - start
-        if progress is not None:
-            progress(samples, totals, elapsed)
-        if errors_metric and settings.target_errors and totals[errors_metric]["errors"] >= settings.target_errors:
-            reason = "target_errors"
-        elif block_metric and settings.target_block_errors and totals[block_metric]["errors"] >= settings.target_block_errors:
-            reason = "target_block_errors"
-        elif samples >= settings.max_samples:
-            reason = "max_samples"
-        elif settings.max_seconds and elapsed >= settings.max_seconds:
-            reason = "max_seconds"
-        else:
-            continue
-        return totals, samples, chunks, elapsed, reason
+def _stop_reason(totals, samples, elapsed, settings, rt):
+    if rt.errors_metric and settings.target_errors and totals[rt.errors_metric]["errors"] >= settings.target_errors:
+        return "target_errors"
+    if rt.block_metric and settings.target_block_errors and totals[rt.block_metric]["errors"] >= settings.target_block_errors:
+        return "target_block_errors"
+    if samples >= settings.max_samples:
+        return "max_samples"
+    if settings.max_seconds and elapsed >= settings.max_seconds:
+        return "max_seconds"
+    return None
 
 
-def run_scenario(scenario, on_point=None, reporter=None):
+def _label(convention):
+    return {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}[convention]
+
+
+def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=None, progress=None) -> PointResult:
+    """Run one point to its stopping rule, continuing from ``start`` (a partial PointResult)."""
+    settings = scenario.montecarlo
+    curve_name = scenario.curves[c].name
+    kinds = {m.name: m.kind for m in runtime.metrics}
+    point = start or PointResult(curve_name, p, snr_db, runtime.link.noise_variance(snr_db), 0, 0, 0.0, "running",
+                                 {m.name: {s: 0 for s in m.stats} for m in runtime.metrics}, kinds, None)
+    constant = set(point.constant_taps) if point.constant_taps is not None else None
+    began = time.perf_counter() - point.seconds
+    reason = None
+    if point.chunks:
+        reason = _stop_reason(point.stats, point.samples, point.seconds, settings, runtime)
+    chunks = executor.chunks(c, p, snr_db, first_chunk=point.chunks) if reason is None else iter(())
+    try:
+        for stats, checks in chunks:
+            for tap, (finite, _) in checks.items():
+                if not finite:
+                    raise NumericalError(f"curve {curve_name}, {_label(scenario.snr.convention)} {snr_db:g} dB: stage "
+                                         f"'{runtime.stage_of_tap.get(tap, tap)}' (tap '{tap}') produced NaN or Inf in chunk {point.chunks}")
+            for metric, values in stats.items():
+                for stat, value in values.items():
+                    point.stats[metric][stat] += value
+            now_constant = {tap for tap, (_, const) in checks.items() if const}
+            constant = now_constant if constant is None else constant & now_constant
+            point.constant_taps = sorted(constant)
+            point.chunks += 1
+            point.samples = point.chunks * settings.batch_size
+            point.seconds = time.perf_counter() - began
+            if progress is not None:
+                progress(point.samples, point.stats, point.seconds)
+            reason = _stop_reason(point.stats, point.samples, point.seconds, settings, runtime)
+            if reason:
+                break
+            if on_chunk is not None:
+                on_chunk(point)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+    point.stop_reason = reason
+    point.constant_taps = sorted(constant or [])
+    return point
+
+
+def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter=None, resume=None):
     """Run every curve of a validated scenario.
 
     Parameters
     ----------
     scenario : linksim.scenario.Scenario
+    executor : LocalExecutor or linksim.ray_backend.RayExecutor, optional
+        Where chunks run (default: this process).
     on_point : callable(PointResult), optional
-        Called as soon as a point finishes (the results writer).
+        Called as soon as a point finishes (the results writer commits it).
+    on_chunk : callable(PointResult), optional
+        Called after every chunk with the point in progress (for ``--resume``).
     reporter : linksim.report.LiveTable, optional
-        Prints the live table.
+    resume : linksim.results.Results, optional
+        A previous run of the same scenario: its finished points are kept and its point in
+        progress continues from its last committed chunk.
 
     Output
     ------
-    list[PointResult]
+    list[PointResult], the finished points of this run including resumed ones.
     """
-    from linksim.scenario import build_curve
-
-    settings = scenario.montecarlo
+    executor = executor or LocalExecutor(scenario)
+    runner = getattr(executor, "runner", None) or ChunkRunner(scenario)
     snrs = scenario.snr.points()
     results = []
     for c, curve in enumerate(scenario.curves):
-        link, metrics = build_curve(scenario, curve)
-        step = _make_step(link, metrics, settings.batch_size, settings.execution)
-        kinds = {m.name: m.kind for m in metrics}
-        errors_metric, _ = _primary(metrics)
+        runtime = runner.curve(c)
+        previous = resume.curve(curve.name) if resume else None
+        finished = {pt.index: pt for pt in previous.points} if previous else {}
         if reporter:
-            reporter.start_curve(curve.name, kinds, len(snrs), _closed_form(curve, scenario.snr.convention))
+            reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs), _closed_form(curve, scenario.snr.convention))
         for p, snr in enumerate(snrs):
-            progress = reporter.progress(float(snr)) if reporter else None
-            totals, samples, chunks, seconds, reason = run_point(step, link, metrics, settings, scenario.seed, c, p, float(snr), progress)
-            result = PointResult(curve.name, p, float(snr), link.noise_variance(float(snr)), samples, chunks, seconds, reason, totals, kinds)
-            results.append(result)
-            if on_point:
-                on_point(result)
-            if reporter:
-                reporter.point(result)
-            if settings.stop_after_error_free and errors_metric and totals[errors_metric]["errors"] == 0:
+            if p in finished:
+                point = finished[p]
+                if reporter:
+                    reporter.point(point, resumed=True)
+            else:
+                start = previous.partial if previous and previous.partial and previous.partial.index == p else None
+                progress = reporter.progress(float(snr)) if reporter else None
+                point = run_point(executor, runtime, scenario, c, p, float(snr), start, on_chunk, progress)
+                if on_point:
+                    on_point(point)
+                if reporter:
+                    reporter.point(point)
+            results.append(point)
+            if reporter and point.constant_taps:
+                reporter.note(f"warning: tap(s) {', '.join(point.constant_taps)} constant over the whole point at {snr:g} dB")
+            if scenario.montecarlo.stop_after_error_free and runtime.errors_metric and point.stats[runtime.errors_metric]["errors"] == 0:
                 if reporter and p + 1 < len(snrs):
-                    reporter.note(f"no {errors_metric} error at {snr:g} dB: remaining {len(snrs) - p - 1} point(s) skipped")
+                    reporter.note(f"no {runtime.errors_metric} error at {snr:g} dB: remaining {len(snrs) - p - 1} point(s) skipped")
                 break
     return results
-

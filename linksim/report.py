@@ -78,7 +78,8 @@ class LiveTable:
             return f"{point.stats['ber']['trials'] / point.seconds / 1e6:7.2f} Mb/s"
         return f"{point.samples / max(point.seconds, 1e-9):7.0f} /s"
 
-    def point(self, point):
+    def point(self, point, resumed=False):
+        """One row; ``resumed`` rows come from the file being resumed and carry no ETA."""
         self.point_seconds.append(point.seconds)
         remaining = self.num_points - len(self.point_seconds)
         eta = sum(self.point_seconds) / len(self.point_seconds) * remaining
@@ -86,7 +87,7 @@ class LiveTable:
         if self.closed_form:
             cells.append(_num(self.closed_form(point.snr_db), 11))
         cells += _metric_cells(point, self.kinds, self.confidence, self.interval)
-        cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), _duration(eta).rjust(9)]
+        cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), ("resumed" if resumed else _duration(eta)).rjust(9)]
         self._write(("\r" if self.tty else "") + "  " + " | ".join(cells) + "\n")
 
     def progress(self, snr_db):

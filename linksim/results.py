@@ -1,21 +1,27 @@
-"""Self-describing HDF5 results: one file per run, each point written as it finishes.
+"""Self-describing, crash-safe HDF5 results: one file per run.
 
 Layout (``format = "linksim-results"``, ``format_version = 1``)::
 
-    /                 attrs: scenario (resolved YAML), scenario_path, name, seed, convention,
-                             confidence, interval, versions (JSON), git_commit,
-                             started_utc, finished_utc, status ("running" | "complete")
+    /                 attrs: scenario (resolved YAML), scenario_sha256, scenario_path, name, seed,
+                             convention, confidence, interval, versions (JSON), git_commit,
+                             started_utc, finished_utc, status, error, checksum
     /curves/<curve>   attrs: index, metrics (JSON {name: kind}), theory (JSON or "")
-        /points/<p>   attrs: snr_db, no, samples, chunks, seconds, stop_reason
+        /points/<p>   attrs: snr_db, no, samples, chunks, seconds, stop_reason, constant_taps
             /<metric> attrs: errors, trials (rates) or sum, sum_sq, count (means)
+        /partial      the point in progress (same attrs as a point): what ``--resume`` continues
 
-Every figure that ``linksim table`` prints is recomputed from these counts.
+Every commit writes the whole file (it holds counts only, so it is small) to a temporary file,
+flushes it to disk and renames it over the old one: a crash leaves the previous commit intact.
+``checksum`` is the SHA-256 of everything else in the file; a file whose content does not match
+it, or that HDF5 cannot read, is reported as damaged and never merged.
 """
 import datetime
+import hashlib
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import h5py
 import numpy as np
@@ -23,10 +29,11 @@ import numpy as np
 from linksim.errors import InputError
 from linksim.montecarlo import PointResult
 
-__all__ = ["ResultsWriter", "Results", "CurveResults", "FORMAT"]
+__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
 
 FORMAT = "linksim-results"
 FORMAT_VERSION = 1
+POINT_ATTRS = ("snr_db", "no", "samples", "chunks", "seconds", "stop_reason", "constant_taps")
 
 
 def _now():
@@ -34,16 +41,15 @@ def _now():
 
 
 def package_versions() -> dict:
+    import platform
     from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for name in ("linksim", "sionna-no-rt", "tensorflow", "numpy", "scipy", "h5py", "pydantic"):
+    for name in ("linksim", "sionna-no-rt", "tensorflow", "numpy", "scipy", "h5py", "pydantic", "ray"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
             out[name] = "not installed"
-    import platform
-
     out["python"] = platform.python_version()
     return out
 
@@ -61,70 +67,88 @@ def git_commit() -> str:
         return "unknown"
 
 
-class ResultsWriter:
-    """Creates the results file and appends points; ``close(status)`` stamps the end."""
+def scenario_sha256(resolved: str) -> str:
+    return hashlib.sha256(resolved.encode()).hexdigest()
 
-    def __init__(self, path, scenario, scenario_path: str, resolved: str):
-        self.path = os.fspath(path)
-        os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
-        tmp = self.path + ".tmp"
-        with h5py.File(tmp, "w") as f:
-            f.attrs.update({
-                "format": FORMAT, "format_version": FORMAT_VERSION, "scenario": resolved,
-                "scenario_path": scenario_path, "name": scenario.name, "seed": scenario.seed,
-                "convention": scenario.snr.convention, "confidence": scenario.montecarlo.confidence,
-                "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
-                "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running",
-            })
-            curves = f.create_group("curves")
-            for i, curve in enumerate(scenario.curves):
-                g = curves.create_group(curve.name)
-                g.attrs["index"] = i
-                g.attrs["metrics"] = json.dumps({m.metric_name: m.kind for m in curve.metrics})
-                g.attrs["theory"] = json.dumps(curve.theory.model_dump()) if curve.theory else ""
-                g.create_group("points")
-        os.replace(tmp, self.path)
 
-    def add_point(self, point: PointResult):
-        with h5py.File(self.path, "a") as f:
-            g = f["curves"][point.curve]["points"].create_group(f"{point.index:05d}")
-            g.attrs.update({
-                "snr_db": point.snr_db, "no": point.no, "samples": point.samples, "chunks": point.chunks,
-                "seconds": point.seconds, "stop_reason": point.stop_reason,
-            })
-            for metric, stats in point.stats.items():
-                m = g.create_group(metric)
-                for stat, value in stats.items():
-                    m.attrs[stat] = value
-
-    def close(self, status: str = "complete"):
-        with h5py.File(self.path, "a") as f:
-            f.attrs["status"] = status
-            f.attrs["finished_utc"] = _now()
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
 
 
 @dataclass
 class CurveResults:
     name: str
-    metrics: dict  # name -> kind
+    index: int
+    metrics: dict  # metric name -> "rate" | "mean"
     theory: dict | None
-    points: list  # PointResult, ordered by SNR
+    points: list = field(default_factory=list)  # finished PointResult, ordered by SNR index
+    partial: PointResult | None = None  # the point in progress, if any
 
 
 @dataclass
 class Results:
-    """A results file read back."""
+    """The content of a results file: run attributes and per-curve counts."""
 
-    path: str
     attrs: dict
     curves: list
+    path: str = ""
 
     @property
     def convention(self) -> str:
         return self.attrs["convention"]
 
+    def curve(self, name) -> CurveResults:
+        return next(c for c in self.curves if c.name == name)
+
+    # ------------------------------------------------------------------ integrity
+    def _canonical(self) -> str:
+        def point(p):
+            return None if p is None else [p.index, p.snr_db, p.no, p.samples, p.chunks, p.seconds, p.stop_reason,
+                                           list(p.constant_taps), {m: dict(sorted(s.items())) for m, s in sorted(p.stats.items())}]
+
+        attrs = {k: v for k, v in sorted(self.attrs.items()) if k != "checksum"}
+        curves = [[c.name, c.index, c.metrics, c.theory, [point(p) for p in c.points], point(c.partial)] for c in self.curves]
+        return json.dumps([attrs, curves], sort_keys=True, default=str)
+
+    def checksum(self) -> str:
+        return hashlib.sha256(self._canonical().encode()).hexdigest()
+
+    # ------------------------------------------------------------------ writing
+    def write(self, path):
+        """Atomically replace ``path`` with this content (temp file, fsync, rename)."""
+        path = os.fspath(path)
+        self.attrs["checksum"] = self.checksum()
+        tmp = f"{path}.tmp-{os.getpid()}"
+        with h5py.File(tmp, "w") as f:
+            f.attrs.update(self.attrs)
+            curves = f.create_group("curves")
+            for c in self.curves:
+                g = curves.create_group(c.name)
+                g.attrs.update({"index": c.index, "metrics": json.dumps(c.metrics), "theory": json.dumps(c.theory) if c.theory else ""})
+                points = g.create_group("points")
+                for p in c.points:
+                    _write_point(points.create_group(f"{p.index:05d}"), p)
+                if c.partial is not None:
+                    _write_point(g.create_group("partial"), c.partial)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    # ------------------------------------------------------------------ reading
     @classmethod
     def load(cls, path) -> "Results":
+        """Read and verify a results file; ``InputError`` if it is missing, foreign or damaged."""
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise InputError(f"{path}: no such results file")
@@ -132,23 +156,107 @@ class Results:
             with h5py.File(path, "r") as f:
                 if f.attrs.get("format") != FORMAT:
                     raise InputError(f"{path}: not a linksim results file (attribute 'format' is not {FORMAT!r})")
-                attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in f.attrs.items()}
+                attrs = {k: _plain(v) for k, v in f.attrs.items()}
                 curves = []
-                for name, g in sorted(f["curves"].items(), key=lambda kv: kv[1].attrs["index"]):
+                for name, g in f["curves"].items():
                     metrics = json.loads(g.attrs["metrics"])
                     theory = json.loads(g.attrs["theory"]) if g.attrs["theory"] else None
-                    points = []
-                    for key in sorted(g["points"]):
-                        pg = g["points"][key]
-                        stats = {m: {s: v.item() for s, v in pg[m].attrs.items()} for m in metrics}
-                        a = pg.attrs
-                        points.append(PointResult(
-                            name, int(key), float(a["snr_db"]), float(a["no"]), int(a["samples"]), int(a["chunks"]),
-                            float(a["seconds"]), str(a["stop_reason"]), stats, dict(metrics),
-                        ))
-                    curves.append(CurveResults(name, metrics, theory, points))
+                    points = [_read_point(name, int(key), pg, metrics) for key, pg in sorted(g["points"].items())]
+                    partial = _read_point(name, None, g["partial"], metrics) if "partial" in g else None
+                    curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial))
+        except InputError:
+            raise
         except OSError as exc:
-            raise InputError(f"{path}: cannot read as HDF5 ({str(exc).splitlines()[0]})") from None
-        except (KeyError, ValueError) as exc:
-            raise InputError(f"{path}: damaged linksim results file ({exc})") from None
-        return cls(path, attrs, curves)
+            raise InputError(f"{path}: cannot read as HDF5, the file is truncated or damaged ({str(exc).splitlines()[0]})") from None
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: damaged linksim results file (missing or malformed {exc})") from None
+        curves.sort(key=lambda c: c.index)
+        results = cls(attrs, curves, path)
+        if attrs.get("checksum") != results.checksum():
+            raise InputError(f"{path}: checksum mismatch, the file was altered or damaged; refusing to use it")
+        return results
+
+
+def _write_point(g, p: PointResult):
+    g.attrs.update({"index": p.index, "snr_db": p.snr_db, "no": p.no, "samples": p.samples, "chunks": p.chunks,
+                    "seconds": p.seconds, "stop_reason": p.stop_reason, "constant_taps": json.dumps(list(p.constant_taps))})
+    for metric, stats in p.stats.items():
+        g.create_group(metric).attrs.update(stats)
+
+
+def _read_point(curve, index, g, metrics) -> PointResult:
+    a = g.attrs
+    stats = {m: {s: _plain(v) for s, v in g[m].attrs.items()} for m in metrics}
+    return PointResult(
+        curve, int(a["index"]) if index is None else index, float(a["snr_db"]), float(a["no"]), int(a["samples"]),
+        int(a["chunks"]), float(a["seconds"]), str(a["stop_reason"]), stats, dict(metrics), json.loads(a["constant_taps"]),
+    )
+
+
+def load_for_resume(path, resolved: str, scenario_path: str) -> Results | None:
+    """The run stored in ``path`` if it can be continued with this scenario, ``None`` if no file.
+
+    Raises ``InputError`` for a damaged file or one made from another scenario or seed.
+    """
+    if not os.path.exists(path):
+        return None
+    previous = Results.load(path)
+    if previous.attrs.get("scenario_sha256") != scenario_sha256(resolved):
+        raise InputError(f"{path}: made from a different scenario or seed than {scenario_path}; "
+                         "--resume continues only the same run (drop --resume or choose another --out)")
+    return previous
+
+
+class ResultsWriter:
+    """Keeps a run's results in memory and commits them to disk atomically.
+
+    Parameters
+    ----------
+    path : str
+    scenario : linksim.scenario.Scenario
+    scenario_path : str
+    resolved : str
+        Resolved scenario YAML (``linksim.scenario.resolved_yaml``).
+    previous : Results or None
+        The run to continue (from :func:`load_for_resume`); ``None`` starts a new file.
+    partial_interval : float
+        Seconds between commits of the point in progress (finished points commit at once).
+    """
+
+    def __init__(self, path, scenario, scenario_path: str, resolved: str, previous: Results | None = None, partial_interval: float = 2.0):
+        self.path = os.fspath(path)
+        self.partial_interval = partial_interval
+        self._last_partial = 0.0
+        if previous is not None:
+            self.results = Results.load(self.path)  # a copy the writer may change
+            self.results.attrs.update({"status": "running", "finished_utc": "", "error": ""})
+        else:
+            self.results = Results({
+                "format": FORMAT, "format_version": FORMAT_VERSION, "scenario": resolved, "scenario_sha256": scenario_sha256(resolved),
+                "scenario_path": scenario_path, "name": scenario.name, "seed": scenario.seed,
+                "convention": scenario.snr.convention, "confidence": scenario.montecarlo.confidence,
+                "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
+                "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running", "error": "",
+            }, [CurveResults(c.name, i, {m.metric_name: m.kind for m in c.metrics}, c.theory.model_dump() if c.theory else None)
+                for i, c in enumerate(scenario.curves)], self.path)
+            os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
+        self.results.write(self.path)
+
+    def add_point(self, point: PointResult):
+        curve = self.results.curve(point.curve)
+        curve.points.append(point)
+        curve.partial = None
+        self.results.write(self.path)
+
+    def save_partial(self, point: PointResult, force: bool = False):
+        """Record the point in progress, at most every ``partial_interval`` seconds."""
+        now = time.monotonic()
+        if not force and now - self._last_partial < self.partial_interval:
+            return
+        self._last_partial = now
+        self.results.curve(point.curve).partial = point
+        self.results.write(self.path)
+
+    def close(self, status: str = "complete", error: str = ""):
+        self.results.attrs.update({"status": status, "error": error, "finished_utc": _now()})
+        self.results.write(self.path)
