@@ -7,7 +7,8 @@ Measured in one process, one after the other, on the same machine:
 - ``linksim``: :class:`phy.fast_ber.HardDecisionBERCounter` (packed bits → table mapping →
   AWGN → per-axis slicing → popcount of label XOR), XLA, 2**23 symbols per call;
 - ``link``: what ``linksim run`` executes for a scenario ``bits → mapper → awgn → slicer``
-  with the BER metric (the general stage chain, XLA, 6000 × 1008 bits per call).
+  with the BER metric and the NaN/constant checks of every tap (the general stage chain, XLA,
+  6000 × 1008 bits per call).
 
 Throughput is simulated bits per second of wall time, the median of ``--repeats`` timed calls
 after one warm-up call. Run: ``python benchmarks/phy_throughput.py [--json] [--repeats N]``.
@@ -67,8 +68,8 @@ def linksim_counter(modulation, repeats):
 
 
 def linksim_link(modulation, repeats):
-    from linksim.montecarlo import _make_step
-    from linksim.scenario import build_curve, parse_scenario
+    from linksim.montecarlo import ChunkRunner
+    from linksim.scenario import parse_scenario
 
     scenario = parse_scenario({
         "name": "bench", "snr": {"convention": "ebno", "values": [EBNO_DB]},
@@ -76,12 +77,12 @@ def linksim_link(modulation, repeats):
         "curves": [{"name": modulation, "source": {"type": "bits", "num_bits": BLOCK_BITS},
                     "stages": [{"type": "mapper", "modulation": modulation}, {"type": "awgn"}, {"type": "slicer", "modulation": modulation}]}],
     })
-    link, metrics = build_curve(scenario, scenario.curves[0])
-    step = _make_step(link, metrics, BATCH, "xla")
+    runtime = ChunkRunner(scenario).curve(0)
+    link, step = runtime.link, runtime.step
     args = (tf.constant(link.noise_variance(EBNO_DB), tf.float32), tf.constant(EBNO_DB, tf.float32))
     values = tf.constant(link.point_values(EBNO_DB), tf.float32)
     seeds = iter(range(10**6))
-    return _median_rate(lambda: step(*args, tf.constant(stateless_seed(0, next(seeds))), values)[("ber", "errors")].numpy(), BATCH * BLOCK_BITS, repeats)
+    return _median_rate(lambda: step(*args, tf.constant(stateless_seed(0, next(seeds))), values)[0][("ber", "errors")].numpy(), BATCH * BLOCK_BITS, repeats)
 
 
 def main():

@@ -97,7 +97,8 @@ def cmd_run(args):
             executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers)
     else:
         executor = LocalExecutor(scenario)
-    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous)
+    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
+                           partial_interval=scenario.montecarlo.checkpoint_seconds)
     mc = scenario.montecarlo
     table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet)
     try:

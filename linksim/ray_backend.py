@@ -7,7 +7,7 @@ worker CPU. The driver keeps ``2 × workers`` chunks of the current point in fli
 their statistics strictly in chunk order, evaluating the stopping rule after each, exactly as
 the local backend does: the counts are identical to a local run. The price of early stopping
 across workers is wasted work, not different numbers: when a point stops, up to
-``2 × workers − 1`` chunks already submitted are cancelled or discarded.
+``2 × workers − 1`` chunks already submitted still run and are discarded.
 """
 import collections
 import os
@@ -80,20 +80,15 @@ class RayExecutor:
         window = 2 * self.num_workers
         pending = collections.deque()
         k = first_chunk
-        try:
-            while True:
-                while len(pending) < window:
-                    worker = self._workers[self._next_worker]
-                    self._next_worker = (self._next_worker + 1) % self.num_workers
-                    pending.append(worker.run.remote(c, p, k, snr_db))
-                    k += 1
-                yield self._ray.get(pending.popleft())
-        finally:
-            for ref in pending:
-                try:
-                    self._ray.cancel(ref)
-                except Exception:  # already finished or not cancellable: its result is dropped
-                    pass
+        while True:
+            while len(pending) < window:
+                worker = self._workers[self._next_worker]
+                self._next_worker = (self._next_worker + 1) % self.num_workers
+                pending.append(worker.run.remote(c, p, k, snr_db))
+                k += 1
+            # Chunks still pending when the caller stops are dropped, not cancelled: cancelling
+            # queued actor tasks leaves a gap in the actor's task sequence that stalls it.
+            yield self._ray.get(pending.popleft())
 
     def close(self):
         for worker in self._workers:

@@ -70,7 +70,8 @@ class SNRSweep(Params):
 
 
 class MonteCarloSettings(Params):
-    """When a point stops, how intervals are computed, how the graph runs."""
+    """When a point stops, how intervals are computed, how the graph runs, how often the point
+    in progress is committed to the results file for ``--resume``."""
 
     batch_size: int = Field(default=1000, gt=0, le=10**8)
     target_errors: int | None = Field(default=1000, gt=0)
@@ -81,6 +82,7 @@ class MonteCarloSettings(Params):
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     interval: Literal["clopper-pearson", "wilson"] = "clopper-pearson"
     execution: Literal["eager", "graph", "xla"] = "xla"
+    checkpoint_seconds: float = Field(default=2.0, ge=0, le=3600)
 
 
 class Theory(Params):
