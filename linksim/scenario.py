@@ -23,6 +23,7 @@ __all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "load_scenario
 
 MAX_FILE_BYTES = 1_000_000
 MAX_POINTS = 10_000
+MAX_CHUNK_ELEMENTS = 2**31 - 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 
 
@@ -41,7 +42,7 @@ class SNRSweep(Params):
     convention: Literal["esno", "ebno", "snr"]
     start: float | None = Field(default=None, ge=-100, le=200)
     stop: float | None = Field(default=None, ge=-100, le=200)
-    step: float | None = Field(default=None, gt=0)
+    step: float | None = Field(default=None, gt=0, le=300)
     values: list[Annotated[float, Field(ge=-100, le=200)]] | None = Field(default=None, min_length=1, max_length=MAX_POINTS)
 
     @model_validator(mode="after")
@@ -77,7 +78,7 @@ class MonteCarloSettings(Params):
     target_errors: int | None = Field(default=1000, gt=0)
     target_block_errors: int | None = Field(default=None, gt=0)
     max_samples: int = Field(default=10**6, gt=0, le=10**15)
-    max_seconds: float | None = Field(default=None, gt=0)
+    max_seconds: float | None = Field(default=None, gt=0, le=10**7)
     stop_after_error_free: bool = True
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     interval: Literal["clopper-pearson", "wilson"] = "clopper-pearson"
@@ -102,7 +103,7 @@ class Curve(Params):
     metrics: list[MetricSpec] = Field(default_factory=lambda: [linksim.metrics.BER(type="ber")], min_length=1)
     theory: Theory | None = None
     coderate: float = Field(default=1.0, gt=0, le=1)
-    signal_power: float = Field(default=1.0, gt=0)
+    signal_power: float = Field(default=1.0, gt=0, le=1e12)
 
     @model_validator(mode="after")
     def _taps_exist(self):
@@ -144,10 +145,14 @@ class Scenario(Params):
         return curves
 
     @model_validator(mode="after")
-    def _convention_needs(self):
+    def _convention_and_size(self):
         for i, curve in enumerate(self.curves):
             if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:
                 raise ValueError(f"curves[{i}] ({curve.name}): the 'ebno' convention needs a mapper stage (bits per symbol)")
+            elements = self.montecarlo.batch_size * curve.source.block_size()
+            if elements > MAX_CHUNK_ELEMENTS:
+                raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size × block size = {elements:.3g} values per chunk, "
+                                 f"more than 2^31; lower montecarlo.batch_size")
         return self
 
 

@@ -47,6 +47,9 @@ class BitsSource(StageParams):
 
     tap_default: ClassVar[str] = "bits"
 
+    def block_size(self) -> int:
+        return self.num_bits
+
     def build(self, info):
         from phy.sources import random_bits
 
@@ -63,6 +66,9 @@ class LabelsSource(StageParams):
 
     tap_default: ClassVar[str] = "labels"
 
+    def block_size(self) -> int:
+        return self.num_labels
+
     def build(self, info):
         import tensorflow as tf
 
@@ -78,9 +84,12 @@ class GaussianSource(StageParams):
 
     type: Literal["gaussian"]
     size: int = Field(gt=0, le=2**24)
-    std: float = Field(default=1.0, gt=0)
+    std: float = Field(default=1.0, gt=0, le=1e12)
 
     tap_default: ClassVar[str] = "latent"
+
+    def block_size(self) -> int:
+        return self.size
 
     def build(self, info):
         import tensorflow as tf
@@ -316,8 +325,8 @@ class QuantizerParams(StageParams):
 
     type: Literal["quantizer"]
     num_bits: int = Field(ge=1, le=16)
-    minval: float = 0.0
-    maxval: float = 1.0
+    minval: float = Field(default=0.0, ge=-1e12, le=1e12)
+    maxval: float = Field(default=1.0, ge=-1e12, le=1e12)
     output: Literal["index", "value"] = "index"
 
     @model_validator(mode="after")
