@@ -155,10 +155,10 @@ class LocalExecutor:
     def __init__(self, scenario):
         self.runner = ChunkRunner(scenario)
 
-    def chunks(self, c, p, snr_db, first_chunk=0):
-        """Yield ``(stats, checks)`` of chunks ``first_chunk, first_chunk + 1, ...`` in order."""
+    def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
+        """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
         k = first_chunk
-        while True:
+        while end_chunk is None or k < end_chunk:
             yield self.runner.run(c, p, k, snr_db)
             k += 1
 
@@ -205,7 +205,8 @@ def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=No
     reason = None
     if point.chunks:
         reason = _stop_reason(point.stats, point.samples, point.seconds, settings, runtime)
-    chunks = executor.chunks(c, p, snr_db, first_chunk=point.chunks) if reason is None else iter(())
+    end_chunk = -(-settings.max_samples // settings.batch_size)  # max_samples always stops there
+    chunks = executor.chunks(c, p, snr_db, first_chunk=point.chunks, end_chunk=end_chunk) if reason is None else iter(())
     try:
         for stats, checks in chunks:
             for tap, (finite, _) in checks.items():

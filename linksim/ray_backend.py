@@ -6,8 +6,9 @@ chunks with :class:`linksim.montecarlo.ChunkRunner`, limited to one TensorFlow t
 worker CPU. The driver keeps ``2 × workers`` chunks of the current point in flight and adds
 their statistics strictly in chunk order, evaluating the stopping rule after each, exactly as
 the local backend does: the counts are identical to a local run. The price of early stopping
-across workers is wasted work, not different numbers: when a point stops, up to
-``2 × workers − 1`` chunks already submitted still run and are discarded.
+across workers is wasted work, not different numbers: when a point stops on its error targets
+or time budget, up to ``2 × workers − 1`` chunks already submitted still run and are discarded
+(no chunk beyond ``max_samples`` is ever submitted).
 """
 import collections
 import os
@@ -50,9 +51,13 @@ class RayExecutor:
         Ray instance and shuts it down in :meth:`close`.
     workers : int or None
         Number of workers; default: the CPUs Ray reports.
+    threads_per_worker : int or None
+        TensorFlow threads (and Ray CPUs) of each worker; default: its share of the cluster's
+        CPUs, ``max(1, CPUs // workers)``.
     """
 
-    def __init__(self, scenario, resolved_yaml: str, address: str | None = None, workers: int | None = None):
+    def __init__(self, scenario, resolved_yaml: str, address: str | None = None, workers: int | None = None,
+                 threads_per_worker: int | None = None):
         try:
             import ray
         except ImportError:
@@ -69,19 +74,19 @@ class RayExecutor:
                 raise InputError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.num_workers = workers or cpus
-        threads = max(1, cpus // self.num_workers)
+        threads = threads_per_worker or max(1, cpus // self.num_workers)
         actor = ray.remote(num_cpus=min(threads, cpus))(_Worker)
         self._workers = [actor.remote(resolved_yaml, threads) for _ in range(self.num_workers)]
         self._next_worker = 0
         self.runner = ChunkRunner(scenario)  # driver side: link metadata only, no chunks run here
 
-    def chunks(self, c, p, snr_db, first_chunk=0):
-        """Yield ``(stats, checks)`` of chunks ``first_chunk, first_chunk + 1, ...`` in order."""
+    def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
+        """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
         window = 2 * self.num_workers
         pending = collections.deque()
         k = first_chunk
-        while True:
-            while len(pending) < window:
+        while end_chunk is None or k < end_chunk or pending:
+            while len(pending) < window and (end_chunk is None or k < end_chunk):
                 worker = self._workers[self._next_worker]
                 self._next_worker = (self._next_worker + 1) % self.num_workers
                 pending.append(worker.run.remote(c, p, k, snr_db))
