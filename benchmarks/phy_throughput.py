@@ -82,7 +82,7 @@ def linksim_link(modulation, repeats):
     args = (tf.constant(link.noise_variance(EBNO_DB), tf.float32), tf.constant(EBNO_DB, tf.float32))
     values = tf.constant(link.point_values(EBNO_DB), tf.float32)
     seeds = iter(range(10**6))
-    return _median_rate(lambda: step(*args, tf.constant(stateless_seed(0, next(seeds))), values)[0][("ber", "errors")].numpy(), BATCH * BLOCK_BITS, repeats)
+    return _median_rate(lambda: step(*args, tf.constant(stateless_seed(0, next(seeds))), values, tf.constant(0))[0][("ber", "errors")].numpy(), BATCH * BLOCK_BITS, repeats)
 
 
 def main():

@@ -29,6 +29,12 @@ class LinkContext:
         Stateless seed of the current stage (set by :class:`Link` before each stage).
     point_value : scalar tf.float32 or None
         The current stage's per-point parameter (see :attr:`Stage.point_value`).
+    chunk : scalar tf.int32
+        Index of the chunk within its point (data sources use it to pick their images).
+    max_samples : int or None
+        Blocks per point; a data source marks rows past it invalid.
+    valid : [batch_size] tf.bool or None
+        Set by a data source whose last chunk runs past the end: metrics ignore invalid rows.
     no_eff : tensor or None
         Per-symbol effective noise variance after equalisation (set by fading channels).
     training : bool
@@ -39,6 +45,9 @@ class LinkContext:
     snr_db: Any
     seed: Any = None
     point_value: Any = None
+    chunk: Any = 0
+    max_samples: int | None = None
+    valid: Any = None
     no_eff: Any = None
     training: bool = False
 
@@ -120,7 +129,8 @@ class Link:
         """Per-stage point parameters at ``snr_db`` (0 for stages without one)."""
         return [float(s.point_value(snr_db)) if s.point_value else 0.0 for s in self.stages]
 
-    def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training: bool = False) -> dict:
+    def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training: bool = False, chunk=0,
+                 max_samples: int | None = None) -> dict:
         """Run one batch.
 
         Input
@@ -129,6 +139,10 @@ class Link:
         no, snr_db : scalar tf.float32
         point_values : [num_stages] tf.float32 or None
             From :meth:`point_values`.
+        chunk : scalar tf.int32
+            Chunk index within the point.
+        max_samples : int or None
+            Blocks per point (for data sources' ``valid`` rows).
         seed : [2] tf.int32
             Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
             global generator is reset from it when a stage uses it, so the batch is a pure
@@ -136,14 +150,15 @@ class Link:
 
         Output
         ------
-        dict tap name → tensor
+        dict tap name → tensor; plus ``valid`` ([batch_size] bool) when the source set it
         """
         seeds = tf.unstack(tf.random.split(tf.cast(seed, tf.int32), len(self.stages) + 2))
         if any(s.uses_global_rng for s in self.stages):
             words = tf.cast(tf.bitcast(seeds[-1], tf.uint32), tf.int64)
             key = tf.bitwise.bitwise_or(tf.bitwise.left_shift(words[0], 32), words[1])
             sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
-        ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training)
+        ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training, chunk=chunk,
+                          max_samples=max_samples)
         x = self.source.apply(None, ctx)
         taps = {self.source.tap: x}
         for i, (stage, stage_seed) in enumerate(zip(self.stages, seeds[1:])):
@@ -152,4 +167,6 @@ class Link:
             x = stage.apply(x, ctx)
             taps[stage.tap] = x
         taps["output"] = x
+        if ctx.valid is not None:
+            taps["valid"] = ctx.valid
         return taps

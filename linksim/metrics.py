@@ -7,6 +7,9 @@ counts leave it. Two kinds:
 - ``mean``: ``sum``, ``sum_sq`` and ``count`` of a per-block value (MSE) → t interval.
 
 Every number the CLI prints is recomputed from these counts as stored in the results file.
+When a data source marks rows of its last chunk invalid (tap ``valid``), those rows count for
+nothing. PSNR of identical images would be infinite; per image the MSE is floored at
+``data_range² · 1e-10``, so an identical image counts as 100 dB and means stay finite.
 """
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Literal
@@ -52,11 +55,25 @@ def _hard(x):
     return tf.cast(x > 0, tf.int32)
 
 
-def _rate_stats(wrong):
-    """``errors`` and ``trials`` of a boolean error tensor."""
+def _rate_stats(wrong, valid=None):
+    """``errors`` and ``trials`` of a boolean error tensor ``[batch, ...]``, valid rows only."""
     import tensorflow as tf
 
-    return {"errors": tf.reduce_sum(tf.cast(wrong, tf.int64)), "trials": tf.size(wrong, out_type=tf.int64)}
+    if valid is None:
+        return {"errors": tf.reduce_sum(tf.cast(wrong, tf.int64)), "trials": tf.size(wrong, out_type=tf.int64)}
+    rows = tf.cast(valid, tf.int64)
+    per_row = tf.reduce_sum(tf.reshape(tf.cast(wrong, tf.int64), [tf.shape(wrong)[0], -1]), axis=-1)  # [batch]
+    return {"errors": tf.reduce_sum(per_row * rows), "trials": tf.reduce_sum(rows) * tf.cast(tf.size(wrong[0]), tf.int64)}
+
+
+def _mean_stats(per_block, valid=None):
+    """``sum``, ``sum_sq``, ``count`` of per-block values ``[batch]``, valid rows only."""
+    import tensorflow as tf
+
+    per_block = tf.cast(per_block, tf.float64)
+    weight = tf.ones_like(per_block) if valid is None else tf.cast(valid, tf.float64)
+    return {"sum": tf.reduce_sum(weight * per_block), "sum_sq": tf.reduce_sum(weight * tf.square(per_block)),
+            "count": tf.reduce_sum(weight)}
 
 
 def _flat_blocks(x):
@@ -75,7 +92,7 @@ class BER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            return _rate_stats(tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received])))
+            return _rate_stats(tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received])), taps.get("valid"))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -91,7 +108,7 @@ class BLER(MetricParams):
 
         def update(taps):
             wrong = tf.not_equal(_flat_blocks(_hard(taps[self.sent])), _flat_blocks(_hard(taps[self.received])))
-            return _rate_stats(tf.reduce_any(wrong, axis=-1))
+            return _rate_stats(tf.reduce_any(wrong, axis=-1), taps.get("valid"))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -107,7 +124,7 @@ class SER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            return _rate_stats(tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64)))
+            return _rate_stats(tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64)), taps.get("valid"))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -126,11 +143,47 @@ class MSE(MetricParams):
 
         def update(taps):
             diff = _flat_blocks(taps[self.sent]) - _flat_blocks(taps[self.received])
-            per_block = tf.cast(tf.reduce_mean(tf.square(tf.abs(diff)), axis=-1), tf.float64)
-            return {
-                "sum": tf.reduce_sum(per_block),
-                "sum_sq": tf.reduce_sum(tf.square(per_block)),
-                "count": tf.cast(tf.size(per_block), tf.float64),
-            }
+            return _mean_stats(tf.reduce_mean(tf.square(tf.abs(diff)), axis=-1), taps.get("valid"))
+
+        return Metric(self.metric_name, "mean", update)
+
+
+@register("metric", "psnr")
+class PSNR(MetricParams):
+    """Whole-image PSNR in dB per image, 10·log10(data_range² / MSE); mean ± t interval."""
+
+    type: Literal["psnr"]
+    sent: str = Field(default="images", min_length=1)
+    data_range: float = Field(default=1.0, gt=0, le=1e6)
+    kind: ClassVar[str] = "mean"
+
+    def build(self):
+        import tensorflow as tf
+
+        peak = self.data_range**2
+
+        def update(taps):
+            diff = _flat_blocks(tf.cast(taps[self.sent], tf.float64)) - _flat_blocks(tf.cast(taps[self.received], tf.float64))
+            mse = tf.maximum(tf.reduce_mean(tf.square(diff), axis=-1), peak * 1e-10)  # identical images: 100 dB
+            return _mean_stats(10.0 * tf.math.log(peak / mse) / tf.math.log(tf.constant(10.0, tf.float64)), taps.get("valid"))
+
+        return Metric(self.metric_name, "mean", update)
+
+
+@register("metric", "ssim")
+class SSIM(MetricParams):
+    """SSIM per image (tf.image.ssim, 11×11 Gaussian window; images of at least 11×11); mean ± t interval."""
+
+    type: Literal["ssim"]
+    sent: str = Field(default="images", min_length=1)
+    data_range: float = Field(default=1.0, gt=0, le=1e6)
+    kind: ClassVar[str] = "mean"
+
+    def build(self):
+        import tensorflow as tf
+
+        def update(taps):
+            ssim = tf.image.ssim(tf.cast(taps[self.sent], tf.float32), tf.cast(taps[self.received], tf.float32), max_val=self.data_range)
+            return _mean_stats(ssim, taps.get("valid"))
 
         return Metric(self.metric_name, "mean", update)

@@ -70,8 +70,8 @@ def _tap_checks(taps):
 
     checks = {}
     for name, x in taps.items():
-        if name == "output":
-            continue  # the last stage's tap again
+        if name in ("output", "valid"):
+            continue  # the last stage's tap again; the data source's row mask
         parts = [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]
         finite = tf.constant(True)
         constant = tf.constant(True)
@@ -111,9 +111,10 @@ class ChunkRunner:
 
             link, metrics = build_curve(self.scenario, self.scenario.curves[c])
             batch_size = self.scenario.montecarlo.batch_size
+            max_samples = self.scenario.montecarlo.max_samples
 
-            def step(no, snr_db, seed, point_values):
-                taps = link(batch_size, no, snr_db, seed, point_values)
+            def step(no, snr_db, seed, point_values, chunk):
+                taps = link(batch_size, no, snr_db, seed, point_values, chunk=chunk, max_samples=max_samples)
                 stats = {(m.name, k): v for m in metrics for k, v in m.update(taps).items()}
                 return stats, _tap_checks(taps)
 
@@ -141,7 +142,7 @@ class ChunkRunner:
         stats, checks = rt.step(
             tf.constant(rt.link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
             tf.constant(stateless_seed(self.scenario.seed, c, p, k), tf.int32),
-            tf.constant(rt.link.point_values(snr_db), tf.float32),
+            tf.constant(rt.link.point_values(snr_db), tf.float32), tf.constant(k, tf.int32),
         )
         out = {}
         for (metric, stat), value in stats.items():

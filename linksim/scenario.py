@@ -86,6 +86,32 @@ class MonteCarloSettings(Params):
     checkpoint_seconds: float = Field(default=2.0, ge=0, le=3600)
 
 
+class DataSettings(Params):
+    """The image dataset of data sources (``images``) and of training.
+
+    Paths are relative to the working directory. ``cifar10``: ``path`` is the folder with the
+    binary edition. ``image-folder``: ``path`` holds the test images (cut into tiles),
+    ``train_path`` the training images (``train_crops`` random crops; default ``path``).
+    """
+
+    dataset: Literal["bundled-photos", "cifar10", "image-folder"] = "bundled-photos"
+    path: str | None = Field(default=None, min_length=1, max_length=4096)
+    train_path: str | None = Field(default=None, min_length=1, max_length=4096)
+    patch_size: int = Field(default=32, ge=11, le=4096)
+    train_crops: int = Field(default=10_000, ge=1, le=10**7)
+    shuffle: bool = True
+    prefetch: int = Field(default=2, ge=0, le=64)
+
+    @model_validator(mode="after")
+    def _files_exist(self):
+        from linksim.data import check_available
+
+        if self.dataset == "cifar10" and self.patch_size != 32:
+            raise ValueError("CIFAR-10 images are 32×32: 'patch_size' must be 32")
+        check_available(self.dataset, self.path, self.train_path)
+        return self
+
+
 class Theory(Params):
     """Closed-form reference curve drawn next to a measured BER."""
 
@@ -134,6 +160,7 @@ class Scenario(Params):
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     snr: SNRSweep
     montecarlo: MonteCarloSettings = MonteCarloSettings()
+    data: DataSettings = DataSettings()
     curves: list[Curve] = Field(min_length=1, max_length=256)
 
     @field_validator("curves")
@@ -149,7 +176,7 @@ class Scenario(Params):
         for i, curve in enumerate(self.curves):
             if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:
                 raise ValueError(f"curves[{i}] ({curve.name}): the 'ebno' convention needs a mapper stage (bits per symbol)")
-            elements = self.montecarlo.batch_size * curve.source.block_size()
+            elements = self.montecarlo.batch_size * curve.source.block_size(self.data)
             if elements > MAX_CHUNK_ELEMENTS:
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size × block size = {elements:.3g} values per chunk, "
                                  f"more than 2^31; lower montecarlo.batch_size")
@@ -254,7 +281,7 @@ def build_curve(scenario: Scenario, curve: Curve):
     """
     from linksim.link import Link
 
-    info = SimpleNamespace(convention=scenario.snr.convention)
+    info = SimpleNamespace(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed)
     link = Link(
         source=curve.source.build(info),
         stages=[s.build(info) for s in curve.stages],

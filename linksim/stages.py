@@ -47,7 +47,7 @@ class BitsSource(StageParams):
 
     tap_default: ClassVar[str] = "bits"
 
-    def block_size(self) -> int:
+    def block_size(self, data) -> int:
         return self.num_bits
 
     def build(self, info):
@@ -66,7 +66,7 @@ class LabelsSource(StageParams):
 
     tap_default: ClassVar[str] = "labels"
 
-    def block_size(self) -> int:
+    def block_size(self, data) -> int:
         return self.num_labels
 
     def build(self, info):
@@ -88,7 +88,7 @@ class GaussianSource(StageParams):
 
     tap_default: ClassVar[str] = "latent"
 
-    def block_size(self) -> int:
+    def block_size(self, data) -> int:
         return self.size
 
     def build(self, info):
@@ -98,6 +98,41 @@ class GaussianSource(StageParams):
             return self.std * tf.random.stateless_normal([ctx.batch_size, self.size], ctx.seed)
 
         return _stage(self, None, apply)
+
+
+@register("source", "images")
+class ImagesSource(StageParams):
+    """Images of the scenario's dataset, in order: [batch, H, W, 3] float32 in [0, 1].
+
+    Chunk k holds images k·batch … k·batch + batch − 1 of the split (cycling); rows past
+    ``max_samples`` are marked invalid, so ``max_samples`` = the split's size evaluates each
+    image exactly once per point.
+    """
+
+    type: Literal["images"]
+    split: Literal["test", "train"] = "test"
+
+    tap_default: ClassVar[str] = "images"
+
+    def block_size(self, data) -> int:
+        return 3 * data.patch_size**2
+
+    def build(self, info):
+        import tensorflow as tf
+
+        from linksim.data import load_split
+
+        images = load_split(info.data, self.split, info.seed).images
+        store = tf.Variable(images, trainable=False, name="images")  # a variable, not a graph constant
+
+        def apply(_, ctx):
+            rows = tf.cast(ctx.chunk, tf.int64) * ctx.batch_size + tf.range(ctx.batch_size, dtype=tf.int64)
+            if ctx.max_samples is not None:
+                ctx.valid = rows < ctx.max_samples
+            batch = tf.gather(store, rows % len(images))
+            return tf.cast(batch, tf.float32) / 255.0
+
+        return _stage(self, store, apply)
 
 
 # ---------------------------------------------------------------------------------- mapping
