@@ -14,6 +14,7 @@ from linksim.errors import InputError, LinksimError
 EPILOG = """\
 examples:
   linksim run scenarios/quickstart.yaml
+  linksim train scenarios/quickstart.yaml
   linksim run scenarios/ber_awgn.yaml --out results/ber_awgn.h5 --quiet
   linksim table results/ber_awgn.h5 --csv
   linksim plot results/ber_awgn.h5 --out results/ber_awgn.png
@@ -94,9 +95,10 @@ def cmd_run(args):
         from linksim.ray_backend import RayExecutor
 
         with _quiet_stderr():
-            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers)
+            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints,
+                                   stream=None if args.quiet else sys.stdout)
     else:
-        executor = LocalExecutor(scenario)
+        executor = LocalExecutor(scenario, args.checkpoints, stream=None if args.quiet else sys.stdout)
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
                            partial_interval=scenario.montecarlo.checkpoint_seconds)
     mc = scenario.montecarlo
@@ -112,8 +114,45 @@ def cmd_run(args):
     finally:
         executor.close()
     writer.close("complete")
+    figures = _figures(scenario, executor.runner, out)
     if not args.quiet:
-        print(f"# results written to {out}; next: linksim table {out} | linksim plot {out} --out FIG.png")
+        print(f"# results written to {out}; figures: {', '.join(figures)}")
+
+
+def _figures(scenario, runner, out):
+    """The metric plot, and for learned or mapped links a reconstruction grid and a scatter."""
+    from linksim.plot import constellation_scatter, plot_results, reconstruction_grid
+    from linksim.results import Results
+
+    stem = os.path.splitext(out)[0]
+    written = [stem + ".png"]
+    plot_results(Results.load(out), written[0])
+    snrs = scenario.snr.points()
+    for c, curve in enumerate(scenario.curves):
+        taps = {s.tap_name for s in curve.stages}
+        if curve.source.type == "images" and c == 0:
+            picks = sorted({float(snrs[0]), float(snrs[len(snrs) // 2]), float(snrs[-1])})
+            written.append(f"{stem}_reconstructions.png")
+            reconstruction_grid(runner, c, picks, written[-1], title=f"{scenario.name}: {curve.name}")
+        if {"symbols", "received"} <= taps and c == 0:
+            written.append(f"{stem}_constellation.png")
+            constellation_scatter(runner, c, float(snrs[len(snrs) // 2]), written[-1], title=f"{curve.name}, {snrs[len(snrs) // 2]:g} dB")
+    return written
+
+
+def cmd_train(args):
+    from linksim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    trainable = [c for c, curve in enumerate(scenario.curves) if curve.training is not None]
+    if not trainable:
+        raise InputError(f"{args.scenario}: no curve has a 'training' section")
+    import_tensorflow()
+    from linksim.montecarlo import ChunkRunner
+
+    runner = ChunkRunner(scenario, args.checkpoints, train_missing=True, stream=None if args.quiet else sys.stdout)
+    for c in trainable:
+        runner.curve(c)
 
 
 def cmd_table(args):
@@ -210,7 +249,14 @@ def build_parser():
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--workers", type=int, help="Ray workers (default: the cluster's CPUs)")
+    p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)")
+    p.add_argument("scenario")
+    p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("validate", help="check a scenario file without running it")
     p.add_argument("scenario")

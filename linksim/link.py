@@ -70,6 +70,8 @@ class Stage:
     block : object
         The Sionna Block / Keras layer, for users who want it on its own.
     apply : callable ``(x, ctx) -> y``
+    learned : bool
+        The block is a Keras layer with trainable weights.
     uses_global_rng : bool
         True for stock Sionna blocks that draw from ``sionna.phy.config.tf_rng``; the link
         then reseeds that generator from the batch seed (which costs throughput under XLA,
@@ -85,6 +87,7 @@ class Stage:
     apply: Callable
     point_value: Callable | None = None
     uses_global_rng: bool = False
+    learned: bool = False
 
 
 @dataclass
@@ -125,12 +128,24 @@ class Link:
             signal_power=self.signal_power,
         ))
 
+    def digital_span(self) -> tuple[int, int] | None:
+        """``(start, end)`` stage indices of the non-learned stages between the first and the
+        last learned stage (the quantizer … dequantizer chain of a semantic link), or ``None``."""
+        learned = [i for i, s in enumerate(self.stages) if s.learned]
+        if len(learned) < 2:
+            return None
+        start = next((i for i in range(learned[0] + 1, learned[-1]) if not self.stages[i].learned), None)
+        if start is None:
+            return None
+        end = next(i for i in range(start, len(self.stages)) if self.stages[i].learned)
+        return start, end
+
     def point_values(self, snr_db: float) -> list[float]:
         """Per-stage point parameters at ``snr_db`` (0 for stages without one)."""
         return [float(s.point_value(snr_db)) if s.point_value else 0.0 for s in self.stages]
 
     def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training: bool = False, chunk=0,
-                 max_samples: int | None = None) -> dict:
+                 max_samples: int | None = None, inputs=None, bridge=None) -> dict:
         """Run one batch.
 
         Input
@@ -143,6 +158,12 @@ class Link:
             Chunk index within the point.
         max_samples : int or None
             Blocks per point (for data sources' ``valid`` rows).
+        inputs : tensor or None
+            Replaces the source's output (training feeds its own batches).
+        bridge : callable ``(x_in, y, ctx) -> y`` or None
+            Applied to the output of the non-learned span between two learned stages (see
+            :meth:`digital_span`), with the span's input ``x_in``: training uses it to pass
+            gradients through non-differentiable stages.
         seed : [2] tf.int32
             Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
             global generator is reset from it when a stage uses it, so the batch is a pure
@@ -159,12 +180,17 @@ class Link:
             sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
         ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training, chunk=chunk,
                           max_samples=max_samples)
-        x = self.source.apply(None, ctx)
+        x = self.source.apply(None, ctx) if inputs is None else inputs
         taps = {self.source.tap: x}
+        span = self.digital_span() if bridge is not None else None
         for i, (stage, stage_seed) in enumerate(zip(self.stages, seeds[1:])):
             ctx.seed = stage_seed
             ctx.point_value = None if point_values is None else point_values[i]
+            if span and i == span[0]:
+                span_input = x
             x = stage.apply(x, ctx)
+            if span and i == span[1] - 1:
+                x = bridge(span_input, x, ctx)
             taps[stage.tap] = x
         taps["output"] = x
         if ctx.valid is not None:

@@ -96,11 +96,15 @@ class CurveRuntime:
 class ChunkRunner:
     """Builds each curve's link once and computes the statistics of single chunks.
 
-    The same object runs in-process (local backend) and inside every Ray worker.
+    The same object runs in-process (local backend) and inside every Ray worker. Curves with
+    learned stages get their weights from the training checkpoint under ``checkpoints``; with
+    ``train_missing`` a missing or unfinished checkpoint is trained (or resumed) first, with
+    progress on ``stream``, otherwise it is an error.
     """
 
-    def __init__(self, scenario):
+    def __init__(self, scenario, checkpoints="checkpoints", train_missing=False, stream=None):
         self.scenario = scenario
+        self.checkpoints, self.train_missing, self.stream = checkpoints, train_missing, stream
         self._curves = {}
 
     def curve(self, c: int) -> CurveRuntime:
@@ -110,6 +114,8 @@ class ChunkRunner:
             from linksim.scenario import build_curve
 
             link, metrics = build_curve(self.scenario, self.scenario.curves[c])
+            if self.scenario.curves[c].training is not None:
+                self._trained_weights(c, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
 
@@ -127,6 +133,15 @@ class ChunkRunner:
                 "ber" if "ber" in rates else (rates[0] if rates else None), "bler" if "bler" in rates else None,
             )
         return self._curves[c]
+
+    def _trained_weights(self, c, link):
+        from linksim.train import Trainer, checkpoint_path, load_weights
+
+        if self.train_missing:
+            Trainer(self.scenario, c, link, self.checkpoints, self.stream).run()
+        else:
+            size = self.scenario.data.patch_size
+            load_weights(link, checkpoint_path(self.scenario, self.scenario.curves[c], self.checkpoints), (size, size, 3))
 
     def run(self, c: int, p: int, k: int, snr_db: float):
         """Chunk ``k`` of point ``p`` of curve ``c``.
@@ -153,8 +168,8 @@ class ChunkRunner:
 class LocalExecutor:
     """Runs the chunks of a point in this process, one after the other."""
 
-    def __init__(self, scenario):
-        self.runner = ChunkRunner(scenario)
+    def __init__(self, scenario, checkpoints="checkpoints", stream=None):
+        self.runner = ChunkRunner(scenario, checkpoints, train_missing=True, stream=stream)
 
     def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""

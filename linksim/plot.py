@@ -49,3 +49,67 @@ def plot_results(results, out_path):
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
     plt.close(fig)
+
+
+def _eager_taps(runtime, snr_db, batch_size, seed=(0, 0)):
+    """One batch through a curve's link at ``snr_db`` (chunk 0: the first test images)."""
+    import tensorflow as tf
+
+    link = runtime.link
+    return link(batch_size, tf.constant(link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
+                tf.constant(seed, tf.int32), tf.constant(link.point_values(snr_db), tf.float32))
+
+
+def reconstruction_grid(runner, curve_index, snrs, out_path, num_images=6, title=""):
+    """The same test images sent at several SNRs: originals on top, one row per SNR.
+
+    Each row is labelled with its SNR and the mean PSNR of the images shown.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runtime = runner.curve(curve_index)
+    rows = [("original", None)] + [(f"{snr:g} dB", snr) for snr in snrs]
+    fig, axes = plt.subplots(len(rows), num_images, figsize=(1.6 * num_images, 1.7 * len(rows)), squeeze=False)
+    source_tap = runtime.link.source.tap
+    for r, (label, snr) in enumerate(rows):
+        taps = _eager_taps(runtime, snr if snr is not None else 0.0, num_images)
+        images = np.clip(taps[source_tap if snr is None else "output"].numpy(), 0, 1)
+        if snr is not None:
+            mse = np.mean((images - taps[source_tap].numpy()) ** 2, axis=(1, 2, 3))
+            label += f"\n{np.mean(10 * np.log10(1 / np.maximum(mse, 1e-10))):.1f} dB PSNR"
+        for i in range(num_images):
+            axes[r][i].imshow(images[i], interpolation="nearest")
+            axes[r][i].set_xticks([])
+            axes[r][i].set_yticks([])
+        axes[r][0].set_ylabel(label, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def constellation_scatter(runner, curve_index, snr_db, out_path, sent="symbols", received="received", max_points=5000, title=""):
+    """Received symbols (dots) around the sent constellation points (crosses) at one SNR."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runtime = runner.curve(curve_index)
+    taps = _eager_taps(runtime, snr_db, runner.scenario.montecarlo.batch_size)
+    x, y = taps[sent].numpy().ravel()[:max_points], taps[received].numpy().ravel()[:max_points]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.scatter(y.real, y.imag, s=2, alpha=0.3, label="received")
+    ax.scatter(np.unique(x).real, np.unique(x).imag, marker="x", color="k", s=40, label="sent")
+    ax.set_aspect("equal")
+    ax.set_xlabel("in-phase")
+    ax.set_ylabel("quadrature")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.set_title(title or f"{snr_db:g} dB", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)

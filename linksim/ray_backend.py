@@ -21,7 +21,7 @@ __all__ = ["RayExecutor"]
 class _Worker:
     """Ray actor body: one ChunkRunner per process."""
 
-    def __init__(self, resolved_yaml: str, threads: int):
+    def __init__(self, resolved_yaml: str, threads: int, checkpoints: str):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf
         import yaml
@@ -32,7 +32,7 @@ class _Worker:
         tf.config.threading.set_inter_op_parallelism_threads(threads)
         from linksim.montecarlo import ChunkRunner
 
-        self.runner = ChunkRunner(parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>"))
+        self.runner = ChunkRunner(parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>"), checkpoints)
 
     def run(self, c, p, k, snr_db):
         return self.runner.run(c, p, k, snr_db)
@@ -54,10 +54,15 @@ class RayExecutor:
     threads_per_worker : int or None
         TensorFlow threads (and Ray CPUs) of each worker; default: its share of the cluster's
         CPUs, ``max(1, CPUs // workers)``.
+    checkpoints : str
+        Training checkpoint root; the driver trains missing checkpoints before any chunk runs,
+        and the workers load them (on a cluster the folder must be shared).
+    stream : file or None
+        Training progress.
     """
 
     def __init__(self, scenario, resolved_yaml: str, address: str | None = None, workers: int | None = None,
-                 threads_per_worker: int | None = None):
+                 threads_per_worker: int | None = None, checkpoints: str = "checkpoints", stream=None):
         try:
             import ray
         except ImportError:
@@ -76,9 +81,10 @@ class RayExecutor:
         self.num_workers = workers or cpus
         threads = threads_per_worker or max(1, cpus // self.num_workers)
         actor = ray.remote(num_cpus=min(threads, cpus))(_Worker)
-        self._workers = [actor.remote(resolved_yaml, threads) for _ in range(self.num_workers)]
+        self._workers = [actor.remote(resolved_yaml, threads, os.path.abspath(checkpoints)) for _ in range(self.num_workers)]
         self._next_worker = 0
-        self.runner = ChunkRunner(scenario)  # driver side: link metadata only, no chunks run here
+        # Driver side: trains missing checkpoints and knows the links' metadata; runs no chunk.
+        self.runner = ChunkRunner(scenario, checkpoints, train_missing=True, stream=stream)
 
     def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""

@@ -120,6 +120,53 @@ class Theory(Params):
     labelling: Literal["gray", "natural"] = "gray"
 
 
+class TrainingSNR(Params):
+    """Training SNR in the scenario's convention, drawn uniformly per batch (low = high: fixed)."""
+
+    low: float = Field(ge=-100, le=200)
+    high: float = Field(ge=-100, le=200)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high < self.low:
+            raise ValueError("'high' must not be below 'low'")
+        return self
+
+
+class TrainingStage(Params):
+    """One phase of a training schedule: which learned stages update, for how long, how.
+
+    ``channel`` is what the non-learned span between the learned stages (quantizer … dequantizer)
+    does in training: ``phy`` runs the real stages forward and passes the gradient straight
+    through the span; ``surrogate`` replaces the span by additive uniform noise of one
+    quantization step (soft quantization, differentiable, no bit errors).
+    """
+
+    name: str = Field(pattern=NAME_PATTERN)
+    train: list[str] = Field(min_length=1, max_length=64)
+    epochs: int | None = Field(default=None, ge=1, le=100_000)
+    steps: int | None = Field(default=None, ge=1, le=10**9)
+    batch_size: int = Field(default=64, ge=1, le=65_536)
+    learning_rate: float = Field(default=1e-3, gt=0, le=10)
+    schedule: Literal["constant", "cosine"] = "cosine"
+    loss: Literal["mse", "l1"] = "mse"
+    snr: TrainingSNR
+    channel: Literal["phy", "surrogate"] = "phy"
+
+    @model_validator(mode="after")
+    def _length(self):
+        if (self.epochs is None) == (self.steps is None):
+            raise ValueError("give exactly one of 'epochs' or 'steps'")
+        return self
+
+
+class Training(Params):
+    """A schedule of training stages, repeated ``rounds`` times (alternating schedules)."""
+
+    rounds: int = Field(default=1, ge=1, le=1000)
+    stages: list[TrainingStage] = Field(min_length=1, max_length=64)
+
+
 class Curve(Params):
     """One link measured over the sweep."""
 
@@ -130,6 +177,7 @@ class Curve(Params):
     theory: Theory | None = None
     coderate: float = Field(default=1.0, gt=0, le=1)
     signal_power: float = Field(default=1.0, gt=0, le=1e12)
+    training: Training | None = None
 
     @model_validator(mode="after")
     def _taps_exist(self):
@@ -145,6 +193,15 @@ class Curve(Params):
         metric_names = [m.metric_name for m in self.metrics]
         if len(set(metric_names)) != len(metric_names):
             raise ValueError("metric names must be unique (set 'name:' to tell two apart)")
+        learned = [s.tap_name for s in self.stages if s.learned]
+        if self.training is not None:
+            if self.source.type != "images":
+                raise ValueError("training feeds images: a curve with 'training' needs the 'images' source")
+            for stage in self.training.stages:
+                unknown = [t for t in stage.train if t not in learned]
+                if unknown:
+                    raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
+                                     f"curve (learned: {', '.join(learned) or 'none'})")
         return self
 
     def bits_per_symbol(self) -> int | None:

@@ -20,6 +20,7 @@ class StageParams(Params):
     tap: str | None = Field(default=None, min_length=1, max_length=64)
 
     tap_default: ClassVar[str] = "output"
+    learned: ClassVar[bool] = False  # a Keras layer with trainable weights
 
     @property
     def tap_name(self) -> str:
@@ -30,11 +31,11 @@ class StageParams(Params):
         return None
 
 
-def _stage(params, block, apply, point_value=None, uses_global_rng=False):
+def _stage(params, block, apply, point_value=None, uses_global_rng=False, learned=False):
     from linksim.link import Stage
 
     return Stage(name=params.type, tap=params.tap_name, block=block, apply=apply, point_value=point_value,
-                 uses_global_rng=uses_global_rng)
+                 uses_global_rng=uses_global_rng, learned=learned)
 
 
 # ---------------------------------------------------------------------------------- sources
@@ -379,6 +380,30 @@ class QuantizerParams(StageParams):
         return _stage(self, q, lambda x, ctx: q(x))
 
 
+@register("stage", "dequantizer")
+class DequantizerParams(StageParams):
+    """Integer level indices → level values of the uniform quantizer with the same parameters."""
+
+    type: Literal["dequantizer"]
+    num_bits: int = Field(ge=1, le=16)
+    minval: float = Field(default=0.0, ge=-1e12, le=1e12)
+    maxval: float = Field(default=1.0, ge=-1e12, le=1e12)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if not self.maxval > self.minval:
+            raise ValueError("'maxval' must be greater than 'minval'")
+        return self
+
+    tap_default: ClassVar[str] = "dequantized"
+
+    def build(self, info):
+        from phy.quantization import UniformQuantizer
+
+        q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval)
+        return _stage(self, q, lambda x, ctx: q.dequantize(x))
+
+
 @register("stage", "ad")
 class ADParams(StageParams):
     """AD conversion: integers → num_bits bits each, MSB first, natural or Gray code."""
@@ -411,3 +436,41 @@ class DAParams(StageParams):
 
         da = BitsToInteger(num_bits=self.num_bits, code=self.code)
         return _stage(self, da, lambda x, ctx: da(x))
+
+
+# ---------------------------------------------------------------------------------- learned
+@register("stage", "conv_encoder")
+class ConvEncoderParams(StageParams):
+    """Learned conv encoder (models.conv.ConvEncoder): images → latent in [0, 1], [batch, H/4·W/4·C]."""
+
+    type: Literal["conv_encoder"]
+    latent_channels: int = Field(default=8, ge=1, le=1024)
+    filters: int = Field(default=64, ge=1, le=4096)
+
+    tap_default: ClassVar[str] = "latent"
+    learned: ClassVar[bool] = True
+
+    def build(self, info):
+        from models.conv import ConvEncoder
+
+        layer = ConvEncoder(latent_channels=self.latent_channels, filters=self.filters, name=self.tap_name)
+        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+@register("stage", "conv_decoder")
+class ConvDecoderParams(StageParams):
+    """Learned conv decoder (models.conv.ConvDecoder): latent → images [batch, H, W, 3] in [0, 1]."""
+
+    type: Literal["conv_decoder"]
+    latent_channels: int = Field(default=8, ge=1, le=1024)
+    filters: int = Field(default=64, ge=1, le=4096)
+
+    tap_default: ClassVar[str] = "reconstruction"
+    learned: ClassVar[bool] = True
+
+    def build(self, info):
+        from models.conv import ConvDecoder
+
+        layer = ConvDecoder(image_size=info.data.patch_size, latent_channels=self.latent_channels, filters=self.filters,
+                            name=self.tap_name)
+        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)

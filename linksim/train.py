@@ -1,0 +1,294 @@
+"""Training the learned stages of a curve, with checkpoints keyed by configuration.
+
+A curve's ``training`` is a schedule of stages (repeated ``rounds`` times); each stage updates
+the named learned stages, freezes the others, and runs the whole link on training images at a
+training SNR drawn per batch. Between the learned stages the non-learned span (quantizer …
+dequantizer) either runs for real with a straight-through gradient (``channel: phy``) or is
+replaced by additive uniform noise of one quantization step (``channel: surrogate``).
+
+Checkpoints live in ``<root>/<scenario>/<curve>-<hash>/`` where the hash covers everything that
+determines the trained weights (the curve, the data settings, the seed, the SNR convention), so
+a changed configuration never reuses stale weights. After every epoch the learned weights
+(Keras ``.weights.h5``), the optimizer variables (``.npz``, loaded without pickle) and the
+progress (``state.json``) are written to a fresh folder that then replaces the previous one, so
+an interrupted training resumes from its last finished epoch and ends with the same weights as an
+uninterrupted one. Randomness (initial weights, data order, SNRs, noise) depends on (seed,
+curve, stage, epoch, step) only.
+"""
+import hashlib
+import json
+import os
+import shutil
+import sys
+import time
+
+import numpy as np
+
+from linksim.errors import InputError
+
+__all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights"]
+
+FORMAT = 1
+
+
+def config_hash(scenario, curve) -> str:
+    """12 hex digits over everything that determines the trained weights of ``curve``."""
+    payload = {"format": FORMAT, "curve": curve.model_dump(mode="json"), "data": scenario.data.model_dump(mode="json"),
+               "seed": scenario.seed, "convention": scenario.snr.convention}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def checkpoint_path(scenario, curve, root="checkpoints") -> str:
+    return os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve)}")
+
+
+def _learned_layers(link):
+    return {s.tap: s.block for s in link.stages if s.learned}
+
+
+def _build_layers(link, image_shape):
+    """Keras layers build on their first call: run the link once on one black image."""
+    import tensorflow as tf
+
+    link(1, tf.constant(1.0), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([len(link.stages)]),
+         inputs=tf.zeros((1,) + tuple(image_shape)))
+
+
+def _holder(layers):
+    import keras
+
+    class LearnedParts(keras.Model):
+        """Tracks the learned layers so that Keras saves their weights together."""
+
+        def __init__(self, parts):
+            super().__init__()
+            self.parts = list(parts)
+
+        def call(self, x):
+            return x
+
+    model = LearnedParts([layers[k] for k in sorted(layers)])
+    model.built = True
+    return model
+
+
+def load_weights(link, directory, image_shape):
+    """Load a finished checkpoint into the link's learned layers; ``InputError`` if absent."""
+    current = _current(directory)
+    state = _read_state(current)
+    if state is None or not state.get("complete"):
+        raise InputError(f"{directory}: no finished training checkpoint; run `linksim train` (or `linksim run`) first")
+    layers = _learned_layers(link)
+    _build_layers(link, image_shape)
+    _holder(layers).load_weights(os.path.join(current, "learned.weights.h5"))
+    return state
+
+
+def _current(directory):
+    current, old = os.path.join(directory, "current"), os.path.join(directory, "previous")
+    return current if os.path.isdir(current) else old
+
+
+def _read_state(folder):
+    try:
+        with open(os.path.join(folder, "state.json")) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{folder}/state.json: damaged checkpoint ({exc}); delete the folder to retrain") from None
+
+
+class Trainer:
+    """Trains one curve's learned stages, resuming from its checkpoint.
+
+    Parameters
+    ----------
+    scenario : linksim.scenario.Scenario
+    curve_index : int
+    link : linksim.link.Link
+        The curve's link (from :class:`linksim.montecarlo.ChunkRunner`); its learned layers are
+        trained in place.
+    root : str
+        Checkpoint root folder.
+    stream : file or None
+        Where progress goes; ``None`` for silence.
+    """
+
+    def __init__(self, scenario, curve_index, link, root="checkpoints", stream=sys.stdout):
+        self.scenario, self.c, self.link = scenario, curve_index, link
+        self.curve = scenario.curves[curve_index]
+        self.directory = checkpoint_path(scenario, self.curve, root)
+        self.stream = stream
+        self.layers = _learned_layers(link)
+
+    def _say(self, text, end="\n"):
+        if self.stream is not None:
+            self.stream.write(text + end)
+            self.stream.flush()
+
+    def _schedule(self):
+        return [(r, s) for r in range(self.curve.training.rounds) for s in self.curve.training.stages]
+
+    def run(self, max_epochs=None) -> dict:
+        """Train what the checkpoint has not finished; returns the final state.
+
+        ``max_epochs`` stops after that many epochs of this call (to test resumption).
+        """
+        import tensorflow as tf
+
+        from linksim.data import load_split
+
+        import keras
+
+        train = load_split(self.scenario.data, "train", self.scenario.seed).images
+        # Initial weights depend on (seed, curve) only: seed Keras' initializers, then build.
+        keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=(2, self.c)).generate_state(1)[0]))
+        _build_layers(self.link, train.shape[1:])
+        holder = _holder(self.layers)
+        state = {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "complete": False}
+        current = _current(self.directory)
+        saved = _read_state(current) if os.path.isdir(current) else None
+        if saved is not None:
+            holder.load_weights(os.path.join(current, "learned.weights.h5"))
+            state = saved
+            if state["complete"]:
+                self._say(f"# {self.curve.name}: trained weights reused from {self.directory}")
+                return state
+            self._say(f"# {self.curve.name}: resuming training from {self.directory} (stage {state['item'] + 1}, epoch {state['epoch']})")
+        epochs_run = 0
+        for item, (rnd, stage) in enumerate(self._schedule()):
+            if item < state["item"]:
+                continue
+            steps_per_epoch = len(train) // stage.batch_size
+            if steps_per_epoch == 0:
+                raise InputError(f"training stage {stage.name!r}: batch_size {stage.batch_size} exceeds the {len(train)} training images")
+            epochs = stage.epochs or -(-stage.steps // steps_per_epoch)
+            total_steps = stage.steps or epochs * steps_per_epoch
+            optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
+            if item == state["item"] and state["epoch"] > 0:
+                self._load_optimizer(optimizer, variables, current)
+            for epoch in range(state["epoch"] if item == state["item"] else 0, epochs):
+                if max_epochs is not None and epochs_run >= max_epochs:
+                    return state
+                num_steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
+                loss = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs)
+                epochs_run += 1
+                last = epoch + 1 == epochs
+                state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
+                         "losses": state["losses"] + [[stage.name, rnd, epoch, loss]]}
+                state["complete"] = last and item + 1 == len(self._schedule())
+                self._save(holder, optimizer, state)
+        return state
+
+    def _optimizer_and_step(self, stage, total_steps):
+        import keras
+        import tensorflow as tf
+
+        rate = stage.learning_rate
+        if stage.schedule == "cosine":
+            rate = keras.optimizers.schedules.CosineDecay(stage.learning_rate, decay_steps=max(total_steps, 1))
+        optimizer = keras.optimizers.Adam(learning_rate=rate)
+        variables = [v for name in stage.train for v in self.layers[name].trainable_variables]
+        optimizer.build(variables)
+        bridge = self._bridge(stage)
+        link = self.link
+        batch = stage.batch_size
+
+        def loss_fn(x, y):
+            return tf.reduce_mean(tf.square(x - y)) if stage.loss == "mse" else tf.reduce_mean(tf.abs(x - y))
+
+        @tf.function
+        def step(images, no, snr_db, seed, point_values):
+            with tf.GradientTape() as tape:
+                taps = link(batch, no, snr_db, seed, point_values, training=True, inputs=images, bridge=bridge)
+                loss = loss_fn(images, taps["output"])
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+            return loss
+
+        return optimizer, step, variables
+
+    def _bridge(self, stage):
+        import tensorflow as tf
+
+        if stage.channel == "phy":
+            return lambda x_in, y, ctx: x_in + tf.stop_gradient(tf.cast(y, x_in.dtype) - x_in)
+        span = self.link.digital_span()
+        quantizers = [self.curve.stages[i] for i in range(*span) if self.curve.stages[i].type == "quantizer"] if span else []
+        if not quantizers:
+            raise InputError(f"training stage {stage.name!r}: channel 'surrogate' needs a quantizer between the learned stages")
+        q = quantizers[0]
+        step_size = (q.maxval - q.minval) / (2**q.num_bits - 1)
+        return lambda x_in, y, ctx: x_in + (tf.random.stateless_uniform(tf.shape(x_in), ctx.seed) - 0.5) * step_size
+
+    def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs):
+        """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage)."""
+        import tensorflow as tf
+
+        from linksim.data import epoch_order
+        from phy.seeding import stateless_seed
+
+        order = epoch_order(len(train), self.scenario.seed + 7919 * (self.c + 1), item * 100_003 + epoch, self.scenario.data.shuffle)
+        rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, epoch)))
+        snrs = rng.uniform(stage.snr.low, stage.snr.high, steps_per_epoch)
+        start, total = time.perf_counter(), 0.0
+        for step in range(steps_per_epoch):
+            rows = order[step * stage.batch_size : (step + 1) * stage.batch_size]
+            images = tf.constant(train[rows], tf.float32) / 255.0
+            snr = float(snrs[step])
+            loss = step_fn(images, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
+                           tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, epoch, step), tf.int32),
+                           tf.constant(self.link.point_values(snr), tf.float32))
+            total += float(loss)
+            if self.stream is not None and getattr(self.stream, "isatty", lambda: False)() and step % 10 == 0:
+                self._say(f"\r  {stage.name} epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} loss {total / (step + 1):.5f}", end="")
+        seconds = time.perf_counter() - start
+        mean = total / steps_per_epoch
+        rounds = self.curve.training.rounds
+        self._say(f"{chr(13) if getattr(self.stream, 'isatty', lambda: False)() else ''}# train {self.curve.name}: {stage.name}"
+                  f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
+                  f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s")
+        return mean
+
+    def _save(self, holder, optimizer, state):
+        os.makedirs(self.directory, exist_ok=True)
+        fresh = os.path.join(self.directory, "incoming")
+        shutil.rmtree(fresh, ignore_errors=True)
+        os.makedirs(fresh)
+        holder.save_weights(os.path.join(fresh, "learned.weights.h5"))
+        np.savez(os.path.join(fresh, "optimizer.npz"), *[v.numpy() for v in optimizer.variables])
+        with open(os.path.join(fresh, "state.json"), "w") as f:
+            json.dump(state, f, indent=1)
+        _plot_losses(state["losses"], os.path.join(fresh, "loss.png"))
+        current, previous = os.path.join(self.directory, "current"), os.path.join(self.directory, "previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if os.path.isdir(current):
+            os.replace(current, previous)
+        os.replace(fresh, current)
+        shutil.rmtree(previous, ignore_errors=True)
+
+    @staticmethod
+    def _load_optimizer(optimizer, variables, folder):
+        with np.load(os.path.join(folder, "optimizer.npz"), allow_pickle=False) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if len(values) != len(optimizer.variables):
+            raise InputError(f"{folder}/optimizer.npz: does not match this training stage; delete the folder to retrain")
+        for variable, value in zip(optimizer.variables, values):
+            variable.assign(value)
+
+
+def _plot_losses(losses, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(range(1, len(losses) + 1), [entry[3] for entry in losses], "o-", markersize=3)
+    ax.set_xlabel("epoch (all stages)")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

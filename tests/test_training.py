@@ -1,0 +1,113 @@
+"""Training: a step lowers the loss, checkpoints are reused and invalidated, resume is exact."""
+import copy
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from linksim.errors import InputError
+from linksim.montecarlo import ChunkRunner
+from linksim.scenario import parse_scenario
+from linksim.train import Trainer, checkpoint_path, config_hash
+
+
+def tiny_learned(channel="phy", steps=6, rounds=1, **stage_overrides):
+    stage = {"name": "joint", "train": ["latent", "reconstruction"], "steps": steps, "batch_size": 16,
+             "learning_rate": 3e-3, "snr": {"low": 5.0, "high": 15.0}, "channel": channel, **stage_overrides}
+    return {
+        "name": "tiny_learned", "seed": 3, "data": {"patch_size": 16},
+        "snr": {"convention": "esno", "values": [10.0]},
+        "montecarlo": {"batch_size": 32, "max_samples": 64, "target_errors": None, "execution": "graph"},
+        "curves": [{
+            "name": "codec", "source": {"type": "images"},
+            "stages": [{"type": "conv_encoder", "latent_channels": 2, "filters": 8},
+                       {"type": "quantizer", "num_bits": 3}, {"type": "ad", "num_bits": 3},
+                       {"type": "mapper", "modulation": "qpsk"}, {"type": "awgn"}, {"type": "slicer", "modulation": "qpsk"},
+                       {"type": "da", "num_bits": 3}, {"type": "dequantizer", "num_bits": 3},
+                       {"type": "conv_decoder", "latent_channels": 2, "filters": 8}],
+            "metrics": [{"type": "psnr"}],
+            "training": {"rounds": rounds, "stages": [stage]},
+        }],
+    }
+
+
+def _weights(link):
+    return [w for s in link.stages if s.learned for w in s.block.get_weights()]
+
+
+def _untrained_link(scenario):
+    from linksim.scenario import build_curve
+
+    return build_curve(scenario, scenario.curves[0])[0]
+
+
+@pytest.mark.parametrize("channel", ["phy", "surrogate"])
+def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_digital_span(channel):
+    scenario = parse_scenario(tiny_learned(channel))
+    link = _untrained_link(scenario)
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    from linksim.data import load_split
+    from linksim.train import _build_layers
+
+    images = tf.constant(load_split(scenario.data, "train").images[:16], tf.float32) / 255.0
+    _build_layers(link, images.shape[1:])
+    _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
+    args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))
+    encoder_before = copy.deepcopy(link.stages[0].block.get_weights())
+
+    def loss():
+        return float(tf.reduce_mean(tf.square(images - link(16, *args, inputs=images)["output"])))
+
+    before = loss()
+    for _ in range(5):
+        step(images, *args)
+    assert loss() < before
+    assert any(not np.array_equal(a, b) for a, b in zip(encoder_before, link.stages[0].block.get_weights()))
+
+
+def test_checkpoint_is_reused_and_a_changed_configuration_retrains(tmp_path):
+    scenario = parse_scenario(tiny_learned())
+    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    trained = _weights(runner.curve(0).link)
+    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), stream=None).run()
+    assert state["complete"] and len(state["losses"]) == 1
+    loader = ChunkRunner(scenario, str(tmp_path), train_missing=False)  # what a Ray worker does
+    for a, b in zip(trained, _weights(loader.curve(0).link)):
+        np.testing.assert_array_equal(a, b)
+    assert loader.run(0, 0, 0, 10.0)[0] == runner.run(0, 0, 0, 10.0)[0]
+    changed = parse_scenario(tiny_learned(learning_rate=1e-3))
+    assert config_hash(changed, changed.curves[0]) != config_hash(scenario, scenario.curves[0])
+    with pytest.raises(InputError, match="no finished training checkpoint"):
+        ChunkRunner(changed, str(tmp_path), train_missing=False).curve(0)
+
+
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path):
+    """Two stages × 2 rounds; stop after 2 of the 4 epochs, resume in a fresh process state."""
+    spec = tiny_learned(steps=4, rounds=2)
+    spec["curves"][0]["training"]["stages"].append(
+        {"name": "decoder_only", "train": ["reconstruction"], "steps": 3, "batch_size": 16, "learning_rate": 1e-3,
+         "schedule": "constant", "snr": {"low": 10.0, "high": 10.0}, "loss": "l1"})
+    scenario = parse_scenario(spec)
+    straight = _untrained_link(scenario)
+    Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
+    first = _untrained_link(scenario)
+    partial = Trainer(scenario, 0, first, str(tmp_path / "b"), stream=None).run(max_epochs=2)
+    assert not partial["complete"] and partial["item"] == 2
+    resumed = _untrained_link(scenario)
+    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), stream=None).run()
+    assert state["complete"] and len(state["losses"]) == 4
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert checkpoint_path(scenario, scenario.curves[0], "x").startswith("x/tiny_learned/codec-")
+
+
+def test_training_scenario_errors(write_scenario, capsys):
+    from linksim.cli import main
+
+    bad = tiny_learned()
+    bad["curves"][0]["training"]["stages"][0]["train"] = ["latent", "mapper"]
+    assert main(["validate", write_scenario(bad)]) == 2
+    assert "trains mapper, not learned stages of this curve (learned: latent, reconstruction)" in capsys.readouterr().err
+    both = tiny_learned(epochs=2)
+    assert main(["validate", write_scenario(both, "b.yaml")]) == 2
+    assert "exactly one of 'epochs' or 'steps'" in capsys.readouterr().err
