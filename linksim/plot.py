@@ -45,7 +45,7 @@ def plot_results(results, out_path):
         ax.set_ylabel(metric.upper() if kind == "rate" else metric)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(f"{a['name']} ({int(a['confidence'] * 100)}% {a['interval']} intervals)")
+    fig.suptitle(f"{a['name']} ({int(a['confidence'] * 100)}% intervals: {a['interval']} for rates, Student t for means)")
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
     plt.close(fig)

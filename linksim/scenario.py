@@ -147,6 +147,7 @@ class TrainingStage(Params):
     epochs: int | None = Field(default=None, ge=1, le=100_000)
     steps: int | None = Field(default=None, ge=1, le=10**9)
     batch_size: int = Field(default=64, ge=1, le=65_536)
+    optimizer: Literal["adam", "sgd"] = "adam"  # sgd: momentum 0.9
     learning_rate: float = Field(default=1e-3, gt=0, le=10)
     schedule: Literal["constant", "cosine"] = "cosine"
     loss: Literal["mse", "l1"] = "mse"

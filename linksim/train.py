@@ -188,7 +188,7 @@ class Trainer:
         rate = stage.learning_rate
         if stage.schedule == "cosine":
             rate = keras.optimizers.schedules.CosineDecay(stage.learning_rate, decay_steps=max(total_steps, 1))
-        optimizer = keras.optimizers.Adam(learning_rate=rate)
+        optimizer = keras.optimizers.Adam(learning_rate=rate) if stage.optimizer == "adam" else keras.optimizers.SGD(learning_rate=rate, momentum=0.9)
         variables = [v for name in stage.train for v in self.layers[name].trainable_variables]
         optimizer.build(variables)
         bridge = self._bridge(stage)
@@ -225,27 +225,28 @@ class Trainer:
         """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage)."""
         import tensorflow as tf
 
-        from linksim.data import epoch_order
+        from linksim.data import batches
         from phy.seeding import stateless_seed
 
-        order = epoch_order(len(train), self.scenario.seed + 7919 * (self.c + 1), item * 100_003 + epoch, self.scenario.data.shuffle)
+        data = self.scenario.data
+        images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + epoch,
+                         shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch).take(steps_per_epoch)
         rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, epoch)))
         snrs = rng.uniform(stage.snr.low, stage.snr.high, steps_per_epoch)
+        tty = getattr(self.stream, "isatty", lambda: False)()
         start, total = time.perf_counter(), 0.0
-        for step in range(steps_per_epoch):
-            rows = order[step * stage.batch_size : (step + 1) * stage.batch_size]
-            images = tf.constant(train[rows], tf.float32) / 255.0
+        for step, batch in enumerate(images):
             snr = float(snrs[step])
-            loss = step_fn(images, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
+            loss = step_fn(batch, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
                            tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, epoch, step), tf.int32),
                            tf.constant(self.link.point_values(snr), tf.float32))
             total += float(loss)
-            if self.stream is not None and getattr(self.stream, "isatty", lambda: False)() and step % 10 == 0:
+            if tty and step % 10 == 0:
                 self._say(f"\r  {stage.name} epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} loss {total / (step + 1):.5f}", end="")
         seconds = time.perf_counter() - start
         mean = total / steps_per_epoch
         rounds = self.curve.training.rounds
-        self._say(f"{chr(13) if getattr(self.stream, 'isatty', lambda: False)() else ''}# train {self.curve.name}: {stage.name}"
+        self._say(f"{chr(13) if tty else ''}# train {self.curve.name}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
                   f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s")
         return mean

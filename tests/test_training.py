@@ -111,3 +111,23 @@ def test_training_scenario_errors(write_scenario, capsys):
     both = tiny_learned(epochs=2)
     assert main(["validate", write_scenario(both, "b.yaml")]) == 2
     assert "exactly one of 'epochs' or 'steps'" in capsys.readouterr().err
+
+
+def test_cli_train_then_run_reuses_the_checkpoint_and_writes_figures(write_scenario, tmp_path, capsys):
+    from linksim.cli import main
+
+    spec = tiny_learned(optimizer="sgd", learning_rate=0.05)
+    path, checkpoints = write_scenario(spec), str(tmp_path / "ck")
+    assert main(["train", path, "--checkpoints", checkpoints]) == 0
+    printed = capsys.readouterr().out
+    assert "# train codec: joint epoch 1/1  loss" in printed and "images/s" in printed
+    out = tmp_path / "r.h5"
+    assert main(["run", path, "--out", str(out), "--checkpoints", checkpoints]) == 0
+    printed = capsys.readouterr().out
+    assert "trained weights reused" in printed and "r_reconstructions.png" in printed
+    for name in ("r.png", "r_reconstructions.png", "r_constellation.png"):
+        assert (tmp_path / name).stat().st_size > 5_000
+    import glob
+
+    assert glob.glob(f"{checkpoints}/tiny_learned/codec-*/current/loss.png")
+    assert main(["train", write_scenario({**spec, "curves": [{**spec["curves"][0], "training": None}]}, "none.yaml")]) == 2
