@@ -148,14 +148,19 @@ class MSE(MetricParams):
         return Metric(self.metric_name, "mean", update)
 
 
-@register("metric", "psnr")
-class PSNR(MetricParams):
-    """Whole-image PSNR in dB per image, 10·log10(data_range² / MSE); mean ± t interval."""
+class _ImageMetric(MetricParams):
+    """Per-image metrics: images tap by default, explicit data range."""
 
-    type: Literal["psnr"]
     sent: str = Field(default="images", min_length=1)
     data_range: float = Field(default=1.0, gt=0, le=1e6)
     kind: ClassVar[str] = "mean"
+
+
+@register("metric", "psnr")
+class PSNR(_ImageMetric):
+    """Whole-image PSNR in dB per image, 10·log10(data_range² / MSE); mean ± t interval."""
+
+    type: Literal["psnr"]
 
     def build(self):
         import tensorflow as tf
@@ -171,13 +176,10 @@ class PSNR(MetricParams):
 
 
 @register("metric", "ssim")
-class SSIM(MetricParams):
+class SSIM(_ImageMetric):
     """SSIM per image (tf.image.ssim, 11×11 Gaussian window; images of at least 11×11); mean ± t interval."""
 
     type: Literal["ssim"]
-    sent: str = Field(default="images", min_length=1)
-    data_range: float = Field(default=1.0, gt=0, le=1e6)
-    kind: ClassVar[str] = "mean"
 
     def build(self):
         import tensorflow as tf

@@ -248,10 +248,10 @@ class ResultsWriter:
         curve.partial = None
         self.results.write(self.path)
 
-    def save_partial(self, point: PointResult, force: bool = False):
+    def save_partial(self, point: PointResult):
         """Record the point in progress, at most every ``partial_interval`` seconds."""
         now = time.monotonic()
-        if not force and now - self._last_partial < self.partial_interval:
+        if now - self._last_partial < self.partial_interval:
             return
         self._last_partial = now
         self.results.curve(point.curve).partial = point

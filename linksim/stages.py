@@ -355,21 +355,26 @@ class LabelChannelParams(StageParams):
 
 
 # ---------------------------------------------------------------------------------- quantization
-@register("stage", "quantizer")
-class QuantizerParams(StageParams):
-    """Uniform scalar quantizer: clip to [minval, maxval], round to 2^num_bits levels."""
+class _UniformLevels(StageParams):
+    """The levels of a uniform quantizer: 2^num_bits values spanning [minval, maxval]."""
 
-    type: Literal["quantizer"]
     num_bits: int = Field(ge=1, le=16)
     minval: float = Field(default=0.0, ge=-1e12, le=1e12)
     maxval: float = Field(default=1.0, ge=-1e12, le=1e12)
-    output: Literal["index", "value"] = "index"
 
     @model_validator(mode="after")
     def _range(self):
         if not self.maxval > self.minval:
             raise ValueError("'maxval' must be greater than 'minval'")
         return self
+
+
+@register("stage", "quantizer")
+class QuantizerParams(_UniformLevels):
+    """Uniform scalar quantizer: clip to [minval, maxval], round to 2^num_bits levels."""
+
+    type: Literal["quantizer"]
+    output: Literal["index", "value"] = "index"
 
     tap_default: ClassVar[str] = "quantized"
 
@@ -381,19 +386,10 @@ class QuantizerParams(StageParams):
 
 
 @register("stage", "dequantizer")
-class DequantizerParams(StageParams):
+class DequantizerParams(_UniformLevels):
     """Integer level indices → level values of the uniform quantizer with the same parameters."""
 
     type: Literal["dequantizer"]
-    num_bits: int = Field(ge=1, le=16)
-    minval: float = Field(default=0.0, ge=-1e12, le=1e12)
-    maxval: float = Field(default=1.0, ge=-1e12, le=1e12)
-
-    @model_validator(mode="after")
-    def _range(self):
-        if not self.maxval > self.minval:
-            raise ValueError("'maxval' must be greater than 'minval'")
-        return self
 
     tap_default: ClassVar[str] = "dequantized"
 
@@ -439,16 +435,20 @@ class DAParams(StageParams):
 
 
 # ---------------------------------------------------------------------------------- learned
+class _ConvCodecParams(StageParams):
+    """Hyper-parameters shared by the conv encoder and decoder."""
+
+    latent_channels: int = Field(default=8, ge=1, le=1024)
+    filters: int = Field(default=64, ge=1, le=4096)
+    learned: ClassVar[bool] = True
+
+
 @register("stage", "conv_encoder")
-class ConvEncoderParams(StageParams):
+class ConvEncoderParams(_ConvCodecParams):
     """Learned conv encoder (models.conv.ConvEncoder): images → latent in [0, 1], [batch, H/4·W/4·C]."""
 
     type: Literal["conv_encoder"]
-    latent_channels: int = Field(default=8, ge=1, le=1024)
-    filters: int = Field(default=64, ge=1, le=4096)
-
     tap_default: ClassVar[str] = "latent"
-    learned: ClassVar[bool] = True
 
     def build(self, info):
         from models.conv import ConvEncoder
@@ -458,15 +458,11 @@ class ConvEncoderParams(StageParams):
 
 
 @register("stage", "conv_decoder")
-class ConvDecoderParams(StageParams):
+class ConvDecoderParams(_ConvCodecParams):
     """Learned conv decoder (models.conv.ConvDecoder): latent → images [batch, H, W, 3] in [0, 1]."""
 
     type: Literal["conv_decoder"]
-    latent_channels: int = Field(default=8, ge=1, le=1024)
-    filters: int = Field(default=64, ge=1, le=4096)
-
     tap_default: ClassVar[str] = "reconstruction"
-    learned: ClassVar[bool] = True
 
     def build(self, info):
         from models.conv import ConvDecoder
