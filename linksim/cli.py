@@ -99,6 +99,12 @@ def cmd_run(args):
                                    stream=None if args.quiet else sys.stdout)
     else:
         executor = LocalExecutor(scenario, args.checkpoints, stream=None if args.quiet else sys.stdout)
+    try:
+        for c in range(len(scenario.curves)):
+            executor.runner.curve(c)  # build every link and train what is untrained, before writing
+    except BaseException:
+        executor.close()
+        raise
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
                            partial_interval=scenario.montecarlo.checkpoint_seconds)
     mc = scenario.montecarlo

@@ -131,3 +131,14 @@ def test_cli_train_then_run_reuses_the_checkpoint_and_writes_figures(write_scena
 
     assert glob.glob(f"{checkpoints}/tiny_learned/codec-*/current/loss.png")
     assert main(["train", write_scenario({**spec, "curves": [{**spec["curves"][0], "training": None}]}, "none.yaml")]) == 2
+
+
+def test_untrainable_schedule_is_a_one_line_error_before_any_file_is_written(write_scenario, tmp_path, capsys):
+    from linksim.cli import main
+
+    out = tmp_path / "r.h5"
+    path = write_scenario(tiny_learned(batch_size=65_536))
+    assert main(["run", path, "--out", str(out), "--checkpoints", str(tmp_path / "ck")]) == 2
+    err = capsys.readouterr().err
+    assert "batch_size 65536 exceeds the" in err and err.count("\n") == 1
+    assert not out.exists() and not (tmp_path / "ck").exists()
