@@ -247,7 +247,7 @@ def build_parser():
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run a scenario's SNR sweep and write an HDF5 results file")
+    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
