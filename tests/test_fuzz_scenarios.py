@@ -16,6 +16,14 @@ from tests.conftest import tiny_scenario
 
 VALID = [
     tiny_scenario(),
+    {"name": "learned", "seed": 2, "data": {"dataset": "bundled-photos", "patch_size": 16, "shuffle": False},
+     "snr": {"convention": "esno", "values": [0.0, 10.0]}, "montecarlo": {"batch_size": 8, "max_samples": 16},
+     "curves": [{"name": "codec", "source": {"type": "images"},
+                 "stages": [{"type": "conv_encoder", "latent_channels": 2, "filters": 4}, {"type": "quantizer", "num_bits": 2},
+                            {"type": "dequantizer", "num_bits": 2}, {"type": "conv_decoder", "latent_channels": 2, "filters": 4}],
+                 "metrics": [{"type": "psnr"}, {"type": "ssim"}],
+                 "training": {"rounds": 2, "stages": [{"name": "s", "train": ["latent"], "steps": 1, "batch_size": 4,
+                                                       "learning_rate": 0.001, "snr": {"low": 0.0, "high": 5.0}}]}}]},
     {"name": "labels", "snr": {"convention": "esno", "values": [1.0, 2.0]},
      "curves": [{"name": "l", "source": {"type": "labels", "num_labels": 64, "num_classes": 4},
                  "stages": [{"type": "label_channel", "transition": [[0.9, 0.1], [0.2, 0.8]]}],
