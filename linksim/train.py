@@ -135,11 +135,9 @@ class Trainer:
 
         ``max_epochs`` stops after that many epochs of this call (to test resumption).
         """
-        import tensorflow as tf
+        import keras
 
         from linksim.data import load_split
-
-        import keras
 
         train = load_split(self.scenario.data, "train", self.scenario.seed).images
         # Initial weights depend on (seed, curve) only: seed Keras' initializers, then build.
