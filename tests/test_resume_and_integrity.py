@@ -16,10 +16,10 @@ from linksim.scenario import parse_scenario
 from tests.conftest import tiny_scenario
 
 
-def _slow_scenario():
+def _slow_scenario(max_samples=6000):
     return tiny_scenario(
         snr={"convention": "ebno", "values": [0.0, 2.0, 4.0, 6.0]},
-        montecarlo={"batch_size": 100, "target_errors": None, "max_samples": 6000, "execution": "graph",
+        montecarlo={"batch_size": 100, "target_errors": None, "max_samples": max_samples, "execution": "graph",
                     "checkpoint_seconds": 0.0},
     )
 
@@ -29,14 +29,15 @@ def _counts(points):
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_run(write_scenario, tmp_path):
-    path = write_scenario(_slow_scenario())
+    path = write_scenario(_slow_scenario(max_samples=15000))  # 150 chunks a point: time to kill it mid-point
     reference, killed = tmp_path / "reference.h5", tmp_path / "killed.h5"
     assert main(["run", path, "--out", str(reference), "--quiet"]) == 0
 
     proc = subprocess.Popen([sys.executable, "-m", "linksim.cli", "run", path, "--out", str(killed), "--quiet"])
     deadline = time.time() + 120
     while time.time() < deadline:  # wait until one point is done and the next one is under way
-        time.sleep(0.2)
+        time.sleep(0.1)
+        assert proc.poll() is None, "the run ended before it could be killed"
         try:
             results = Results.load(killed)
         except Exception:
