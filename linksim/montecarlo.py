@@ -183,14 +183,19 @@ class LocalExecutor:
 
 
 # ---------------------------------------------------------------------------------- the sweep
-def _closed_form(curve, convention):
-    """``snr_db -> exact BER`` for curves with an ``awgn_ber`` reference, else None."""
-    if curve.theory is None or convention not in ("esno", "ebno"):
+CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
+
+
+def closed_form_ber(theory: dict | None, convention: str):
+    """``snr_db -> exact BER`` (scalar or array) of an ``awgn_ber`` reference, else None.
+
+    ``theory`` is the curve's ``theory`` section as a dict (as results files store it).
+    """
+    if theory is None or convention not in ("esno", "ebno"):
         return None
     from phy.ber_theory import ber_awgn
 
-    theory = curve.theory
-    return lambda snr_db: float(ber_awgn(theory.modulation, snr_db, convention, theory.labelling))
+    return lambda snr_db: ber_awgn(theory["modulation"], snr_db, convention, theory["labelling"])
 
 
 def _stop_reason(totals, samples, elapsed, settings, rt):
@@ -203,10 +208,6 @@ def _stop_reason(totals, samples, elapsed, settings, rt):
     if settings.max_seconds and elapsed >= settings.max_seconds:
         return "max_seconds"
     return None
-
-
-def _label(convention):
-    return {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}[convention]
 
 
 def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=None, progress=None) -> PointResult:
@@ -227,7 +228,7 @@ def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=No
         for stats, checks in chunks:
             for tap, (finite, _) in checks.items():
                 if not finite:
-                    raise NumericalError(f"curve {curve_name}, {_label(scenario.snr.convention)} {snr_db:g} dB: stage "
+                    raise NumericalError(f"curve {curve_name}, {CONVENTION_LABELS[scenario.snr.convention]} {snr_db:g} dB: stage "
                                          f"'{runtime.stage_of_tap.get(tap, tap)}' (tap '{tap}') produced NaN or Inf in chunk {point.chunks}")
             for metric, values in stats.items():
                 for stat, value in values.items():
@@ -276,7 +277,7 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
     list[PointResult], the finished points of this run including resumed ones.
     """
     executor = executor or LocalExecutor(scenario)
-    runner = getattr(executor, "runner", None) or ChunkRunner(scenario)
+    runner = executor.runner
     snrs = scenario.snr.points()
     results = []
     for c, curve in enumerate(scenario.curves):
@@ -284,7 +285,8 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
         previous = resume.curve(curve.name) if resume else None
         finished = {pt.index: pt for pt in previous.points} if previous else {}
         if reporter:
-            reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs), _closed_form(curve, scenario.snr.convention))
+            reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs),
+                                 closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention))
         for p, snr in enumerate(snrs):
             if p in finished:
                 point = finished[p]

@@ -1,8 +1,7 @@
 """Metric-versus-SNR figures from a results file."""
 import numpy as np
 
-from linksim.montecarlo import summarize
-from linksim.report import CONVENTION_LABELS
+from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
 
 __all__ = ["plot_results"]
 
@@ -16,8 +15,6 @@ def plot_results(results, out_path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from phy.ber_theory import ber_awgn
 
     a = results.attrs
     metric_names = list(dict.fromkeys(m for c in results.curves for m in c.metrics))
@@ -35,10 +32,10 @@ def plot_results(results, out_path):
             shown = value > 0 if kind == "rate" else np.isfinite(value)
             ax.plot(snr[shown], value[shown], "o-", color=colour, label=curve.name, markersize=4)
             ax.fill_between(snr, [x.low for x in s], [x.high for x in s], color=colour, alpha=0.2, linewidth=0)
-            if curve.theory and metric == "ber" and results.convention in ("esno", "ebno"):
+            theory = closed_form_ber(curve.theory, results.convention)
+            if theory and metric == "ber":
                 fine = np.linspace(snr.min(), snr.max(), 200)
-                theory = ber_awgn(curve.theory["modulation"], fine, results.convention, curve.theory["labelling"])
-                ax.plot(fine, theory, "--", color=colour, linewidth=1, label=f"{curve.name} closed form")
+                ax.plot(fine, theory(fine), "--", color=colour, linewidth=1, label=f"{curve.name} closed form")
         if kind == "rate":
             ax.set_yscale("log")
         ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]")

@@ -3,11 +3,10 @@ import math
 import sys
 import time
 
-from linksim.montecarlo import summarize
+from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["CONVENTION_LABELS", "LiveTable", "long_rows", "CSV_HEADER", "format_results"]
+__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results"]
 
-CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
 
@@ -85,7 +84,7 @@ class LiveTable:
         eta = sum(self.point_seconds) / len(self.point_seconds) * remaining
         cells = [f"{point.snr_db:8.2f}", str(point.samples).rjust(11)]
         if self.closed_form:
-            cells.append(_num(self.closed_form(point.snr_db), 11))
+            cells.append(_num(float(self.closed_form(point.snr_db)), 11))
         cells += _metric_cells(point, self.kinds, self.confidence, self.interval)
         cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), ("resumed" if resumed else _duration(eta)).rjust(9)]
         self._write(("\r" if self.tty else "") + "  " + " | ".join(cells) + "\n")
@@ -114,18 +113,17 @@ def long_rows(results):
     Rate metrics report ``count`` = trials; mean metrics ``count`` = averaged blocks. Curves
     with a closed-form reference add rows ``<metric>_closed_form`` (no interval, count 0).
     """
-    from phy.ber_theory import ber_awgn
-
     confidence, interval = results.attrs["confidence"], results.attrs["interval"]
     rows = []
     for curve in results.curves:
+        theory = closed_form_ber(curve.theory, results.convention)
         for point in curve.points:
             for name, kind in curve.metrics.items():
                 s = summarize(kind, point.stats[name], confidence, interval)
                 rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric=name,
                                  value=s.value, ci_low=s.low, ci_high=s.high, count=s.count))
-            if curve.theory and results.convention in ("esno", "ebno"):
-                value = float(ber_awgn(curve.theory["modulation"], point.snr_db, results.convention, curve.theory["labelling"]))
+            if theory:
+                value = float(theory(point.snr_db))
                 rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric="ber_closed_form",
                                  value=value, ci_low=float("nan"), ci_high=float("nan"), count=0))
     return rows
@@ -147,17 +145,16 @@ def format_results(results) -> str:
     a = results.attrs
     out = [f"# {a['name']}: seed {a['seed']}, {a['status']}, git {a['git_commit']}, started {a['started_utc']}"]
     for curve in results.curves:
+        theory = closed_form_ber(curve.theory, results.convention)
         cols = [(label + " dB", 8), ("samples", 11)] + _columns(curve.metrics, a["confidence"]) + [("seconds", 9), ("stop", 14)]
-        if curve.theory:
+        if theory:
             cols.insert(2, ("closed form", 11))
         header = " | ".join(t.rjust(w) for t, w in cols)
         out += [f"# curve {curve.name}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
         for p in curve.points:
             cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
-            if curve.theory:
-                from phy.ber_theory import ber_awgn
-
-                cells.append(_num(float(ber_awgn(curve.theory["modulation"], p.snr_db, results.convention, curve.theory["labelling"])), 11))
+            if theory:
+                cells.append(_num(float(theory(p.snr_db)), 11))
             cells += _metric_cells(p, curve.metrics, a["confidence"], a["interval"])
             cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
             out.append("  " + " | ".join(cells))
