@@ -50,6 +50,7 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.constant(0)  # device initialisation logs too
+        tf.get_logger().setLevel("ERROR")  # retracing notes; the real-part warning of complex-cast gradients
 
 
 def _output_path(path: str, what: str) -> str:
@@ -127,7 +128,7 @@ def cmd_run(args):
 
 def _figures(scenario, runner, out):
     """The metric plot, and for learned or mapped links a reconstruction grid and a scatter."""
-    from linksim.plot import constellation_scatter, plot_results, reconstruction_grid
+    from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid
     from linksim.results import Results
 
     stem = os.path.splitext(out)[0]
@@ -143,6 +144,11 @@ def _figures(scenario, runner, out):
         if {"symbols", "received"} <= taps and c == 0:
             written.append(f"{stem}_constellation.png")
             constellation_scatter(runner, c, float(snrs[len(snrs) // 2]), written[-1], title=f"{curve.name}, {snrs[len(snrs) // 2]:g} dB")
+    comparison = scenario.figures.comparison
+    if comparison is not None:
+        written.append(f"{stem}_comparison.png")
+        indices = [[c.name for c in scenario.curves].index(name) for name in comparison.curves]
+        comparison_grid(runner, indices, comparison.snr, written[-1], comparison.num_images, title=scenario.name)
     return written
 
 

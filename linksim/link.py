@@ -144,8 +144,8 @@ class Link:
         """Per-stage point parameters at ``snr_db`` (0 for stages without one)."""
         return [float(s.point_value(snr_db)) if s.point_value else 0.0 for s in self.stages]
 
-    def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training: bool = False, chunk=0,
-                 max_samples: int | None = None, inputs=None, bridge=None) -> dict:
+    def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training=False, chunk=0,
+                 max_samples: int | None = None, inputs=None, bridge=None, until: str | None = None) -> dict:
         """Run one batch.
 
         Input
@@ -154,6 +154,9 @@ class Link:
         no, snr_db : scalar tf.float32
         point_values : [num_stages] tf.float32 or None
             From :meth:`point_values`.
+        training : bool or collection of tap names
+            Training mode of every stage, or of the stages with these taps only (a frozen
+            stage runs as in evaluation).
         chunk : scalar tf.int32
             Chunk index within the point.
         max_samples : int or None
@@ -164,6 +167,8 @@ class Link:
             Applied to the output of the non-learned span between two learned stages (see
             :meth:`digital_span`), with the span's input ``x_in``: training uses it to pass
             gradients through non-differentiable stages.
+        until : str or None
+            Stop after the stage with this tap.
         seed : [2] tf.int32
             Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
             global generator is reset from it when a stage uses it, so the batch is a pure
@@ -178,7 +183,7 @@ class Link:
             words = tf.cast(tf.bitcast(seeds[-1], tf.uint32), tf.int64)
             key = tf.bitwise.bitwise_or(tf.bitwise.left_shift(words[0], 32), words[1])
             sionna_config.tf_rng.reset(tf.stack([tf.constant(0, tf.int64), tf.constant(0, tf.int64), key]))
-        ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training, chunk=chunk,
+        ctx = LinkContext(batch_size=batch_size, no=no, snr_db=snr_db, seed=seeds[0], training=training is True, chunk=chunk,
                           max_samples=max_samples)
         x = self.source.apply(None, ctx) if inputs is None else inputs
         taps = {self.source.tap: x}
@@ -186,12 +191,15 @@ class Link:
         for i, (stage, stage_seed) in enumerate(zip(self.stages, seeds[1:])):
             ctx.seed = stage_seed
             ctx.point_value = None if point_values is None else point_values[i]
+            ctx.training = training if isinstance(training, bool) else stage.tap in training
             if span and i == span[0]:
                 span_input = x
             x = stage.apply(x, ctx)
             if span and i == span[1] - 1:
                 x = bridge(span_input, x, ctx)
             taps[stage.tap] = x
+            if stage.tap == until:
+                break
         taps["output"] = x
         if ctx.valid is not None:
             taps["valid"] = ctx.valid

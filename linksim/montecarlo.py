@@ -106,6 +106,7 @@ class ChunkRunner:
         self.scenario = scenario
         self.checkpoints, self.train_missing, self.stream = checkpoints, train_missing, stream
         self._curves = {}
+        self._loaded_point = {}  # per_point curves: the SNR whose weights the link holds
 
     def curve(self, c: int) -> CurveRuntime:
         if c not in self._curves:
@@ -135,13 +136,36 @@ class ChunkRunner:
         return self._curves[c]
 
     def _trained_weights(self, c, link):
+        """Train (or load) the curve's weights; for ``per_point`` curves every point's, in turn."""
         from linksim.train import Trainer, checkpoint_path, load_weights
 
-        if self.train_missing:
-            Trainer(self.scenario, c, link, self.checkpoints, self.stream).run()
-        else:
+        curve = self.scenario.curves[c]
+        points = [float(p) for p in self.scenario.snr.points()] if curve.training.per_point else [None]
+        for point in points:
+            if self.train_missing:
+                Trainer(self.scenario, c, link, self.checkpoints, self.stream, point=point).run()
+            else:
+                size = self.scenario.data.patch_size
+                load_weights(link, checkpoint_path(self.scenario, curve, self.checkpoints, point), (size, size, 3))
+            self._loaded_point[c] = point
+
+    def link_at(self, c: int, snr_db: float):
+        """Curve ``c``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
+        rt = self.curve(c)
+        training = self.scenario.curves[c].training
+        if training is not None and training.per_point:
+            self._point_weights(c, snr_db)
+        return rt.link
+
+    def _point_weights(self, c, snr_db):
+        """Give a ``per_point`` curve's link the weights trained at ``snr_db``."""
+        from linksim.train import checkpoint_path, load_weights
+
+        if self._loaded_point.get(c) != float(snr_db):
             size = self.scenario.data.patch_size
-            load_weights(link, checkpoint_path(self.scenario, self.scenario.curves[c], self.checkpoints), (size, size, 3))
+            curve = self.scenario.curves[c]
+            load_weights(self._curves[c].link, checkpoint_path(self.scenario, curve, self.checkpoints, float(snr_db)), (size, size, 3))
+            self._loaded_point[c] = float(snr_db)
 
     def run(self, c: int, p: int, k: int, snr_db: float):
         """Chunk ``k`` of point ``p`` of curve ``c``.
@@ -154,6 +178,7 @@ class ChunkRunner:
         import tensorflow as tf
 
         rt = self.curve(c)
+        self.link_at(c, snr_db)
         stats, checks = rt.step(
             tf.constant(rt.link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
             tf.constant(stateless_seed(self.scenario.seed, c, p, k), tf.int32),

@@ -3,7 +3,7 @@ import numpy as np
 
 from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["plot_results"]
+__all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "constellation_scatter"]
 
 
 def plot_results(results, out_path):
@@ -48,13 +48,18 @@ def plot_results(results, out_path):
     plt.close(fig)
 
 
-def _eager_taps(runtime, snr_db, batch_size, seed=(0, 0)):
+def _eager_taps(runner, curve_index, snr_db, batch_size, seed=(0, 0), until=None):
     """One batch through a curve's link at ``snr_db`` (chunk 0: the first test images)."""
     import tensorflow as tf
 
-    link = runtime.link
+    link = runner.link_at(curve_index, snr_db)
     return link(batch_size, tf.constant(link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
-                tf.constant(seed, tf.int32), tf.constant(link.point_values(snr_db), tf.float32))
+                tf.constant(seed, tf.int32), tf.constant(link.point_values(snr_db), tf.float32), until=until)
+
+
+def _mean_psnr(images, reference):
+    mse = np.mean((images - reference) ** 2, axis=(1, 2, 3))
+    return np.mean(10 * np.log10(1 / np.maximum(mse, 1e-10)))
 
 
 def reconstruction_grid(runner, curve_index, snrs, out_path, num_images=6, title=""):
@@ -67,21 +72,48 @@ def reconstruction_grid(runner, curve_index, snrs, out_path, num_images=6, title
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runtime = runner.curve(curve_index)
     rows = [("original", None)] + [(f"{snr:g} dB", snr) for snr in snrs]
     fig, axes = plt.subplots(len(rows), num_images, figsize=(1.6 * num_images, 1.7 * len(rows)), squeeze=False)
-    source_tap = runtime.link.source.tap
+    source_tap = runner.curve(curve_index).link.source.tap
     for r, (label, snr) in enumerate(rows):
-        taps = _eager_taps(runtime, snr if snr is not None else 0.0, num_images)
+        taps = _eager_taps(runner, curve_index, snr if snr is not None else 0.0, num_images)
         images = np.clip(taps[source_tap if snr is None else "output"].numpy(), 0, 1)
         if snr is not None:
-            mse = np.mean((images - taps[source_tap].numpy()) ** 2, axis=(1, 2, 3))
-            label += f"\n{np.mean(10 * np.log10(1 / np.maximum(mse, 1e-10))):.1f} dB PSNR"
+            label += f"\n{_mean_psnr(images, taps[source_tap].numpy()):.1f} dB PSNR"
         for i in range(num_images):
             axes[r][i].imshow(images[i], interpolation="nearest")
             axes[r][i].set_xticks([])
             axes[r][i].set_yticks([])
         axes[r][0].set_ylabel(label, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def comparison_grid(runner, curve_indices, snrs, out_path, num_images=3, title=""):
+    """Curves side by side: one row per curve (originals on top), one column per SNR; each cell
+    shows the first ``num_images`` test images in a strip, titled with their mean PSNR."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [runner.scenario.curves[c].name for c in curve_indices]
+    fig, axes = plt.subplots(len(curve_indices) + 1, len(snrs), figsize=(1.5 * num_images * len(snrs), 1.9 * (len(curve_indices) + 1)),
+                             squeeze=False)
+    first = runner.curve(curve_indices[0]).link
+    originals = _eager_taps(runner, curve_indices[0], 0.0, num_images, until=first.stages[0].tap)[first.source.tap].numpy()
+    for col, snr in enumerate(snrs):
+        for row, c in enumerate([None] + list(curve_indices)):
+            images = originals if c is None else np.clip(_eager_taps(runner, c, snr, num_images)["output"].numpy(), 0, 1)
+            ax = axes[row][col]
+            ax.imshow(np.concatenate(list(images), axis=1), interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{snr:g} dB" if c is None else f"{_mean_psnr(images, originals):.1f} dB PSNR", fontsize=9)
+            if col == 0:
+                ax.set_ylabel("original" if c is None else names[row - 1], fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
@@ -95,8 +127,7 @@ def constellation_scatter(runner, curve_index, snr_db, out_path, sent="symbols",
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    runtime = runner.curve(curve_index)
-    taps = _eager_taps(runtime, snr_db, runner.scenario.montecarlo.batch_size)
+    taps = _eager_taps(runner, curve_index, snr_db, runner.scenario.montecarlo.batch_size)
     x, y = taps[sent].numpy().ravel()[:max_points], taps[received].numpy().ravel()[:max_points]
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.scatter(y.real, y.imag, s=2, alpha=0.3, label="received")

@@ -140,6 +140,12 @@ class TrainingStage(Params):
     does in training: ``phy`` runs the real stages forward and passes the gradient straight
     through the span; ``surrogate`` replaces the span by additive uniform noise of one
     quantization step (soft quantization, differentiable, no bit errors).
+
+    ``loss: dsm`` trains one score model (``scdm_denoiser``) by denoising score matching on the
+    clean symbols that reach it: the output of the learned stage before it (``symbols:
+    encoder``), or i.i.d. uniform constellation points of that encoder (``symbols: uniform``,
+    the ablation that shows where a denoiser's gain comes from). ``snr`` is the training SNR
+    range; a ``dsm`` stage and a ``per_point`` schedule do without it.
     """
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -150,22 +156,44 @@ class TrainingStage(Params):
     optimizer: Literal["adam", "sgd"] = "adam"  # sgd: momentum 0.9
     learning_rate: float = Field(default=1e-3, gt=0, le=10)
     schedule: Literal["constant", "cosine"] = "cosine"
-    loss: Literal["mse", "l1"] = "mse"
-    snr: TrainingSNR
+    loss: Literal["mse", "l1", "dsm"] = "mse"
+    snr: TrainingSNR | None = None
     channel: Literal["phy", "surrogate"] = "phy"
+    symbols: Literal["encoder", "uniform"] = "encoder"
 
     @model_validator(mode="after")
     def _length(self):
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("give exactly one of 'epochs' or 'steps'")
+        if self.symbols != "encoder" and self.loss != "dsm":
+            raise ValueError("'symbols' applies to 'loss: dsm' stages only")
         return self
 
 
 class Training(Params):
-    """A schedule of training stages, repeated ``rounds`` times (alternating schedules)."""
+    """A schedule of training stages, repeated ``rounds`` times (alternating schedules).
+
+    ``init_from`` starts from the trained weights of an earlier curve (the layers with the same
+    tap names), e.g. a denoiser trained on top of a finished codec. ``per_point`` trains one set
+    of weights per SNR point of the sweep, each at its own SNR and evaluated there (a bank of
+    per-SNR codecs); its stages give no ``snr``.
+    """
 
     rounds: int = Field(default=1, ge=1, le=1000)
     stages: list[TrainingStage] = Field(min_length=1, max_length=64)
+    init_from: str | None = Field(default=None, pattern=NAME_PATTERN)
+    per_point: bool = False
+
+    @model_validator(mode="after")
+    def _snr_given(self):
+        if self.per_point and self.init_from is not None:
+            raise ValueError("'per_point' and 'init_from' cannot be combined")
+        for stage in self.stages:
+            if self.per_point and stage.snr is not None:
+                raise ValueError(f"stage {stage.name!r}: 'per_point' trains at each SNR point; remove 'snr'")
+            if not self.per_point and stage.snr is None and stage.loss != "dsm":
+                raise ValueError(f"stage {stage.name!r}: missing required key 'snr'")
+        return self
 
 
 class Curve(Params):
@@ -203,11 +231,46 @@ class Curve(Params):
                 if unknown:
                     raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
                                      f"curve (learned: {', '.join(learned) or 'none'})")
+                self._check_score_matching(stage)
         return self
+
+    def _check_score_matching(self, stage):
+        scored = [s for s in self.stages if s.learned and s.score_model and s.tap_name in stage.train]
+        if stage.loss != "dsm":
+            if scored:
+                raise ValueError(f"training stage {stage.name!r}: {scored[0].tap_name!r} is a score model; train it with 'loss: dsm'")
+            return
+        if len(stage.train) != 1 or len(scored) != 1:
+            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' trains exactly one score model (an scdm_denoiser stage)")
+        index = self.stages.index(scored[0])
+        before = [s for s in self.stages[:index] if s.learned]
+        if not before:
+            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' needs a learned stage (the encoder) before the denoiser")
+        if stage.symbols == "uniform" and not before[-1].draws_uniform_symbols:
+            raise ValueError(f"training stage {stage.name!r}: 'symbols: uniform' needs a jcm_encoder before the denoiser")
+
+    def clean_symbols_tap(self, score_tap: str) -> str:
+        """Tap of the learned stage whose output a score model at ``score_tap`` denoises."""
+        index = [s.tap_name for s in self.stages].index(score_tap)
+        return [s for s in self.stages[:index] if s.learned][-1].tap_name
 
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
         return found[0] if found else None
+
+
+class ComparisonFigure(Params):
+    """Reconstructions of several curves side by side at chosen SNRs (``<out>_comparison.png``)."""
+
+    curves: list[str] = Field(min_length=1, max_length=16)
+    snr: list[Annotated[float, Field(ge=-100, le=200)]] = Field(min_length=1, max_length=16)
+    num_images: int = Field(default=3, ge=1, le=16)
+
+
+class Figures(Params):
+    """Extra figures written by ``linksim run``."""
+
+    comparison: ComparisonFigure | None = None
 
 
 class Scenario(Params):
@@ -220,6 +283,7 @@ class Scenario(Params):
     montecarlo: MonteCarloSettings = MonteCarloSettings()
     data: DataSettings = DataSettings()
     curves: list[Curve] = Field(min_length=1, max_length=256)
+    figures: Figures = Figures()
 
     @field_validator("curves")
     @classmethod
@@ -227,7 +291,33 @@ class Scenario(Params):
         seen = [c.name for c in curves]
         if len(set(seen)) != len(seen):
             raise ValueError("curve names must be unique")
+        for i, curve in enumerate(curves):
+            source = curve.training.init_from if curve.training else None
+            if source is None:
+                continue
+            earlier = {c.name: c for c in curves[:i]}
+            if source not in earlier or earlier[source].training is None or earlier[source].training.per_point:
+                raise ValueError(f"curves[{i}] ({curve.name}): 'init_from' must name an earlier curve with a (not per_point) "
+                                 f"'training' section, got {source!r}")
         return curves
+
+    def curve_named(self, name: str):
+        return next(c for c in self.curves if c.name == name)
+
+    @model_validator(mode="after")
+    def _figure_curves(self):
+        comparison = self.figures.comparison
+        if comparison is not None:
+            images = {c.name for c in self.curves if c.source.type == "images"}
+            unknown = [n for n in comparison.curves if n not in images]
+            if unknown:
+                raise ValueError(f"figures.comparison: {', '.join(map(repr, unknown))} is not a curve with the 'images' source "
+                                 f"(have: {', '.join(sorted(images)) or 'none'})")
+            points = set(float(p) for p in self.snr.points())
+            missing = [v for v in comparison.snr if float(v) not in points]
+            if missing and any(c.training and c.training.per_point for c in self.curves if c.name in comparison.curves):
+                raise ValueError(f"figures.comparison: per_point curves have weights only at the sweep's points, not at {missing[0]:g} dB")
+        return self
 
     @model_validator(mode="after")
     def _convention_and_size(self):

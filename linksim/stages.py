@@ -4,7 +4,7 @@ Each class is the validated parameter set of one component; ``build(link_info)``
 :class:`linksim.link.Stage` wrapping the Sionna block. TensorFlow and ``phy`` are imported
 inside ``build`` so that validating a scenario stays fast and quiet.
 """
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -21,6 +21,8 @@ class StageParams(Params):
 
     tap_default: ClassVar[str] = "output"
     learned: ClassVar[bool] = False  # a Keras layer with trainable weights
+    score_model: ClassVar[bool] = False  # trained by denoising score matching (loss: dsm)
+    draws_uniform_symbols: ClassVar[bool] = False  # can stand in i.i.d. uniform symbols for its output
 
     @property
     def tap_name(self) -> str:
@@ -470,3 +472,81 @@ class ConvDecoderParams(_ConvCodecParams):
         layer = ConvDecoder(image_size=info.data.patch_size, latent_channels=self.latent_channels, filters=self.filters,
                             name=self.tap_name)
         return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+class _JCMCodecParams(StageParams):
+    """Hyper-parameters shared by the JCM encoder and decoder."""
+
+    num_symbols: int = Field(default=128, ge=1, le=2**20)
+    filters: int = Field(default=64, ge=1, le=4096)
+    learned: ClassVar[bool] = True
+
+
+@register("stage", "jcm_encoder")
+class JCMEncoderParams(_JCMCodecParams):
+    """JCM encoder (models.jcm.JCMEncoder): images → n unit-power Gray QAM symbols [batch, n] complex64
+    (Gumbel-softmax straight-through in training, most likely point in evaluation)."""
+
+    type: Literal["jcm_encoder"]
+    modulation: Literal["qpsk", "qam16", "qam64", "qam256"] = "qam64"
+    temperature: float = Field(default=1.0, gt=0, le=100)
+
+    tap_default: ClassVar[str] = "symbols"
+    draws_uniform_symbols: ClassVar[bool] = True
+
+    def build(self, info):
+        from models.jcm import JCMEncoder
+
+        layer = JCMEncoder(image_size=info.data.patch_size, num_symbols=self.num_symbols, modulation=self.modulation,
+                           filters=self.filters, temperature=self.temperature, name=self.tap_name)
+        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
+
+
+@register("stage", "jcm_decoder")
+class JCMDecoderParams(_JCMCodecParams):
+    """JCM decoder (models.jcm.JCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
+
+    type: Literal["jcm_decoder"]
+
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.jcm import JCMDecoder
+
+        layer = JCMDecoder(image_size=info.data.patch_size, num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+@register("stage", "scdm_denoiser")
+class SCDMDenoiserParams(StageParams):
+    """SCDM score-based denoiser (models.scdm.SCDMDenoiser) of received unit-power symbols
+    [batch, n] complex64: predictor-corrector sampling from the level of the point's N0.
+    Trained by a ``loss: dsm`` training stage; n must be a multiple of 8."""
+
+    type: Literal["scdm_denoiser"]
+    channels: list[Annotated[int, Field(ge=1, le=4096)]] = Field(default=[24, 32, 48], min_length=3, max_length=3)
+    heads: int = Field(default=4, ge=1, le=64)
+    embedding: int = Field(default=64, ge=2, le=4096, multiple_of=2)
+    sigma_min: float = Field(default=0.01, gt=0, le=1e6)
+    sigma_max: float = Field(default=10.0, gt=0, le=1e6)
+    num_levels: int = Field(default=64, ge=2, le=10_000)
+    num_corrector: int = Field(default=2, ge=0, le=100)
+    r: float = Field(default=0.16, gt=0, le=10)
+
+    tap_default: ClassVar[str] = "denoised"
+    learned: ClassVar[bool] = True
+    score_model: ClassVar[bool] = True  # trained by denoising score matching
+
+    @model_validator(mode="after")
+    def _sigma_range(self):
+        if not self.sigma_max > self.sigma_min:
+            raise ValueError("'sigma_max' must be greater than 'sigma_min'")
+        return self
+
+    def build(self, info):
+        from models.scdm import SCDMDenoiser
+
+        layer = SCDMDenoiser(channels=self.channels, heads=self.heads, embedding=self.embedding, sigma_min=self.sigma_min,
+                             sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
+                             name=self.tap_name)
+        return _stage(self, layer, lambda x, ctx: layer(x, ctx.no, seed=ctx.seed), learned=True)

@@ -32,14 +32,19 @@ FORMAT = 1
 
 
 def config_hash(scenario, curve) -> str:
-    """12 hex digits over everything that determines the trained weights of ``curve``."""
+    """12 hex digits over everything that determines the trained weights of ``curve`` (with the
+    hash of the curve it starts from, for ``init_from``)."""
     payload = {"format": FORMAT, "curve": curve.model_dump(mode="json"), "data": scenario.data.model_dump(mode="json"),
                "seed": scenario.seed, "convention": scenario.snr.convention}
+    if curve.training is not None and curve.training.init_from is not None:
+        payload["init_from"] = config_hash(scenario, scenario.curve_named(curve.training.init_from))
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def checkpoint_path(scenario, curve, root="checkpoints") -> str:
-    return os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve)}")
+def checkpoint_path(scenario, curve, root="checkpoints", point=None) -> str:
+    """Checkpoint folder of ``curve``; of its SNR point ``point`` (dB) for ``per_point`` training."""
+    base = os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve)}")
+    return base if point is None else os.path.join(base, f"snr{float(point):+g}dB")
 
 
 def _learned_layers(link):
@@ -113,14 +118,19 @@ class Trainer:
         Checkpoint root folder.
     stream : file or None
         Where progress goes; ``None`` for silence.
+    point : float or None
+        For ``per_point`` training: the SNR point (dB) to train at.
     """
 
-    def __init__(self, scenario, curve_index, link, root="checkpoints", stream=sys.stdout):
+    def __init__(self, scenario, curve_index, link, root="checkpoints", stream=sys.stdout, point=None):
         self.scenario, self.c, self.link = scenario, curve_index, link
         self.curve = scenario.curves[curve_index]
-        self.directory = checkpoint_path(scenario, self.curve, root)
+        self.point = point
+        self.root = root
+        self.directory = checkpoint_path(scenario, self.curve, root, point)
         self.stream = stream
         self.layers = _learned_layers(link)
+        self.label = self.curve.name if point is None else f"{self.curve.name} @ {point:g} dB"
 
     def _say(self, text, end="\n"):
         if self.stream is not None:
@@ -151,9 +161,11 @@ class Trainer:
             holder.load_weights(os.path.join(current, "learned.weights.h5"))
             state = saved
             if state["complete"]:
-                self._say(f"# {self.curve.name}: trained weights reused from {self.directory}")
+                self._say(f"# {self.label}: trained weights reused from {self.directory}")
                 return state
-            self._say(f"# {self.curve.name}: resuming training from {self.directory} (stage {state['item'] + 1}, epoch {state['epoch']})")
+            self._say(f"# {self.label}: resuming training from {self.directory} (stage {state['item'] + 1}, epoch {state['epoch']})")
+        elif self.curve.training.init_from is not None:
+            self._initialise_from(self.curve.training.init_from, train.shape[1:])
         epochs_run = 0
         for item, (rnd, stage) in enumerate(self._schedule()):
             if item < state["item"]:
@@ -179,6 +191,21 @@ class Trainer:
                 self._save(holder, optimizer, state)
         return state
 
+    def _initialise_from(self, name, image_shape):
+        """Copy the trained weights of curve ``name`` into the layers with the same taps."""
+        from linksim.scenario import build_curve
+
+        source = self.scenario.curve_named(name)
+        link, _ = build_curve(self.scenario, source)
+        load_weights(link, checkpoint_path(self.scenario, source, self.root), image_shape)
+        shared = sorted(set(_learned_layers(link)) & set(self.layers))
+        for tap in shared:
+            try:
+                self.layers[tap].set_weights(_learned_layers(link)[tap].get_weights())
+            except ValueError:
+                raise InputError(f"curve {self.curve.name!r}: init_from {name!r}: stage {tap!r} has other hyper-parameters there") from None
+        self._say(f"# {self.label}: starting from the trained {', '.join(shared) or 'nothing'} of curve {name!r}")
+
     def _optimizer_and_step(self, stage, total_steps):
         import keras
         import tensorflow as tf
@@ -193,22 +220,43 @@ class Trainer:
         link = self.link
         batch = stage.batch_size
 
-        def loss_fn(x, y):
+        trained = frozenset(stage.train)
+
+        def loss_fn(images, no, snr_db, seed, point_values):
+            if stage.loss == "dsm":
+                return self._dsm_loss(stage, images, no, snr_db, seed, point_values)
+            taps = link(batch, no, snr_db, seed, point_values, training=trained, inputs=images, bridge=bridge)
+            x, y = images, taps["output"]
             return tf.reduce_mean(tf.square(x - y)) if stage.loss == "mse" else tf.reduce_mean(tf.abs(x - y))
 
         @tf.function
         def step(images, no, snr_db, seed, point_values):
             with tf.GradientTape() as tape:
-                taps = link(batch, no, snr_db, seed, point_values, training=True, inputs=images, bridge=bridge)
-                loss = loss_fn(images, taps["output"])
+                loss = loss_fn(images, no, snr_db, seed, point_values)
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
 
         return optimizer, step, variables
 
+    def _dsm_loss(self, stage, images, no, snr_db, seed, point_values):
+        """Score matching loss of the stage's score model on the symbols that reach it."""
+        import tensorflow as tf
+
+        score_tap = stage.train[0]
+        clean_tap = self.curve.clean_symbols_tap(score_tap)
+        symbols_seed, loss_seed = tf.unstack(tf.random.split(seed, 2))
+        if stage.symbols == "uniform":
+            clean = self.layers[clean_tap].uniform_symbols(tf.shape(images)[0], symbols_seed)
+        else:
+            taps = self.link(stage.batch_size, no, snr_db, symbols_seed, point_values, training=False, inputs=images, until=clean_tap)
+            clean = tf.stop_gradient(taps[clean_tap])
+        return self.layers[score_tap].dsm_loss(clean, loss_seed)
+
     def _bridge(self, stage):
         import tensorflow as tf
 
+        if stage.loss == "dsm":
+            return None
         if stage.channel == "phy":
             return lambda x_in, y, ctx: x_in + tf.stop_gradient(tf.cast(y, x_in.dtype) - x_in)
         span = self.link.digital_span()
@@ -230,7 +278,8 @@ class Trainer:
         images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + epoch,
                          shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch).take(steps_per_epoch)
         rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, epoch)))
-        snrs = rng.uniform(stage.snr.low, stage.snr.high, steps_per_epoch)
+        low, high = (self.point, self.point) if self.point is not None else (stage.snr.low, stage.snr.high) if stage.snr else (0.0, 0.0)
+        snrs = rng.uniform(low, high, steps_per_epoch)
         tty = getattr(self.stream, "isatty", lambda: False)()
         start, total = time.perf_counter(), 0.0
         for step, batch in enumerate(images):
@@ -244,7 +293,7 @@ class Trainer:
         seconds = time.perf_counter() - start
         mean = total / steps_per_epoch
         rounds = self.curve.training.rounds
-        self._say(f"{chr(13) if tty else ''}# train {self.curve.name}: {stage.name}"
+        self._say(f"{chr(13) if tty else ''}# train {self.label}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
                   f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s")
         return mean

@@ -76,7 +76,7 @@ def _complex_normal(shape, seed):
     return tf.complex(parts[0], parts[1])
 
 
-def pc_sample(score_fn, z, schedule: VESchedule, start_level: int, *, num_corrector: int = 2, r: float = 0.16, seed=(0, 0)):
+def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: int = 2, r: float = 0.16, seed=(0, 0)):
     r"""SCDM's predictor-corrector sampler (Algorithm 2), from ``start_level`` down to level 0.
 
     For ``i = N_snr − 1 … 0``: the reverse-diffusion predictor
@@ -84,6 +84,9 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level: int, *, num_correc
     Langevin steps ``z ← z + ξ s(z, σ_i) + √(2ξ) ε`` with ``ξ = 2 (r ‖ε‖ / ‖s(z_{i+1}, σ_{i+1})‖)²``
     per sample (norms over the symbols of one sample, as in score_sde's Langevin corrector; the step
     size is fixed once per level from the predictor's score, as Algorithm 2 writes it).
+
+    The loop over levels is a ``tf.while_loop``, so ``start_level`` may be a tensor: one traced
+    graph serves every SNR, and its cost is proportional to ``N_snr``.
 
     Parameters
     ----------
@@ -93,14 +96,14 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level: int, *, num_correc
     z : [batch, n], complex64
         Received symbols, treated as level ``start_level``.
     schedule : VESchedule
-    start_level : int
+    start_level : int or scalar int tensor
         ``N_snr`` (see :meth:`VESchedule.level_for_noise`); 0 returns ``z`` unchanged.
     num_corrector : int
         L (SCDM: 2).
     r : float
         Corrector step ratio (SCDM: 0.16).
     seed : [2] int
-        Stateless seed; every level and step gets its own split.
+        Stateless seed; level ``i`` draws from ``fold_in(seed, i)``.
 
     Output
     ------
@@ -108,22 +111,28 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level: int, *, num_correc
     """
     import tensorflow as tf
 
-    if not 0 <= start_level < schedule.num_levels:
+    if isinstance(start_level, (int, np.integer)) and not 0 <= start_level < schedule.num_levels:
         raise ValueError(f"start_level must be in [0, {schedule.num_levels - 1}], got {start_level}")
-    sigmas = schedule.sigmas.astype(np.float32)
+    sigmas = tf.constant(schedule.sigmas, tf.float32)
     z = tf.convert_to_tensor(z, tf.complex64)
     shape = tf.shape(z)
-    seeds = tf.random.split(tf.constant(seed, tf.int32), max(start_level, 1) * (num_corrector + 1))
-    for step, i in enumerate(range(start_level - 1, -1, -1)):
-        level_seeds = seeds[step * (num_corrector + 1) : (step + 1) * (num_corrector + 1)]
-        g = score_fn(z, tf.constant(sigmas[i + 1]))
+    seed = tf.cast(tf.convert_to_tensor(seed), tf.int32)
+
+    def level(i, z):
+        level_seeds = tf.random.split(tf.random.experimental.stateless_fold_in(seed, i), num_corrector + 1)
+        sigma_hi, sigma_lo = sigmas[i + 1], sigmas[i]
+        g = score_fn(z, sigma_hi)
         noise = _complex_normal(shape, level_seeds[0])
         grad_norm = tf.norm(tf.abs(g), axis=-1, keepdims=True)
         noise_norm = tf.norm(tf.abs(noise), axis=-1, keepdims=True)
         xi = tf.cast(2.0 * tf.square(r * noise_norm / tf.maximum(grad_norm, 1e-12)), tf.complex64)  # [batch, 1]
-        variance = float(sigmas[i + 1] ** 2 - sigmas[i] ** 2)
-        z = z + variance * g + np.sqrt(variance) * noise
+        variance = tf.square(sigma_hi) - tf.square(sigma_lo)
+        z = z + tf.cast(variance, tf.complex64) * g + tf.cast(tf.sqrt(variance), tf.complex64) * noise
         for j in range(num_corrector):
             eps = _complex_normal(shape, level_seeds[j + 1])
-            z = z + xi * score_fn(z, tf.constant(sigmas[i])) + tf.sqrt(2.0 * xi) * eps
+            z = z + xi * score_fn(z, sigma_lo) + tf.sqrt(2.0 * xi) * eps
+        return i - 1, z
+
+    start = tf.clip_by_value(tf.cast(start_level, tf.int32), 0, schedule.num_levels - 1)
+    _, z = tf.while_loop(lambda i, z: i >= 0, level, (start - 1, z))
     return z

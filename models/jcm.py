@@ -1,4 +1,10 @@
-"""JCM's Gumbel-softmax modulator: logits over PAM levels → Gray square-QAM symbols.
+"""JCM (Bo et al., TCOM 2024): image codec whose encoder picks Gray square-QAM symbols.
+
+``JCMEncoder`` maps an image to logits over the PAM levels of each channel use, ``GumbelQAM``
+picks a constellation point per use, and the sequence is normalised to unit average power;
+``JCMDecoder`` maps the received complex symbols back to an image.
+
+The Gumbel-softmax modulator: logits over PAM levels → Gray square-QAM symbols.
 
 Per channel use the encoder gives logits over the ``√M`` amplitude levels of the I axis and of
 the Q axis. In training, a straight-through Gumbel-softmax sample picks one level per axis: the
@@ -13,7 +19,7 @@ import tensorflow as tf
 
 from phy.constellations import axis_labels, make_constellation, modulation_info
 
-__all__ = ["GumbelQAM"]
+__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "normalize_power"]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -75,3 +81,150 @@ class GumbelQAM(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "modulation": self.modulation, "temperature": self.temperature}
+
+
+def normalize_power(z):
+    """Scale each row of ``z`` ([batch, n] complex64) to average power ``‖z‖²/n = 1``."""
+    power = tf.reduce_mean(tf.square(tf.abs(z)), axis=-1, keepdims=True)  # [batch, 1]
+    return z / tf.cast(tf.sqrt(tf.maximum(power, 1e-12)), z.dtype)
+
+
+def _check_codec(image_size, num_symbols, filters):
+    for name, value in (("image_size", image_size), ("num_symbols", num_symbols), ("filters", filters)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if image_size % 4:
+        raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
+    positions = (image_size // 4) ** 2
+    if num_symbols % positions:
+        raise ValueError(f"num_symbols must be a multiple of (image_size/4)² = {positions}, got {num_symbols}")
+    return num_symbols // positions
+
+
+def _residual(filters):
+    return [keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), keras.layers.Conv2D(filters, 3, padding="same")]
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class JCMEncoder(keras.layers.Layer):
+    """Image → n unit-power Gray QAM symbols.
+
+    Two stride-2 convolutions and a residual block reduce an ``H × W`` image to ``H/4 × W/4``
+    positions; a 1×1 convolution gives each position ``n / (H/4 · W/4)`` channel uses of logits
+    over the ``√M`` levels of the I and Q axes. As in JCM's public code, the channel-use logits
+    come straight from the feature map; JCM's ELBO also has a KL term towards a uniform symbol
+    prior, left out here (the loss is the image MSE), so the encoder is free to use the
+    constellation non-uniformly — the statistics SCDM's denoiser exploits.
+
+    Parameters
+    ----------
+    image_size : int
+        Side H = W of the input images (multiple of 4).
+    num_symbols : int
+        Channel uses n per image (multiple of (H/4)²; JCM/SCDM: 128 for 32×32).
+    modulation : str
+        ``qpsk``, ``qam16``, ``qam64`` or ``qam256``.
+    filters : int
+        Width of the convolutions.
+    temperature : float
+        Gumbel-softmax temperature.
+
+    Input
+    -----
+    images : [batch, H, W, 3], float32 in [0, 1]
+    training : bool
+        Straight-through Gumbel sampling when True; the most likely level otherwise.
+    seed : None or [2] int32
+        Gumbel noise seed (training).
+
+    Output
+    ------
+    : [batch, n], complex64 with ``‖z‖²/n = 1`` per image
+    """
+
+    def __init__(self, image_size: int = 32, num_symbols: int = 128, modulation: str = "qam64", filters: int = 64,
+                 temperature: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.uses_per_position = _check_codec(image_size, num_symbols, filters)
+        self.image_size, self.num_symbols, self.filters = int(image_size), int(num_symbols), int(filters)
+        self.modulator = GumbelQAM(modulation, temperature)
+        self.modulation, self.temperature = modulation, float(temperature)
+        self.constellation_points = tf.constant(make_constellation(modulation).points.numpy(), tf.complex64)
+
+    def build(self, input_shape):
+        conv = keras.layers.Conv2D
+        self.head = [conv(self.filters, 5, strides=2, padding="same", activation="relu"),
+                     conv(self.filters, 5, strides=2, padding="same", activation="relu")]
+        self.block = _residual(self.filters)
+        self.logits = conv(self.uses_per_position * 2 * self.modulator.num_levels, 1)
+        shape = input_shape
+        for layer in self.head + self.block + [self.logits]:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def call(self, images, training=False, seed=None):
+        x = images
+        for layer in self.head:
+            x = layer(x)
+        x = tf.nn.relu(x + self.block[1](self.block[0](x)))
+        logits = tf.reshape(self.logits(x), [-1, self.num_symbols, 2, self.modulator.num_levels])  # [batch, n, 2, L]
+        return normalize_power(self.modulator(logits, training=training, seed=seed))
+
+    def uniform_symbols(self, batch_size, seed):
+        """i.i.d. uniform constellation points, power-normalised like the encoder's: [batch, n] complex64."""
+        index = tf.random.stateless_uniform([batch_size, self.num_symbols], seed, 0, len(self.constellation_points), tf.int32)
+        return normalize_power(tf.gather(self.constellation_points, index))
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols,
+                "modulation": self.modulation, "filters": self.filters, "temperature": self.temperature}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class JCMDecoder(keras.layers.Layer):
+    """Received complex symbols → image (mirror of :class:`JCMEncoder`).
+
+    Parameters
+    ----------
+    image_size, num_symbols, filters : int
+        As in :class:`JCMEncoder`.
+
+    Input
+    -----
+    symbols : [batch, n], complex64
+
+    Output
+    ------
+    : [batch, H, W, 3], float32 in [0, 1]
+    """
+
+    def __init__(self, image_size: int = 32, num_symbols: int = 128, filters: int = 64, **kwargs):
+        super().__init__(**kwargs)
+        self.uses_per_position = _check_codec(image_size, num_symbols, filters)
+        self.image_size, self.num_symbols, self.filters = int(image_size), int(num_symbols), int(filters)
+
+    def build(self, input_shape):
+        side = self.image_size // 4
+        self.head = keras.layers.Conv2D(self.filters, 3, padding="same", activation="relu")
+        self.block = _residual(self.filters)
+        self.up = [keras.layers.Conv2DTranspose(self.filters, 5, strides=2, padding="same", activation="relu"),
+                   keras.layers.Conv2DTranspose(self.filters, 5, strides=2, padding="same", activation="relu"),
+                   keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")]
+        shape = (input_shape[0], side, side, 2 * self.uses_per_position)
+        for layer in [self.head] + self.block + self.up:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+
+    def call(self, symbols, training=False):
+        side = self.image_size // 4
+        symbols = tf.convert_to_tensor(symbols, tf.complex64)
+        x = tf.stack([tf.math.real(symbols), tf.math.imag(symbols)], axis=-1)  # [batch, n, 2]
+        x = tf.reshape(x, [-1, side, side, 2 * self.uses_per_position])  # [batch, h, w, 2·uses]
+        x = self.head(x)
+        x = tf.nn.relu(x + self.block[1](self.block[0](x)))
+        for layer in self.up:
+            x = layer(x)
+        return x
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols, "filters": self.filters}

@@ -1,0 +1,252 @@
+"""JCM codec and SCDM denoiser: layers, score matching, training schedules, a tiny end-to-end run."""
+import copy
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from linksim.errors import InputError
+from linksim.montecarlo import ChunkRunner
+from linksim.results import Results
+from linksim.scenario import build_curve, parse_scenario
+from linksim.train import Trainer, checkpoint_path, config_hash
+from models.diffusion import VESchedule, pc_sample
+from models.jcm import JCMDecoder, JCMEncoder, normalize_power
+from models.scdm import SCDMDenoiser, ScoreUNet
+from phy.constellations import make_constellation
+
+
+def _round_trip(layer):
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=True)
+    assert type(restored) is type(layer) and restored.get_config() == layer.get_config()
+    return clone
+
+
+def test_jcm_codec_shapes_power_points_and_config_round_trip():
+    encoder, decoder = JCMEncoder(image_size=16, num_symbols=32, modulation="qam16", filters=8), JCMDecoder(image_size=16, num_symbols=32, filters=8)
+    images = tf.random.uniform([3, 16, 16, 3], seed=1)
+    symbols = encoder(images)
+    points = make_constellation("qam16").points.numpy()
+    assert symbols.shape == (3, 32) and symbols.dtype == tf.complex64
+    np.testing.assert_allclose(np.mean(np.abs(symbols.numpy()) ** 2, axis=1), 1.0, rtol=1e-5)  # unit power per image
+    # before normalisation every symbol is a 16-QAM point: ratios of symbols of a row are ratios of points
+    allowed = np.abs(points[:, None] / points[None, :]).ravel()
+    for row in symbols.numpy():
+        ratios = np.abs(row[:, None] / row[None, :]).ravel()
+        assert np.all(np.min(np.abs(ratios[:, None] - allowed[None, :]), axis=1) < 1e-4)
+    out = decoder(symbols)
+    assert out.shape == (3, 16, 16, 3) and float(tf.reduce_min(out)) >= 0 and float(tf.reduce_max(out)) <= 1
+    for layer in (encoder, decoder):
+        clone = _round_trip(layer)
+        clone(images if layer is encoder else symbols)
+        clone.set_weights(layer.get_weights())
+        np.testing.assert_array_equal(clone(images if layer is encoder else symbols).numpy(), (symbols if layer is encoder else out).numpy())
+
+
+def test_uniform_symbols_are_power_normalised_constellation_points_with_uniform_frequencies():
+    encoder = JCMEncoder(image_size=16, num_symbols=64, modulation="qam64", filters=4)
+    z = encoder.uniform_symbols(2000, tf.constant([3, 4])).numpy()
+    np.testing.assert_allclose(np.mean(np.abs(z) ** 2, axis=1), 1.0, rtol=1e-5)
+    points = make_constellation("qam64").points.numpy()
+    index = tf.random.stateless_uniform([2000, 64], tf.constant([3, 4]), 0, 64, tf.int32).numpy()
+    counts = np.bincount(index.ravel(), minlength=64)
+    expected = index.size / 64
+    assert np.sum((counts - expected) ** 2 / expected) < 120  # χ² with 63 dof: p ≈ 1e-5
+    np.testing.assert_allclose(normalize_power(tf.gather(points, index)).numpy(), z, rtol=1e-6)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: JCMEncoder(image_size=16, num_symbols=30),
+    lambda: JCMEncoder(modulation="bpsk"),
+    lambda: JCMDecoder(image_size=18),
+    lambda: ScoreUNet(channels=(8, 8)),
+    lambda: ScoreUNet(embedding=7),
+    lambda: SCDMDenoiser(sigma_min=1.0, sigma_max=0.5),
+    lambda: SCDMDenoiser(r=0.0),
+])
+def test_bad_hyper_parameters_are_rejected(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_score_network_shapes_and_config_round_trip():
+    net = ScoreUNet(channels=(8, 8, 16), heads=2, embedding=8)
+    z = tf.complex(tf.random.normal([4, 64], seed=1), tf.random.normal([4, 64], seed=2))
+    for sigma in (tf.constant(0.5), tf.constant([0.1, 1.0, 2.0, 5.0])):
+        score = net(z, sigma)
+        assert score.shape == (4, 64) and score.dtype == tf.complex64
+    clone = _round_trip(net)
+    clone(z, tf.constant(1.0))
+    clone.set_weights(net.get_weights())
+    np.testing.assert_array_equal(clone(z, tf.constant(0.3)).numpy(), net(z, tf.constant(0.3)).numpy())
+    denoiser = SCDMDenoiser(channels=(8, 8, 8), heads=2, embedding=8, num_levels=16)
+    denoiser(z, tf.constant(0.1))
+    _round_trip(denoiser)
+
+
+@pytest.mark.parametrize("no", [1e-5, 0.003, 0.1, 1.0, 63.1, 1e3])
+def test_start_level_in_the_graph_equals_the_schedule(no):
+    denoiser = SCDMDenoiser(channels=(4, 4, 4), embedding=4)
+    assert int(denoiser.start_level(tf.constant(no))) == int(VESchedule().level_for_noise(np.sqrt(no)))
+
+
+def test_sampler_with_a_tensor_start_level_equals_the_integer_one_and_costs_levels():
+    schedule = VESchedule(num_levels=32)
+    calls = []
+
+    def score(z, sigma):
+        calls.append(1)
+        return -z / tf.cast(1.0 + tf.square(sigma), tf.complex64)  # exact score of CN(0, 1) data
+
+    z = tf.complex(tf.random.normal([5, 16], seed=4), tf.random.normal([5, 16], seed=5))
+    a = pc_sample(score, z, schedule, 12, seed=(1, 2)).numpy()
+    b = tf.function(lambda z, level: pc_sample(score, z, schedule, level, seed=(1, 2)))(z, tf.constant(12)).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    calls.clear()
+    pc_sample(score, z, schedule, 7, num_corrector=2)
+    assert len(calls) == 7 * 3  # one predictor and two corrector evaluations per level
+
+
+def test_a_score_matching_step_lowers_the_dsm_loss_on_structured_symbols():
+    keras.utils.set_random_seed(0)
+    denoiser = SCDMDenoiser(channels=(8, 8, 8), heads=2, embedding=8, num_levels=16)
+    # non-uniform, structured symbols: every row is one of two fixed sequences of QPSK points
+    rng = np.random.default_rng(0)
+    patterns = normalize_power(tf.constant(rng.choice([1 + 1j, -1 - 1j, 1 - 1j], size=(2, 32)), tf.complex64))
+    clean = tf.gather(patterns, rng.integers(0, 2, 64))
+    denoiser(clean, tf.constant(0.1))
+    optimizer = keras.optimizers.Adam(3e-3)
+    seeds = [tf.constant([7, i]) for i in range(40)]
+
+    def mean_loss():
+        return float(np.mean([denoiser.dsm_loss(clean, s) for s in seeds[:8]]))
+
+    before = mean_loss()
+    for s in seeds:
+        with tf.GradientTape() as tape:
+            loss = denoiser.dsm_loss(clean, s)
+        optimizer.apply_gradients(zip(tape.gradient(loss, denoiser.trainable_variables), denoiser.trainable_variables))
+    after = mean_loss()
+    assert 0.9 < before < 1.1  # zero-initialised output: the loss starts at E|ε|² = 1
+    assert after < 0.8 * before
+
+
+# ---------------------------------------------------------------------------------- engine
+def tiny_scdm(**overrides):
+    codec_stage = {"name": "codec", "train": ["symbols", "reconstruction"], "steps": 4, "batch_size": 8, "learning_rate": 3e-3,
+                   "snr": {"low": 10.0, "high": 10.0}}
+    jcm = [{"type": "jcm_encoder", "modulation": "qam16", "num_symbols": 16, "filters": 4}, {"type": "awgn"},
+           {"type": "jcm_decoder", "num_symbols": 16, "filters": 4}]
+    scdm = jcm[:2] + [{"type": "scdm_denoiser", "channels": [4, 4, 4], "heads": 1, "embedding": 4, "num_levels": 8}] + jcm[2:]
+    metrics = [{"type": "psnr"}, {"type": "mse", "sent": "symbols", "received": "received", "name": "latent_mse"}]
+    scenario = {
+        "name": "tiny_scdm", "seed": 5, "data": {"patch_size": 16},
+        "snr": {"convention": "esno", "values": [0.0, 10.0]},
+        "montecarlo": {"batch_size": 8, "max_samples": 8, "target_errors": None, "execution": "graph"},
+        "curves": [
+            {"name": "jcm", "source": {"type": "images"}, "stages": jcm, "metrics": metrics, "training": {"stages": [codec_stage]}},
+            {"name": "scdm", "source": {"type": "images"}, "stages": scdm,
+             "metrics": [metrics[0], {**metrics[1], "received": "denoised"}],
+             "training": {"init_from": "jcm", "stages": [{"name": "dsm", "train": ["denoised"], "loss": "dsm", "steps": 3,
+                                                          "batch_size": 8}]}},
+            {"name": "per-snr", "source": {"type": "images"}, "stages": jcm, "metrics": metrics,
+             "training": {"per_point": True, "stages": [{k: v for k, v in codec_stage.items() if k != "snr"}]}},
+        ],
+    }
+    scenario.update(overrides)
+    return scenario
+
+
+def _weights(block):
+    return [w.copy() for w in block.get_weights()]
+
+
+def test_dsm_training_updates_only_the_denoiser_and_init_from_copies_the_codec(tmp_path):
+    scenario = parse_scenario(tiny_scdm())
+    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    jcm = runner.curve(0).link
+    scdm_link, _ = build_curve(scenario, scenario.curves[1])
+    trainer = Trainer(scenario, 1, scdm_link, root=str(tmp_path), stream=None)
+    trainer.run(max_epochs=0)  # builds, initialises from 'jcm', trains nothing
+    for tap in ("symbols", "reconstruction"):
+        for a, b in zip(_weights(jcm.stages[[s.tap for s in jcm.stages].index(tap)].block),
+                        _weights(scdm_link.stages[[s.tap for s in scdm_link.stages].index(tap)].block)):
+            np.testing.assert_array_equal(a, b)
+    before = {s.tap: _weights(s.block) for s in scdm_link.stages if s.learned}
+    trainer.run()
+    after = {s.tap: _weights(s.block) for s in scdm_link.stages if s.learned}
+    for tap in ("symbols", "reconstruction"):
+        assert all(np.array_equal(a, b) for a, b in zip(before[tap], after[tap])), tap
+    assert any(not np.array_equal(a, b) for a, b in zip(before["denoised"], after["denoised"]))
+    # the denoiser's checkpoint hash covers the codec it starts from
+    changed = tiny_scdm()
+    changed["curves"][0]["training"]["stages"][0]["steps"] = 5
+    assert config_hash(parse_scenario(changed), parse_scenario(changed).curves[1]) != config_hash(scenario, scenario.curves[1])
+
+
+def test_decoder_fine_tuning_through_the_sampler_updates_only_the_decoder(tmp_path):
+    spec = tiny_scdm()
+    spec["curves"].append({"name": "joint", "source": {"type": "images"}, "stages": spec["curves"][1]["stages"],
+                           "metrics": spec["curves"][1]["metrics"],
+                           "training": {"init_from": "scdm", "stages": [{"name": "decoder", "train": ["reconstruction"], "steps": 2,
+                                                                         "batch_size": 8, "snr": {"low": -5.0, "high": 5.0}}]}})
+    scenario = parse_scenario(spec)
+    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner.curve(0)
+    runner.curve(1)
+    link, _ = build_curve(scenario, scenario.curves[3])
+    trainer = Trainer(scenario, 3, link, root=str(tmp_path), stream=None)
+    trainer.run(max_epochs=0)
+    before = {s.tap: _weights(s.block) for s in link.stages if s.learned}
+    losses = trainer.run()["losses"]
+    after = {s.tap: _weights(s.block) for s in link.stages if s.learned}
+    assert np.isfinite(losses[-1][3])
+    for tap in ("symbols", "denoised"):
+        assert all(np.array_equal(a, b) for a, b in zip(before[tap], after[tap])), tap
+    assert any(not np.array_equal(a, b) for a, b in zip(before["reconstruction"], after["reconstruction"]))
+
+
+def test_per_point_training_gives_each_snr_its_own_codec_and_the_sweep_uses_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from linksim.cli import main
+
+    spec = tiny_scdm()
+    spec["curves"] = [spec["curves"][2]]
+    path = tmp_path / "s.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(path), "--out", "r.h5", "--quiet"]) == 0
+    scenario = parse_scenario(spec)
+    folders = [checkpoint_path(scenario, scenario.curves[0], "checkpoints", p) for p in (0.0, 10.0)]
+    runner = ChunkRunner(scenario, "checkpoints")
+    weights = []
+    for p, snr in enumerate((0.0, 10.0)):
+        link = runner.link_at(0, snr)
+        weights.append(_weights(link.stages[0].block))
+        stats, _ = runner.run(0, p, 0, snr)  # the sweep's chunk 0 at this point, with this point's codec
+        stored = Results.load("r.h5").curves[0].points[p].stats["psnr"]["sum"]
+        assert stats["psnr"]["sum"] == pytest.approx(stored, rel=1e-6)
+    assert all(f.endswith(s) for f, s in zip(folders, ("snr+0dB", "snr+10dB")))
+    assert any(not np.array_equal(a, b) for a, b in zip(*weights))  # two different codecs
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(loss="mse", snr={"low": 0.0, "high": 1.0}), "train it with 'loss: dsm'"),
+    (lambda s: s["curves"][0]["training"]["stages"][0].update(loss="dsm"), "exactly one score model"),
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(symbols="uniform", loss="mse"), "'symbols' applies to 'loss: dsm'"),
+    (lambda s: s["curves"][1]["training"].update(init_from="per-snr"), "'init_from' must name an earlier curve"),
+    (lambda s: s["curves"][1]["training"].update(init_from="nope"), "'init_from' must name an earlier curve"),
+    (lambda s: s["curves"][2]["training"]["stages"][0].update(snr={"low": 1.0, "high": 1.0}), "remove 'snr'"),
+    (lambda s: s["curves"][0]["training"]["stages"][0].pop("snr"), "missing required key 'snr'"),
+    (lambda s: s.update(figures={"comparison": {"curves": ["jcm", "ghost"], "snr": [0.0]}}), "'ghost' is not a curve"),
+    (lambda s: s.update(figures={"comparison": {"curves": ["per-snr"], "snr": [3.0]}}), "per_point curves have weights only"),
+])
+def test_bad_training_schedules_are_refused_with_the_key(mutate, message):
+    spec = copy.deepcopy(tiny_scdm())
+    mutate(spec)
+    with pytest.raises(InputError, match=message):
+        parse_scenario(spec)
