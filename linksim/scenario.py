@@ -133,6 +133,14 @@ class TrainingSNR(Params):
         return self
 
 
+class Restoration(Params):
+    """An extra training loss ``weight · loss(output tap, target tap)`` (same loss kind as the stage)."""
+
+    output: str = Field(min_length=1, max_length=64)
+    target: str = Field(min_length=1, max_length=64)
+    weight: float = Field(default=1.0, gt=0, le=1e6)
+
+
 class TrainingStage(Params):
     """One phase of a training schedule: which learned stages update, for how long, how.
 
@@ -140,6 +148,14 @@ class TrainingStage(Params):
     does in training: ``phy`` runs the real stages forward and passes the gradient straight
     through the span; ``surrogate`` replaces the span by additive uniform noise of one
     quantization step (soft quantization, differentiable, no bit errors).
+
+    ``analog`` bypasses the span (the next learned stage reads the encoder's output: feature
+    extraction before any digital processing). ``surrogate: gaussian`` adds ``alpha`` quantizer
+    steps of Gaussian noise instead of the uniform step (AMP-SC's soft quantization, α = 0.5).
+    ``mask_ratio`` zeroes that fraction of the span's outputs at random (AMP-SC's mask attack,
+    MATK); ``flip_probability`` fixes the flip probability of the curve's ``bsc`` stages;
+    ``restoration`` adds the loss between two taps (AMP-SC's eq. 17: restored features against
+    the quantized sent features).
 
     ``loss: dsm`` trains one score model (``scdm_denoiser``) by denoising score matching on the
     clean symbols that reach it: the output of the learned stage before it (``symbols:
@@ -158,7 +174,12 @@ class TrainingStage(Params):
     schedule: Literal["constant", "cosine"] = "cosine"
     loss: Literal["mse", "l1", "dsm"] = "mse"
     snr: TrainingSNR | None = None
-    channel: Literal["phy", "surrogate"] = "phy"
+    channel: Literal["phy", "surrogate", "analog"] = "phy"
+    surrogate: Literal["uniform", "gaussian"] = "uniform"
+    alpha: float = Field(default=0.5, gt=0, le=1e3)
+    mask_ratio: float = Field(default=0.0, ge=0, lt=1)
+    flip_probability: float | None = Field(default=None, ge=0, le=1)
+    restoration: Restoration | None = None
     symbols: Literal["encoder", "uniform"] = "encoder"
 
     @model_validator(mode="after")
@@ -180,12 +201,14 @@ class Training(Params):
     """
 
     rounds: int = Field(default=1, ge=1, le=1000)
-    stages: list[TrainingStage] = Field(min_length=1, max_length=64)
+    stages: list[TrainingStage] = Field(default_factory=list, max_length=64)
     init_from: str | None = Field(default=None, pattern=NAME_PATTERN)
     per_point: bool = False
 
     @model_validator(mode="after")
     def _snr_given(self):
+        if not self.stages and self.init_from is None:
+            raise ValueError("give at least one training stage (or 'init_from' to reuse another curve's weights)")
         if self.per_point and self.init_from is not None:
             raise ValueError("'per_point' and 'init_from' cannot be combined")
         for stage in self.stages:
@@ -232,7 +255,16 @@ class Curve(Params):
                     raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
                                      f"curve (learned: {', '.join(learned) or 'none'})")
                 self._check_score_matching(stage)
+                self._check_stage_taps(stage, taps)
         return self
+
+    def _check_stage_taps(self, stage, taps):
+        if stage.restoration is not None:
+            for tap in (stage.restoration.output, stage.restoration.target):
+                if tap not in taps:
+                    raise ValueError(f"training stage {stage.name!r}: restoration reads tap {tap!r}; this curve has: {', '.join(taps)}")
+        if stage.flip_probability is not None and not any(s.type == "bsc" for s in self.stages):
+            raise ValueError(f"training stage {stage.name!r}: 'flip_probability' needs a bsc stage in the curve")
 
     def _check_score_matching(self, stage):
         scored = [s for s in self.stages if s.learned and s.score_model and s.tap_name in stage.train]

@@ -277,7 +277,8 @@ class RayleighParams(StageParams):
 
 @register("stage", "bsc")
 class BSCParams(StageParams):
-    """Binary symmetric channel (Sionna's): fixed flip probability, or the closed-form BER of a modulation at the point's SNR."""
+    """Binary symmetric channel (Sionna's): flip probability fixed, or the closed-form BER of ``modulation`` at the
+    point's SNR. With both, ``error_probability`` is used and ``modulation`` only sets the bits per symbol of Eb/N0."""
 
     type: Literal["bsc"]
     error_probability: float | None = Field(default=None, ge=0, le=1)
@@ -285,8 +286,8 @@ class BSCParams(StageParams):
 
     @model_validator(mode="after")
     def _one_source_of_p(self):
-        if (self.error_probability is None) == (self.modulation is None):
-            raise ValueError("give exactly one of 'error_probability' or 'modulation'")
+        if self.error_probability is None and self.modulation is None:
+            raise ValueError("give 'error_probability' or 'modulation' (or both)")
         return self
 
     tap_default: ClassVar[str] = "received_bits"
@@ -550,3 +551,72 @@ class SCDMDenoiserParams(StageParams):
                              sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
                              name=self.tap_name)
         return _stage(self, layer, lambda x, ctx: layer(x, ctx.no, seed=ctx.seed), learned=True)
+
+
+class _AMPGeometryParams(StageParams):
+    """Latent geometry and width shared by the AMP-SC encoder, decoder and IRSNet."""
+
+    latent_channels: int = Field(default=8, ge=1, le=4096)
+    filters: int = Field(default=64, ge=1, le=4096)
+    kernel_size: int = Field(default=3, ge=1, le=15)
+    downsamplings: int = Field(default=2, ge=1, le=8)
+    extraction: int = Field(default=3, ge=0, le=64)
+    learned: ClassVar[bool] = True
+
+    def _geometry(self, info):
+        return dict(image_size=info.data.patch_size, latent_channels=self.latent_channels, filters=self.filters,
+                    kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, name=self.tap_name)
+
+
+@register("stage", "amp_encoder")
+class AMPEncoderParams(_AMPGeometryParams):
+    """AMP-SC encoder (models.amp_sc.AMPEncoder): images → features in [−½, 2^num_bits − ½], [batch, n] float32."""
+
+    type: Literal["amp_encoder"]
+    num_bits: int = Field(default=4, ge=1, le=16)
+
+    tap_default: ClassVar[str] = "features"
+
+    def build(self, info):
+        from models.amp_sc import AMPEncoder
+
+        layer = AMPEncoder(num_bits=self.num_bits, **self._geometry(info))
+        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+@register("stage", "amp_decoder")
+class AMPDecoderParams(_AMPGeometryParams):
+    """AMP-SC decoder (models.amp_sc.AMPDecoder): features [batch, n] → images [batch, H, W, 3]."""
+
+    type: Literal["amp_decoder"]
+
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.amp_sc import AMPDecoder
+
+        layer = AMPDecoder(**self._geometry(info))
+        return _stage(self, layer, lambda x, ctx: layer(tf_float(x), training=ctx.training), learned=True)
+
+
+@register("stage", "irsnet")
+class IRSNetParams(_AMPGeometryParams):
+    """AMP-SC information restoration U-Net (models.amp_sc.IRSNet): received features → restored features [batch, n]."""
+
+    type: Literal["irsnet"]
+    filters: int = Field(default=32, ge=1, le=4096)
+
+    tap_default: ClassVar[str] = "restored"
+
+    def build(self, info):
+        from models.amp_sc import IRSNet
+
+        layer = IRSNet(**self._geometry(info))
+        return _stage(self, layer, lambda x, ctx: layer(tf_float(x), training=ctx.training), learned=True)
+
+
+def tf_float(x):
+    """Integer-valued features (a DA's or dequantizer's output) as float32."""
+    import tensorflow as tf
+
+    return tf.cast(x, tf.float32)

@@ -166,6 +166,10 @@ class Trainer:
             self._say(f"# {self.label}: resuming training from {self.directory} (stage {state['item'] + 1}, epoch {state['epoch']})")
         elif self.curve.training.init_from is not None:
             self._initialise_from(self.curve.training.init_from, train.shape[1:])
+        if not self._schedule():  # init_from only: the copied weights are the result
+            state["complete"] = True
+            self._save(holder, None, state)
+            return state
         epochs_run = 0
         for item, (rnd, stage) in enumerate(self._schedule()):
             if item < state["item"]:
@@ -222,12 +226,19 @@ class Trainer:
 
         trained = frozenset(stage.train)
 
+        def distance(x, y):
+            x, y = tf.cast(x, tf.float32), tf.cast(y, tf.float32)
+            return tf.reduce_mean(tf.square(x - y)) if stage.loss == "mse" else tf.reduce_mean(tf.abs(x - y))
+
         def loss_fn(images, no, snr_db, seed, point_values):
             if stage.loss == "dsm":
                 return self._dsm_loss(stage, images, no, snr_db, seed, point_values)
             taps = link(batch, no, snr_db, seed, point_values, training=trained, inputs=images, bridge=bridge)
-            x, y = images, taps["output"]
-            return tf.reduce_mean(tf.square(x - y)) if stage.loss == "mse" else tf.reduce_mean(tf.abs(x - y))
+            loss = distance(images, taps["output"])
+            if stage.restoration is not None:
+                r = stage.restoration
+                loss += r.weight * distance(taps[r.target], taps[r.output])
+            return loss
 
         @tf.function
         def step(images, no, snr_db, seed, point_values):
@@ -252,20 +263,43 @@ class Trainer:
             clean = tf.stop_gradient(taps[clean_tap])
         return self.layers[score_tap].dsm_loss(clean, loss_seed)
 
+    def point_values(self, stage, snr_db):
+        """The stages' per-point parameters in training: at ``snr_db``, with ``flip_probability``
+        replacing the flip probability of ``bsc`` stages when the training stage fixes it."""
+        values = self.link.point_values(snr_db)
+        if stage.flip_probability is None:
+            return values
+        return [stage.flip_probability if s.type == "bsc" else v for s, v in zip(self.curve.stages, values)]
+
     def _bridge(self, stage):
+        """What the digital span hands the next learned stage in training: ``(x_in, y, ctx) -> y``."""
         import tensorflow as tf
+
+        from models.amp_sc import mask_attack
 
         if stage.loss == "dsm":
             return None
         if stage.channel == "phy":
-            return lambda x_in, y, ctx: x_in + tf.stop_gradient(tf.cast(y, x_in.dtype) - x_in)
-        span = self.link.digital_span()
-        quantizers = [self.curve.stages[i] for i in range(*span) if self.curve.stages[i].type == "quantizer"] if span else []
-        if not quantizers:
-            raise InputError(f"training stage {stage.name!r}: channel 'surrogate' needs a quantizer between the learned stages")
-        q = quantizers[0]
-        step_size = (q.maxval - q.minval) / (2**q.num_bits - 1)
-        return lambda x_in, y, ctx: x_in + (tf.random.stateless_uniform(tf.shape(x_in), ctx.seed) - 0.5) * step_size
+            def passed(x_in, y, ctx):
+                return x_in + tf.stop_gradient(tf.cast(y, x_in.dtype) - x_in)
+        elif stage.channel == "analog":
+            def passed(x_in, y, ctx):
+                return x_in
+        else:
+            span = self.link.digital_span()
+            quantizers = [self.curve.stages[i] for i in range(*span) if self.curve.stages[i].type == "quantizer"] if span else []
+            if not quantizers:
+                raise InputError(f"training stage {stage.name!r}: channel 'surrogate' needs a quantizer between the learned stages")
+            q = quantizers[0]
+            step_size = (q.maxval - q.minval) / (2**q.num_bits - 1)
+
+            def passed(x_in, y, ctx):
+                if stage.surrogate == "gaussian":
+                    return x_in + stage.alpha * step_size * tf.random.stateless_normal(tf.shape(x_in), ctx.seed)
+                return x_in + (tf.random.stateless_uniform(tf.shape(x_in), ctx.seed) - 0.5) * step_size
+        if stage.mask_ratio == 0:
+            return passed
+        return lambda x_in, y, ctx: mask_attack(passed(x_in, y, ctx), stage.mask_ratio, tf.random.experimental.stateless_fold_in(ctx.seed, 1))
 
     def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs):
         """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage)."""
@@ -284,9 +318,10 @@ class Trainer:
         start, total = time.perf_counter(), 0.0
         for step, batch in enumerate(images):
             snr = float(snrs[step])
+            point_values = self.point_values(stage, snr)
             loss = step_fn(batch, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
                            tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, epoch, step), tf.int32),
-                           tf.constant(self.link.point_values(snr), tf.float32))
+                           tf.constant(point_values, tf.float32))
             total += float(loss)
             if tty and step % 10 == 0:
                 self._say(f"\r  {stage.name} epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} loss {total / (step + 1):.5f}", end="")
@@ -304,7 +339,7 @@ class Trainer:
         shutil.rmtree(fresh, ignore_errors=True)
         os.makedirs(fresh)
         holder.save_weights(os.path.join(fresh, "learned.weights.h5"))
-        np.savez(os.path.join(fresh, "optimizer.npz"), *[v.numpy() for v in optimizer.variables])
+        np.savez(os.path.join(fresh, "optimizer.npz"), *[v.numpy() for v in (optimizer.variables if optimizer else [])])
         with open(os.path.join(fresh, "state.json"), "w") as f:
             json.dump(state, f, indent=1)
         _plot_losses(state["losses"], os.path.join(fresh, "loss.png"))

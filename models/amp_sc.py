@@ -1,0 +1,252 @@
+"""AMP-SC (Gong et al.): residual conv encoder/decoder with squeeze-and-excitation, and IRSNet.
+
+Blocks (Section III-D): an RCB is two convolutions plus a shortcut convolution,
+``s' = F1(s) + W_s s`` (eq. 22); a T-RCB the same with transposed convolutions; an SE block
+rescales channels by ``sigmoid(W2 relu(W1 avgpool(s)))`` (eq. 23).
+
+Encoder and decoder follow Table III: ``downsamplings + extraction + 1`` RCBs (T-RCBs) and
+``downsamplings + extraction`` SE blocks; CIFAR-10: 2 + 3 + 1 = 6 and 5, the high-resolution
+variant 4 + 3 + 1 = 8 and 7. As in the authors' public code, the encoder ends in
+``tanh · 2^b/2`` — here shifted to span the quantizer's integer levels ``[−½, 2^b − ½]`` — so
+that rounding gives the b-bit integers the AD converter takes, and the decoder reads those
+integer-valued features directly.
+
+IRSNet (Fig. 4): a U-Net of nine RCBs and two T-RCBs on the received feature map. Five RCBs
+go down (two of them with stride 2), one projects, and two T-RCBs (stride 2) and three RCBs go
+back up, with skip connections at both resolutions. The last RCB's output is added to the
+input (global residual), so an untrained IRSNet starts close to the identity — a choice of
+this implementation; the paper does not say.
+
+All layers take and return flat features ``[batch, h·w·C]`` between stages, like the rest of
+linksim's latent stages; ``h = w = image_size / 2^downsamplings``.
+"""
+import keras
+import tensorflow as tf
+
+__all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet", "mask_attack"]
+
+
+def _positive_int(**values):
+    for name, value in values.items():
+        if int(value) != value or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class ResidualBlock(keras.layers.Layer):
+    """RCB (``transposed=False``) or T-RCB: two (transposed) convolutions plus a shortcut.
+
+    Parameters
+    ----------
+    filters, kernel_size, strides : int
+    transposed : bool
+    activation : str or None
+        Applied to the sum (``None`` for a linear output block).
+    """
+
+    def __init__(self, filters: int, kernel_size: int = 3, strides: int = 1, transposed: bool = False, activation="relu", **kwargs):
+        super().__init__(**kwargs)
+        _positive_int(filters=filters, kernel_size=kernel_size, strides=strides)
+        self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
+        self.transposed, self.activation = bool(transposed), activation
+
+    def build(self, input_shape):
+        conv = keras.layers.Conv2DTranspose if self.transposed else keras.layers.Conv2D
+        self.conv1 = conv(self.filters, self.kernel_size, strides=self.strides, padding="same", activation="relu")
+        self.conv2 = conv(self.filters, self.kernel_size, padding="same")
+        self.shortcut = conv(self.filters, 1, strides=self.strides, padding="same")
+        self.conv1.build(input_shape)
+        middle = self.conv1.compute_output_shape(input_shape)
+        self.conv2.build(middle)
+        self.shortcut.build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))
+
+    def call(self, x):
+        y = self.conv2(self.conv1(x)) + self.shortcut(x)
+        return keras.activations.get(self.activation)(y) if self.activation else y
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
+                "transposed": self.transposed, "activation": self.activation}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class SqueezeExcitation(keras.layers.Layer):
+    """Channel attention: ``s · sigmoid(W2 relu(W1 mean_hw(s)))`` with a bottleneck of ``ratio``."""
+
+    def __init__(self, ratio: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        _positive_int(ratio=ratio)
+        self.ratio = int(ratio)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        self.squeeze = keras.layers.Dense(max(channels // self.ratio, 1), activation="relu")
+        self.excite = keras.layers.Dense(channels, activation="sigmoid")
+        self.squeeze.build((None, channels))
+        self.excite.build((None, max(channels // self.ratio, 1)))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, x):
+        weights = self.excite(self.squeeze(tf.reduce_mean(x, axis=[1, 2])))  # [batch, C]
+        return x * weights[:, None, None, :]
+
+    def get_config(self):
+        return {**super().get_config(), "ratio": self.ratio}
+
+
+class _LatentGeometry(keras.layers.Layer):
+    """Shared hyper-parameters and the latent map's shape."""
+
+    def __init__(self, image_size=32, latent_channels=8, filters=64, kernel_size=3, downsamplings=2, extraction=3, **kwargs):
+        super().__init__(**kwargs)
+        _positive_int(image_size=image_size, latent_channels=latent_channels, filters=filters, kernel_size=kernel_size,
+                      downsamplings=downsamplings)
+        if int(extraction) != extraction or extraction < 0:
+            raise ValueError(f"extraction must be a non-negative integer, got {extraction!r}")
+        if image_size % 2**downsamplings:
+            raise ValueError(f"image_size must be a multiple of 2^downsamplings = {2**downsamplings}, got {image_size}")
+        self.image_size, self.latent_channels, self.filters = int(image_size), int(latent_channels), int(filters)
+        self.kernel_size, self.downsamplings, self.extraction = int(kernel_size), int(downsamplings), int(extraction)
+        self.side = self.image_size // 2**self.downsamplings
+
+    def _build_chain(self, layers, shape):
+        for layer in layers:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        return shape
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "latent_channels": self.latent_channels, "filters": self.filters,
+                "kernel_size": self.kernel_size, "downsamplings": self.downsamplings, "extraction": self.extraction}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class AMPEncoder(_LatentGeometry):
+    """Image → continuous features in ``[−½, 2^num_bits − ½]`` (rounding gives b-bit integers).
+
+    Parameters
+    ----------
+    image_size : int
+    latent_channels : int
+        C of the ``side × side`` latent map; n = side²·C real symbols per image.
+    filters, kernel_size : int
+    downsamplings, extraction : int
+        Stride-2 blocks and stride-1 (deep extraction) blocks; see the module docstring.
+    num_bits : int
+        b of the AD converter the features feed.
+
+    Input
+    -----
+    images : [batch, H, W, 3], float32 in [0, 1]
+
+    Output
+    ------
+    : [batch, n], float32
+    """
+
+    def __init__(self, num_bits: int = 4, **kwargs):
+        super().__init__(**kwargs)
+        _positive_int(num_bits=num_bits)
+        self.num_bits = int(num_bits)
+
+    def build(self, input_shape):
+        k, f = self.kernel_size, self.filters
+        self.chain = []
+        for _ in range(self.downsamplings):
+            self.chain += [ResidualBlock(f, k, strides=2), SqueezeExcitation()]
+        for _ in range(self.extraction):
+            self.chain += [ResidualBlock(f, k), SqueezeExcitation()]
+        self.chain.append(ResidualBlock(self.latent_channels, k, activation=None))
+        self._build_chain(self.chain, input_shape)
+
+    def call(self, images, training=False):
+        x = images
+        for layer in self.chain:
+            x = layer(x)
+        levels = 2.0**self.num_bits
+        x = tf.tanh(x) * (levels / 2) + (levels - 1) / 2  # [batch, side, side, C] in [−½, 2^b − ½]
+        return tf.reshape(x, [-1, self.side * self.side * self.latent_channels])
+
+    def get_config(self):
+        return {**super().get_config(), "num_bits": self.num_bits}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class AMPDecoder(_LatentGeometry):
+    """Received (restored) features → image, mirroring :class:`AMPEncoder` with T-RCBs.
+
+    Input
+    -----
+    features : [batch, n], float32
+
+    Output
+    ------
+    : [batch, H, W, 3], float32 in [0, 1]
+    """
+
+    def build(self, input_shape):
+        k, f = self.kernel_size, self.filters
+        self.chain = [ResidualBlock(f, k, transposed=True)]
+        for _ in range(self.extraction):
+            self.chain += [SqueezeExcitation(), ResidualBlock(f, k, transposed=True)]
+        for _ in range(self.downsamplings - 1):
+            self.chain += [SqueezeExcitation(), ResidualBlock(f, k, strides=2, transposed=True)]
+        self.chain += [SqueezeExcitation(), ResidualBlock(3, k, strides=2, transposed=True, activation="sigmoid")]
+        self._build_chain(self.chain, (input_shape[0], self.side, self.side, self.latent_channels))
+
+    def call(self, features, training=False):
+        x = tf.reshape(features, [-1, self.side, self.side, self.latent_channels])  # [batch, side, side, C]
+        for layer in self.chain:
+            x = layer(x)
+        return x
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class IRSNet(_LatentGeometry):
+    """Information restoration U-Net (9 RCBs, 2 T-RCBs) on the received features.
+
+    ``side`` (the latent map's side) must be a multiple of 4.
+
+    Input
+    -----
+    features : [batch, n], float32
+
+    Output
+    ------
+    : [batch, n], float32 — restored features (input + learned correction)
+    """
+
+    def build(self, input_shape):
+        if self.side % 4:
+            raise ValueError(f"IRSNet needs a latent map side that is a multiple of 4, got {self.side}")
+        k, f, c = self.kernel_size, self.filters, self.latent_channels
+        self.down = [ResidualBlock(f, k), ResidualBlock(f, k, strides=2), ResidualBlock(f, k), ResidualBlock(2 * f, k, strides=2),
+                     ResidualBlock(2 * f, k)]
+        self.project = ResidualBlock(2 * f, k)
+        self.up = [ResidualBlock(f, k, strides=2, transposed=True), ResidualBlock(f, k),
+                   ResidualBlock(f, k, strides=2, transposed=True), ResidualBlock(f, k), ResidualBlock(c, k, activation=None)]
+        shape = self._build_chain(self.down + [self.project], (input_shape[0], self.side, self.side, c))
+        shape = self._build_chain(self.up[:1], shape)
+        shape = self._build_chain(self.up[1:3], tuple(shape[:-1]) + (2 * f,))
+        self._build_chain(self.up[3:], tuple(shape[:-1]) + (2 * f,))
+
+    def call(self, features, training=False):
+        x0 = tf.reshape(features, [-1, self.side, self.side, self.latent_channels])  # [batch, side, side, C]
+        a = self.down[0](x0)  # full resolution
+        b = self.down[2](self.down[1](a))  # 1/2
+        x = self.project(self.down[4](self.down[3](b)))  # 1/4
+        x = self.up[1](tf.concat([self.up[0](x), b], -1))  # 1/2, with the skip
+        x = self.up[4](self.up[3](tf.concat([self.up[2](x), a], -1)))  # full, with the skip
+        return tf.reshape(x0 + x, [-1, self.side * self.side * self.latent_channels])
+
+
+def mask_attack(features, ratio, seed):
+    """MATK: zero each feature independently with probability ``ratio`` (differentiable in the
+    kept features). ``features``: [batch, n] float32; ``seed``: [2] int32."""
+    keep = tf.cast(tf.random.stateless_uniform(tf.shape(features), seed) >= ratio, features.dtype)
+    return features * keep

@@ -1,0 +1,229 @@
+"""AMP-SC: blocks, quantizer/AD/DA exactness, MATK, BSC flip rate, which weights each AMP step trains, a tiny run."""
+import copy
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import yaml
+
+from conftest import assert_in_binomial_interval
+from linksim.montecarlo import ChunkRunner
+from linksim.results import Results
+from linksim.scenario import build_curve, parse_scenario
+from linksim.train import Trainer
+from models.amp_sc import AMPDecoder, AMPEncoder, IRSNet, ResidualBlock, SqueezeExcitation, mask_attack
+from phy.ber_theory import ber_awgn
+
+
+def _round_trip(layer, x):
+    clone = type(layer).from_config(layer.get_config())
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=True)
+    assert type(restored) is type(layer) and restored.get_config() == layer.get_config()
+    clone(x)
+    clone.set_weights(layer.get_weights())
+    np.testing.assert_array_equal(clone(x).numpy(), layer(x).numpy())
+
+
+def test_blocks_shapes_ranges_and_config_round_trips():
+    images = tf.random.uniform([2, 16, 16, 3], seed=1)
+    encoder = AMPEncoder(image_size=16, latent_channels=4, filters=8, num_bits=4)
+    features = encoder(images)
+    assert features.shape == (2, 4 * 4 * 4)
+    assert float(tf.reduce_min(features)) >= -0.5 and float(tf.reduce_max(features)) <= 15.5
+    irsnet = IRSNet(image_size=16, latent_channels=4, filters=8)
+    restored = irsnet(features)
+    decoder = AMPDecoder(image_size=16, latent_channels=4, filters=8)
+    out = decoder(restored)
+    assert restored.shape == features.shape and out.shape == (2, 16, 16, 3)
+    assert float(tf.reduce_min(out)) >= 0 and float(tf.reduce_max(out)) <= 1
+    for layer, x in ((encoder, images), (irsnet, features), (decoder, features)):
+        _round_trip(layer, x)
+    # block counts of Table III (CIFAR-10: 6 RCB / 5 SE each side) and of IRSNet (9 RCB + 2 T-RCB)
+    count = lambda chain, kind: sum(isinstance(b, kind) for b in chain)  # noqa: E731
+    assert (count(encoder.chain, ResidualBlock), count(encoder.chain, SqueezeExcitation)) == (6, 5)
+    assert (count(decoder.chain, ResidualBlock), count(decoder.chain, SqueezeExcitation)) == (6, 5)
+    assert all(b.transposed for b in decoder.chain if isinstance(b, ResidualBlock))
+    blocks = irsnet.down + [irsnet.project] + irsnet.up
+    assert (sum(not b.transposed for b in blocks), sum(b.transposed for b in blocks)) == (9, 2)
+    high = AMPEncoder(image_size=64, latent_channels=4, filters=4, downsamplings=4)
+    high(tf.zeros([1, 64, 64, 3]))
+    assert (count(high.chain, ResidualBlock), count(high.chain, SqueezeExcitation)) == (8, 7)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: AMPEncoder(image_size=30),
+    lambda: AMPEncoder(num_bits=0),
+    lambda: AMPDecoder(extraction=-1),
+    lambda: ResidualBlock(0),
+])
+def test_bad_hyper_parameters_are_rejected(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_a_training_step_lowers_the_l1_loss():
+    keras.utils.set_random_seed(1)
+    colours = tf.random.uniform([8, 1, 1, 3], seed=2)
+    images = tf.broadcast_to(colours, [8, 16, 16, 3])  # learnable: one colour per image
+    parts = [AMPEncoder(image_size=16, latent_channels=4, filters=8), IRSNet(image_size=16, latent_channels=4, filters=8),
+             AMPDecoder(image_size=16, latent_channels=4, filters=8)]
+
+    def loss():
+        x = images
+        for p in parts:
+            x = p(x)
+        return tf.reduce_mean(tf.abs(x - images))
+
+    before = float(loss())
+    variables = [v for p in parts for v in p.trainable_variables]
+    optimizer = keras.optimizers.Adam(3e-3)
+    for _ in range(15):
+        with tf.GradientTape() as tape:
+            value = loss()
+        optimizer.apply_gradients(zip(tape.gradient(value, variables), variables))
+    assert float(loss()) < 0.92 * before
+
+
+def test_quantizer_ad_da_are_exact_on_the_encoders_value_range():
+    spec = tiny_amp()
+    scenario = parse_scenario(spec)
+    link, _ = build_curve(scenario, scenario.curves[0])
+    q, ad, _, da = link.stages[1], link.stages[2], link.stages[3], link.stages[4]
+    x = tf.constant(np.linspace(-0.5, 15.5, 64 * 100, dtype=np.float32).reshape(100, 64))
+    index = q.apply(x, None)
+    bits = ad.apply(index, None)
+    back = da.apply(bits, None)
+    expected = np.clip(np.floor(x.numpy() + 0.5), 0, 15)  # round half up, as the quantizer
+    np.testing.assert_array_equal(index.numpy(), expected)
+    np.testing.assert_array_equal(back.numpy(), expected)
+    assert bits.shape == (100, 64 * 4) and set(np.unique(bits.numpy())) == {0.0, 1.0}
+    # natural binary, MSB first (eq. 2): 13 → 1101
+    np.testing.assert_array_equal(ad.apply(tf.constant([[13]]), None).numpy(), [[1, 1, 0, 1]])
+
+
+def test_mask_attack_zeroes_the_ratio_and_keeps_the_rest_differentiable():
+    x = tf.Variable(tf.random.uniform([200, 512], 1.0, 2.0, seed=3))
+    with tf.GradientTape() as tape:
+        y = mask_attack(x, 0.025, tf.constant([5, 6]))
+        loss = tf.reduce_sum(y)
+    zeroed = int(tf.reduce_sum(tf.cast(y == 0, tf.int32)))
+    assert_in_binomial_interval(zeroed, 200 * 512, 0.025)
+    kept = y.numpy() != 0
+    np.testing.assert_array_equal(y.numpy()[kept], x.numpy()[kept])
+    np.testing.assert_array_equal(tape.gradient(loss, x).numpy(), kept.astype(np.float32))
+
+
+@pytest.mark.parametrize("ebno", [2.0, 7.5])
+def test_the_bsc_flip_rate_equals_the_16qam_ber_at_eb_n0(ebno):
+    scenario = parse_scenario(tiny_amp())
+    link, _ = build_curve(scenario, scenario.curves[1])  # softq: bsc standing for Gray 16-QAM
+    taps = link(64, tf.constant(link.noise_variance(ebno), tf.float32), tf.constant(ebno), tf.constant([1, 2]),
+                tf.constant(link.point_values(ebno), tf.float32), inputs=tf.random.uniform([64, 16, 16, 3], seed=4), until="received_bits")
+    flips = int(tf.reduce_sum(tf.cast(taps["ad_bits"] != taps["received_bits"], tf.int32)))
+    assert_in_binomial_interval(flips, int(tf.size(taps["ad_bits"])), float(ber_awgn("qam16", ebno, "ebno")))
+
+
+# ---------------------------------------------------------------------------------- schedules
+def tiny_amp():
+    enc = {"type": "amp_encoder", "num_bits": 4, "latent_channels": 4, "filters": 4}
+    digital = [{"type": "quantizer", "num_bits": 4, "minval": 0, "maxval": 15}, {"type": "ad", "num_bits": 4}]
+    dec = {"type": "amp_decoder", "latent_channels": 4, "filters": 4}
+    irs = {"type": "irsnet", "latent_channels": 4, "filters": 4}
+    bsc = {"type": "bsc", "modulation": "qam16"}
+    metrics = [{"type": "psnr"}, {"type": "ber", "sent": "ad_bits", "received": "received_bits"}]
+    common = {"loss": "l1", "steps": 2, "batch_size": 8, "snr": {"low": 0.0, "high": 0.0}}
+    step3 = {"name": "step3", "train": ["restored", "reconstruction"], "channel": "phy", "flip_probability": 0.0125, "mask_ratio": 0.025,
+             "restoration": {"output": "restored", "target": "quantized"}, **common}
+    step4 = {"name": "step4", "train": ["features", "restored", "reconstruction"], "channel": "surrogate", "surrogate": "gaussian",
+             "alpha": 0.5, "mask_ratio": 0.025, **common}
+    return {
+        "name": "tiny_amp", "seed": 2, "data": {"patch_size": 16},
+        "snr": {"convention": "ebno", "values": [0.0, 8.0]},
+        "montecarlo": {"batch_size": 8, "max_samples": 8, "target_errors": None, "stop_after_error_free": False, "execution": "graph"},
+        "curves": [
+            {"name": "conventional", "source": {"type": "images"},
+             "stages": [enc, *digital, {"type": "bsc", "error_probability": 0.0, "modulation": "qam16"}, {"type": "da", "num_bits": 4}, dec],
+             "metrics": metrics,
+             "training": {"stages": [{"name": "fe", "train": ["features", "reconstruction"], "channel": "analog", **common}]}},
+            {"name": "softq", "source": {"type": "images"}, "stages": [enc, *digital, bsc, {"type": "da", "num_bits": 4}, dec],
+             "metrics": metrics,
+             "training": {"init_from": "conventional", "stages": [{"name": "softq", "train": ["features", "reconstruction"],
+                                                                   "channel": "surrogate", "surrogate": "gaussian", **common}]}},
+            {"name": "amp-sc", "source": {"type": "images"}, "stages": [enc, *digital, bsc, {"type": "da", "num_bits": 4}, irs, dec],
+             "metrics": metrics, "training": {"init_from": "softq", "stages": [step3, step4, {**step3, "name": "step5", "mask_ratio": 0.0}]}},
+            {"name": "amp-sc-phy", "source": {"type": "images"},
+             "stages": [enc, *digital, {"type": "mapper", "modulation": "qam16"}, {"type": "awgn"},
+                        {"type": "slicer", "modulation": "qam16", "tap": "received_bits"}, {"type": "da", "num_bits": 4}, irs, dec],
+             "metrics": metrics, "training": {"init_from": "amp-sc"}},
+        ],
+    }
+
+
+def _weights(link):
+    return {s.tap: [w.copy() for w in s.block.get_weights()] for s in link.stages if s.learned}
+
+
+def _changed(before, after):
+    return {tap for tap in before if any(not np.array_equal(a, b) for a, b in zip(before[tap], after[tap]))}
+
+
+def test_each_amp_step_updates_exactly_its_weights(tmp_path):
+    spec = tiny_amp()
+    spec["curves"][2]["training"]["stages"] = []  # amp-sc: run the steps one by one below
+    spec["curves"][2]["training"]["init_from"] = "softq"
+    scenario = parse_scenario(spec)
+    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner.curve(0)
+    runner.curve(1)
+    full = tiny_amp()
+    for k, expected in enumerate([{"restored", "reconstruction"}, {"features", "restored", "reconstruction"}, {"restored", "reconstruction"}]):
+        one = copy.deepcopy(spec)
+        one["curves"][2]["training"]["stages"] = [full["curves"][2]["training"]["stages"][k]]
+        s = parse_scenario(one)
+        link, _ = build_curve(s, s.curves[2])
+        trainer = Trainer(s, 2, link, root=str(tmp_path), stream=None)
+        trainer.run(max_epochs=0)
+        before = _weights(link)
+        trainer.run()
+        assert _changed(before, _weights(link)) == expected, s.curves[2].training.stages[0].name
+    # Step 1 (analog) trains the encoder and decoder of the conventional curve
+    s = parse_scenario(copy.deepcopy(spec))
+    link, _ = build_curve(s, s.curves[0])
+    trainer = Trainer(s, 0, link, root=str(tmp_path / "fresh"), stream=None)
+    trainer.run(max_epochs=0)
+    before = _weights(link)
+    trainer.run()
+    assert _changed(before, _weights(link)) == {"features", "reconstruction"}
+
+
+def test_training_fixes_the_flip_probability_of_bsc_stages_only():
+    scenario = parse_scenario(tiny_amp())
+    link, _ = build_curve(scenario, scenario.curves[2])
+    trainer = Trainer(scenario, 2, link, root="/nonexistent", stream=None)
+    step3 = scenario.curves[2].training.stages[0]
+    values = trainer.point_values(step3, 3.0)
+    types = [s.type for s in scenario.curves[2].stages]
+    assert values[types.index("bsc")] == 0.0125
+    assert all(v == 0 for v, t in zip(values, types) if t != "bsc")
+    step4 = scenario.curves[2].training.stages[1]  # no fixed p: the closed form at the training SNR
+    assert trainer.point_values(step4, 3.0)[types.index("bsc")] == pytest.approx(ber_awgn("qam16", 3.0, "ebno"))
+
+
+def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from linksim.cli import main
+
+    (tmp_path / "amp.yaml").write_text(yaml.safe_dump(tiny_amp()))
+    assert main(["run", "amp.yaml", "--out", "amp.h5", "--quiet"]) == 0
+    results = Results.load("amp.h5")
+    assert [c.name for c in results.curves] == ["conventional", "softq", "amp-sc", "amp-sc-phy"]
+    conventional = results.curves[0]
+    psnr = [p.stats["psnr"]["sum"] for p in conventional.points]
+    assert len(psnr) == 2 and psnr[0] == psnr[1]  # no flips: the same images at every SNR
+    assert all(p.stats["ber"]["errors"] == 0 for p in conventional.points)
+    # the phy curve carries the amp-sc weights
+    scenario = parse_scenario(tiny_amp())
+    runner = ChunkRunner(scenario, "checkpoints")
+    a, b = _weights(runner.curve(2).link), _weights(runner.curve(3).link)
+    assert a.keys() == b.keys() and not _changed(a, b)
