@@ -47,7 +47,7 @@ CASES = [
     ("nan", _mutated(["snr", "start"], float("nan")), "snr.start"),
     ("inf", _mutated(["montecarlo", "max_seconds"], float("inf")), "montecarlo.max_seconds"),
     ("duplicate curves", _mutated(["curves"], tiny_scenario()["curves"] * 2), "curve names must be unique"),
-    ("bsc needs p or modulation", _mutated(["curves", 0, "stages", 1], {"type": "bsc"}), "exactly one of"),
+    ("bsc needs p or modulation", _mutated(["curves", 0, "stages", 1], {"type": "bsc"}), "give 'error_probability' or 'modulation'"),
 ]
 
 
