@@ -176,6 +176,17 @@ def cmd_table(args):
     sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
 
 
+def cmd_compare(args):
+    from linksim.report import format_comparison
+    from linksim.results import Results
+
+    results = Results.load(args.results)
+    try:
+        sys.stdout.write(format_comparison(results, args.metric, args.baseline))
+    except ValueError as exc:
+        raise InputError(f"{args.results}: {exc}") from None
+
+
 def cmd_plot(args):
     from linksim.plot import plot_results
     from linksim.results import Results
@@ -278,6 +289,12 @@ def build_parser():
     p.add_argument("results")
     p.add_argument("--csv", action="store_true", help="long-format CSV: " + "curve,snr_db,convention,metric,value,ci_low,ci_high,count")
     p.set_defaults(func=cmd_table)
+
+    p = sub.add_parser("compare", help="a metric of every curve side by side with its difference to a baseline curve, and the means")
+    p.add_argument("results", help="HDF5 results file")
+    p.add_argument("--metric", default="psnr", help="metric to compare (default: psnr)")
+    p.add_argument("--baseline", required=True, help="curve the differences are taken against")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")
     p.add_argument("results")

@@ -5,7 +5,7 @@ import time
 
 from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results"]
+__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
@@ -159,3 +159,34 @@ def format_results(results) -> str:
             cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
             out.append("  " + " | ".join(cells))
     return "\n".join(out) + "\n"
+
+
+def format_comparison(results, metric: str, baseline: str) -> str:
+    """One column per curve of ``metric`` at each SNR, each followed by its difference to the
+    ``baseline`` curve, and a last row with the means over the SNR points both curves share."""
+    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    values = {}
+    for curve in results.curves:
+        if metric in curve.metrics:
+            values[curve.name] = {p.snr_db: summarize(curve.metrics[metric], p.stats[metric], confidence, interval).value for p in curve.points}
+    if baseline not in values:
+        raise ValueError(f"no curve {baseline!r} with metric {metric!r} (curves with it: {', '.join(values) or 'none'})")
+    snrs = sorted({snr for v in values.values() for snr in v})
+    names = list(values)
+    header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(
+        f"{n[:12]:>12}" + ("" if n == baseline else f" {'Δ':>7}") for n in names)
+    lines = [f"# {metric}; Δ = curve − {baseline}", header]
+    for snr in snrs:
+        cells = []
+        for n in names:
+            v, ref = values[n].get(snr, float("nan")), values[baseline].get(snr, float("nan"))
+            cells.append(f"{v:12.4g}" + ("" if n == baseline else f" {v - ref:+7.2f}"))
+        lines.append(f"{snr:10g} " + " ".join(cells))
+    cells = []
+    for n in names:
+        shared = [snr for snr in snrs if snr in values[n] and snr in values[baseline]]
+        mean = sum(values[n][snr] for snr in shared) / max(len(shared), 1)
+        gap = sum(values[n][snr] - values[baseline][snr] for snr in shared) / max(len(shared), 1)
+        cells.append(f"{mean:12.4g}" + ("" if n == baseline else f" {gap:+7.2f}"))
+    lines.append(f"{'mean':>10} " + " ".join(cells))
+    return "\n".join(lines) + "\n"

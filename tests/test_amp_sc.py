@@ -210,7 +210,7 @@ def test_training_fixes_the_flip_probability_of_bsc_stages_only():
     assert trainer.point_values(step4, 3.0)[types.index("bsc")] == pytest.approx(ber_awgn("qam16", 3.0, "ebno"))
 
 
-def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch):
+def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     from linksim.cli import main
 
@@ -227,3 +227,13 @@ def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch):
     runner = ChunkRunner(scenario, "checkpoints")
     a, b = _weights(runner.curve(2).link), _weights(runner.curve(3).link)
     assert a.keys() == b.keys() and not _changed(a, b)
+    # `linksim compare`: per-SNR differences to a baseline and their mean
+    capsys.readouterr()
+    assert main(["compare", "amp.h5", "--baseline", "softq"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    mean = lines[-1].split()
+    psnr = {c.name: [p.stats["psnr"]["sum"] / p.stats["psnr"]["count"] for p in c.points] for c in results.curves}
+    gap = np.mean(np.subtract(psnr["amp-sc"], psnr["softq"]))
+    header = lines[1].split()[1:]  # "Eb/N0 dB" is two words, "mean" one
+    assert float(mean[header.index("amp-sc")]) == pytest.approx(np.mean(psnr["amp-sc"]), rel=1e-3)
+    assert float(mean[header.index("amp-sc") + 1]) == pytest.approx(gap, abs=0.006)
