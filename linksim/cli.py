@@ -121,9 +121,22 @@ def cmd_run(args):
     finally:
         executor.close()
     writer.close("complete")
+    table = _csv_export(out)
     figures = _figures(scenario, executor.runner, out)
     if not args.quiet:
-        print(f"# results written to {out}; figures: {', '.join(figures)}")
+        print(f"# results written to {out} and {table}; figures: {', '.join(figures)}")
+
+
+def _csv_export(out):
+    """``<stem>.csv``: the ``linksim table --csv`` export of a finished results file."""
+    from linksim.report import format_csv, long_rows
+    from linksim.results import Results
+
+    path = os.path.splitext(out)[0] + ".csv"
+    with open(path + ".tmp", "w") as f:
+        f.write(format_csv(long_rows(Results.load(out))))
+    os.replace(path + ".tmp", path)
+    return path
 
 
 def _figures(scenario, runner, out):

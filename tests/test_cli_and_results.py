@@ -45,7 +45,9 @@ def test_quiet_run_prints_nothing(write_scenario, tmp_path, capsys):
 def test_table_csv_is_traceable_to_the_stored_counts(finished_run, capsys):
     _, out, _ = finished_run
     assert main(["table", str(out), "--csv"]) == 0
-    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    exported = capsys.readouterr().out
+    assert (out.parent / "r.csv").read_text() == exported  # `run` writes the same export next to the results
+    rows = list(csv.DictReader(io.StringIO(exported)))
     assert list(rows[0]) == ["curve", "snr_db", "convention", "metric", "value", "ci_low", "ci_high", "count"]
     with h5py.File(out) as f:
         for row in rows:
