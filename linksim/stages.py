@@ -33,6 +33,16 @@ class StageParams(Params):
         return None
 
 
+def _layer_stage(params, layer, to_float=False):
+    """A learned Keras layer called as ``layer(x, training=...)``; ``to_float`` casts integer-valued inputs."""
+    import tensorflow as tf
+
+    def apply(x, ctx):
+        return layer(tf.cast(x, tf.float32) if to_float else x, training=ctx.training)
+
+    return _stage(params, layer, apply, learned=True)
+
+
 def _stage(params, block, apply, point_value=None, uses_global_rng=False, learned=False):
     from linksim.link import Stage
 
@@ -457,7 +467,7 @@ class ConvEncoderParams(_ConvCodecParams):
         from models.conv import ConvEncoder
 
         layer = ConvEncoder(latent_channels=self.latent_channels, filters=self.filters, name=self.tap_name)
-        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+        return _layer_stage(self, layer)
 
 
 @register("stage", "conv_decoder")
@@ -472,7 +482,7 @@ class ConvDecoderParams(_ConvCodecParams):
 
         layer = ConvDecoder(image_size=info.data.patch_size, latent_channels=self.latent_channels, filters=self.filters,
                             name=self.tap_name)
-        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+        return _layer_stage(self, layer)
 
 
 class _JCMCodecParams(StageParams):
@@ -515,7 +525,7 @@ class JCMDecoderParams(_JCMCodecParams):
         from models.jcm import JCMDecoder
 
         layer = JCMDecoder(image_size=info.data.patch_size, num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
-        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+        return _layer_stage(self, layer)
 
 
 @register("stage", "scdm_denoiser")
@@ -581,7 +591,7 @@ class AMPEncoderParams(_AMPGeometryParams):
         from models.amp_sc import AMPEncoder
 
         layer = AMPEncoder(num_bits=self.num_bits, **self._geometry(info))
-        return _stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+        return _layer_stage(self, layer)
 
 
 @register("stage", "amp_decoder")
@@ -596,7 +606,7 @@ class AMPDecoderParams(_AMPGeometryParams):
         from models.amp_sc import AMPDecoder
 
         layer = AMPDecoder(**self._geometry(info))
-        return _stage(self, layer, lambda x, ctx: layer(tf_float(x), training=ctx.training), learned=True)
+        return _layer_stage(self, layer, to_float=True)
 
 
 @register("stage", "irsnet")
@@ -612,11 +622,5 @@ class IRSNetParams(_AMPGeometryParams):
         from models.amp_sc import IRSNet
 
         layer = IRSNet(**self._geometry(info))
-        return _stage(self, layer, lambda x, ctx: layer(tf_float(x), training=ctx.training), learned=True)
+        return _layer_stage(self, layer, to_float=True)
 
-
-def tf_float(x):
-    """Integer-valued features (a DA's or dequantizer's output) as float32."""
-    import tensorflow as tf
-
-    return tf.cast(x, tf.float32)
