@@ -14,7 +14,7 @@ from scipy.special import erfc
 from phy.constellations import axis_labels, make_constellation, modulation_info
 from phy.snr import ebno_db_to_esno_db
 
-__all__ = ["q_function", "ber_awgn", "ber_awgn_textbook"]
+__all__ = ["q_function", "ber_awgn", "ber_awgn_per_bit", "ber_awgn_textbook"]
 
 
 def q_function(x):
@@ -46,6 +46,21 @@ def ber_awgn(modulation: str, snr_db, convention: str = "esno", labelling: str =
     ------
     np.ndarray float64, same shape as ``snr_db``
     """
+    return np.mean(ber_awgn_per_bit(modulation, snr_db, convention, labelling), axis=-1)
+
+
+def ber_awgn_per_bit(modulation: str, snr_db, convention: str = "esno", labelling: str = "gray"):
+    """Exact BER of each bit position of the symbol label (Sionna's order, MSB first).
+
+    Square QAM interleaves the axes: label bit ``k`` is bit ``k // 2`` of the I (``k`` even) or
+    Q (``k`` odd) axis label. With Gray labelling the first bit of each axis (the sign) is the
+    most reliable, e.g. 16-QAM: ``½[Q(a) + Q(3a)]`` for bits 0 and 1 against
+    ``Q(a) + ½[Q(3a) − Q(5a)]`` for bits 2 and 3, ``a = √(γs/5)``.
+
+    Output
+    ------
+    np.ndarray float64, shape ``snr_db.shape + (bits per symbol,)``
+    """
     info = modulation_info(modulation)
     constellation = make_constellation(modulation, labelling=labelling, precision="double")
     labels, spacing = axis_labels(constellation, info.num_axes)
@@ -55,19 +70,20 @@ def ber_awgn(modulation: str, snr_db, convention: str = "esno", labelling: str =
     levels = (2 * np.arange(num_levels) - num_levels + 1) * spacing
     upper = np.append((2 * np.arange(num_levels - 1) - num_levels + 2) * spacing, np.inf)
     lower = np.insert(upper[:-1], 0, -np.inf)
-    hamming = np.array([[bin(a ^ b).count("1") for b in labels] for a in labels])
-    ber = np.zeros_like(sigma)
+    flips = np.array([[[((a ^ b) >> (m - 1 - bit)) & 1 for bit in range(m)] for b in labels] for a in labels])  # [L, L, m]
+    axis_ber = np.zeros(np.shape(sigma) + (m,))
     for i in range(num_levels):
         for j in range(num_levels):
-            if hamming[i, j] == 0:
+            if not flips[i, j].any():
                 continue
             # Tail differences on the far side keep full relative precision at high SNR.
             if j > i:
                 p = q_function((lower[j] - levels[i]) / sigma) - q_function((upper[j] - levels[i]) / sigma)
             else:
                 p = q_function((levels[i] - upper[j]) / sigma) - q_function((levels[i] - lower[j]) / sigma)
-            ber = ber + p * hamming[i, j]
-    return ber / (num_levels * m)
+            axis_ber = axis_ber + np.multiply.outer(p, flips[i, j])
+    axis_ber = axis_ber / num_levels  # [..., m]: BER of each axis bit, MSB first
+    return np.repeat(axis_ber, info.num_axes, axis=-1)  # label bit k is axis bit k // num_axes
 
 
 def ber_awgn_textbook(modulation: str, ebno_db):
