@@ -495,11 +495,11 @@ class _JCMCodecParams(StageParams):
 
 @register("stage", "jcm_encoder")
 class JCMEncoderParams(_JCMCodecParams):
-    """JCM encoder (models.jcm.JCMEncoder): images → n unit-power Gray QAM symbols [batch, n] complex64
+    """JCM encoder (models.jcm.JCMEncoder): images → n unit-power Gray QAM/PAM/BPSK symbols [batch, n] complex64
     (Gumbel-softmax straight-through in training, most likely point in evaluation)."""
 
     type: Literal["jcm_encoder"]
-    modulation: Literal["qpsk", "qam16", "qam64", "qam256"] = "qam64"
+    modulation: MODULATION = "qam64"
     temperature: float = Field(default=1.0, gt=0, le=100)
 
     tap_default: ClassVar[str] = "symbols"

@@ -1,10 +1,10 @@
-"""JCM (Bo et al., TCOM 2024): image codec whose encoder picks Gray square-QAM symbols.
+"""JCM (Bo et al., TCOM 2024): image codec whose encoder picks Gray QAM (or PAM/BPSK) symbols.
 
 ``JCMEncoder`` maps an image to logits over the PAM levels of each channel use, ``GumbelQAM``
 picks a constellation point per use, and the sequence is normalised to unit average power;
 ``JCMDecoder`` maps the received complex symbols back to an image.
 
-The Gumbel-softmax modulator: logits over PAM levels → Gray square-QAM symbols.
+The Gumbel-softmax modulator: logits over PAM levels → Gray square-QAM (or real PAM/BPSK) symbols.
 
 Per channel use the encoder gives logits over the ``√M`` amplitude levels of the I axis and of
 the Q axis. In training, a straight-through Gumbel-softmax sample picks one level per axis: the
@@ -24,19 +24,20 @@ __all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "normalize_power"]
 
 @keras.saving.register_keras_serializable(package="linksim")
 class GumbelQAM(keras.layers.Layer):
-    """Straight-through Gumbel-softmax choice of square-QAM points.
+    """Straight-through Gumbel-softmax choice of square-QAM (or PAM/BPSK) points.
 
     Parameters
     ----------
     modulation : str
-        ``qpsk``, ``qam16``, ``qam64`` or ``qam256``.
+        ``qpsk``, ``qam16``, ``qam64``, ``qam256``; or ``bpsk``, ``pam4``, ``pam8`` (real points, one axis).
     temperature : float
         Gumbel-softmax temperature τ > 0.
 
     Input
     -----
-    logits : [batch, n, 2, L], float32
-        Unnormalised log-probabilities of the L = √M levels of the I (index 0) and Q (index 1) axes.
+    logits : [batch, n, A, L], float32
+        Unnormalised log-probabilities of the L levels of the I (index 0) and Q (index 1) axes;
+        A = 2 for QAM (L = √M), A = 1 for PAM/BPSK (L = M).
     training : bool
         Gumbel sampling with a straight-through gradient when True; argmax otherwise.
     seed : None or [2] int32
@@ -50,18 +51,17 @@ class GumbelQAM(keras.layers.Layer):
     def __init__(self, modulation: str = "qam64", temperature: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         info = modulation_info(modulation)
-        if info.constellation_type != "qam":
-            raise ValueError(f"GumbelQAM needs a square QAM modulation, got {modulation!r}")
         if not temperature > 0:
             raise ValueError(f"temperature must be positive, got {temperature!r}")
         self.modulation, self.temperature = modulation, float(temperature)
-        labels, spacing = axis_labels(make_constellation(modulation), 2)
+        self.num_axes = info.num_axes
+        labels, spacing = axis_labels(make_constellation(modulation), info.num_axes)
         self.num_levels = len(labels)
         self._levels = tf.constant((2 * np.arange(self.num_levels) - self.num_levels + 1) * spacing, tf.float32)  # [L]
         self._labels = tf.constant(labels, tf.int32)
 
     def choose(self, logits, training=False, seed=None):
-        """One-hot level choices [batch, n, 2, L] (straight-through in training)."""
+        """One-hot level choices [batch, n, A, L] (straight-through in training)."""
         logits = tf.convert_to_tensor(logits, tf.float32)
         hard_from = logits
         if training:
@@ -72,7 +72,9 @@ class GumbelQAM(keras.layers.Layer):
         return tf.one_hot(tf.argmax(hard_from, axis=-1), self.num_levels)
 
     def call(self, logits, training=False, seed=None):
-        amplitude = tf.reduce_sum(self.choose(logits, training, seed) * self._levels, axis=-1)  # [batch, n, 2]
+        amplitude = tf.reduce_sum(self.choose(logits, training, seed) * self._levels, axis=-1)  # [batch, n, A]
+        if self.num_axes == 1:
+            return tf.complex(amplitude[..., 0], tf.zeros_like(amplitude[..., 0]))
         return tf.complex(amplitude[..., 0], amplitude[..., 1])
 
     def labels(self, logits):
@@ -123,7 +125,7 @@ class JCMEncoder(keras.layers.Layer):
     num_symbols : int
         Channel uses n per image (multiple of (H/4)²; JCM/SCDM: 128 for 32×32).
     modulation : str
-        ``qpsk``, ``qam16``, ``qam64`` or ``qam256``.
+        ``qam64`` (JCM/SCDM), any square QAM, or ``bpsk`` / ``pam4`` / ``pam8``.
     filters : int
         Width of the convolutions.
     temperature : float
@@ -156,7 +158,7 @@ class JCMEncoder(keras.layers.Layer):
         self.head = [conv(self.filters, 5, strides=2, padding="same", activation="relu"),
                      conv(self.filters, 5, strides=2, padding="same", activation="relu")]
         self.block = _residual(self.filters)
-        self.logits = conv(self.uses_per_position * 2 * self.modulator.num_levels, 1)
+        self.logits = conv(self.uses_per_position * self.modulator.num_axes * self.modulator.num_levels, 1)
         shape = input_shape
         for layer in self.head + self.block + [self.logits]:
             layer.build(shape)
@@ -167,7 +169,7 @@ class JCMEncoder(keras.layers.Layer):
         for layer in self.head:
             x = layer(x)
         x = tf.nn.relu(x + self.block[1](self.block[0](x)))
-        logits = tf.reshape(self.logits(x), [-1, self.num_symbols, 2, self.modulator.num_levels])  # [batch, n, 2, L]
+        logits = tf.reshape(self.logits(x), [-1, self.num_symbols, self.modulator.num_axes, self.modulator.num_levels])  # [batch, n, A, L]
         return normalize_power(self.modulator(logits, training=training, seed=seed))
 
     def uniform_symbols(self, batch_size, seed):

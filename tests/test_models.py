@@ -35,14 +35,14 @@ def test_bad_hyper_parameters_are_rejected(make):
         make()
 
 
-@pytest.mark.parametrize("modulation", ["qpsk", "qam16", "qam64"])
+@pytest.mark.parametrize("modulation", ["bpsk", "pam4", "qpsk", "qam16", "qam64"])
 def test_gumbel_qam_gives_valid_points_and_straight_through_gradients(modulation):
     from models.jcm import GumbelQAM
     from phy.constellations import make_constellation
 
     layer = GumbelQAM(modulation, temperature=0.7)
     points = make_constellation(modulation).points.numpy()
-    logits = tf.Variable(tf.random.normal([8, 32, 2, layer.num_levels], seed=3))
+    logits = tf.Variable(tf.random.normal([8, 32, layer.num_axes, layer.num_levels], seed=3))
     with tf.GradientTape() as tape:
         symbols = layer(logits, training=True, seed=tf.constant([1, 2]))
         loss = tf.reduce_sum(tf.abs(symbols - (0.3 + 0.1j)) ** 2)
@@ -54,10 +54,9 @@ def test_gumbel_qam_gives_valid_points_and_straight_through_gradients(modulation
     assert np.max(np.min(np.abs(evaluated[..., None] - points), axis=-1)) < 1e-6
     assert np.array_equal(evaluated, layer(logits).numpy())  # argmax: deterministic
     # the Gray labels of the chosen levels, interleaved I/Q as in Sionna, index the same points
-    labels = layer.labels(logits).numpy()
+    labels = layer.labels(logits).numpy().reshape(-1, layer.num_axes)
     m = layer.num_levels.bit_length() - 1
-    bits = [[(l >> (m - 1 - k)) & 1 for k in range(m)] for l in labels.reshape(-1, 2)[:, 0]]
-    qbits = [[(l >> (m - 1 - k)) & 1 for k in range(m)] for l in labels.reshape(-1, 2)[:, 1]]
-    sionna_index = [int("".join(str(b) for pair in zip(i, q) for b in pair), 2) for i, q in zip(bits, qbits)]
+    axis_bits = [[[(l >> (m - 1 - k)) & 1 for k in range(m)] for l in labels[:, a]] for a in range(layer.num_axes)]
+    sionna_index = [int("".join(str(b) for group in zip(*per_axis) for b in group), 2) for per_axis in zip(*axis_bits)]
     np.testing.assert_allclose(points[sionna_index], evaluated.reshape(-1), atol=1e-6)
     assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()

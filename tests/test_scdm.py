@@ -60,7 +60,7 @@ def test_uniform_symbols_are_power_normalised_constellation_points_with_uniform_
 
 @pytest.mark.parametrize("make", [
     lambda: JCMEncoder(image_size=16, num_symbols=30),
-    lambda: JCMEncoder(modulation="bpsk"),
+    lambda: JCMEncoder(modulation="qam32"),
     lambda: JCMDecoder(image_size=18),
     lambda: ScoreUNet(channels=(8, 8)),
     lambda: ScoreUNet(embedding=7),
@@ -254,3 +254,14 @@ def test_bad_training_schedules_are_refused_with_the_key(mutate, message):
     mutate(spec)
     with pytest.raises(InputError, match=message):
         parse_scenario(spec)
+
+
+@pytest.mark.parametrize("modulation, values", [("bpsk", [-1.0, 1.0]), ("pam4", None)])
+def test_jcm_encoder_with_real_constellations_sends_real_points(modulation, values):
+    encoder = JCMEncoder(image_size=16, num_symbols=32, modulation=modulation, filters=4)
+    z = encoder(tf.random.uniform([4, 16, 16, 3], seed=5)).numpy()
+    assert np.all(z.imag == 0)
+    np.testing.assert_allclose(np.mean(np.abs(z) ** 2, axis=1), 1.0, rtol=1e-5)
+    if values is not None:
+        np.testing.assert_allclose(np.unique(np.round(z.real, 5)), values)  # BPSK: unit power is ±1 whatever the choice
+    assert JCMDecoder(image_size=16, num_symbols=32, filters=4)(z).shape == (4, 16, 16, 3)
