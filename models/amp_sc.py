@@ -23,13 +23,9 @@ linksim's latent stages; ``h = w = image_size / 2^downsamplings``.
 import keras
 import tensorflow as tf
 
+from models.checks import check_positive_ints
+
 __all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet", "mask_attack"]
-
-
-def _positive_int(**values):
-    for name, value in values.items():
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -46,7 +42,7 @@ class ResidualBlock(keras.layers.Layer):
 
     def __init__(self, filters: int, kernel_size: int = 3, strides: int = 1, transposed: bool = False, activation="relu", **kwargs):
         super().__init__(**kwargs)
-        _positive_int(filters=filters, kernel_size=kernel_size, strides=strides)
+        check_positive_ints(filters=filters, kernel_size=kernel_size, strides=strides)
         self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
         self.transposed, self.activation = bool(transposed), activation
 
@@ -78,7 +74,7 @@ class SqueezeExcitation(keras.layers.Layer):
 
     def __init__(self, ratio: int = 2, **kwargs):
         super().__init__(**kwargs)
-        _positive_int(ratio=ratio)
+        check_positive_ints(ratio=ratio)
         self.ratio = int(ratio)
 
     def build(self, input_shape):
@@ -104,7 +100,7 @@ class _LatentGeometry(keras.layers.Layer):
 
     def __init__(self, image_size=32, latent_channels=8, filters=64, kernel_size=3, downsamplings=2, extraction=3, **kwargs):
         super().__init__(**kwargs)
-        _positive_int(image_size=image_size, latent_channels=latent_channels, filters=filters, kernel_size=kernel_size,
+        check_positive_ints(image_size=image_size, latent_channels=latent_channels, filters=filters, kernel_size=kernel_size,
                       downsamplings=downsamplings)
         if int(extraction) != extraction or extraction < 0:
             raise ValueError(f"extraction must be a non-negative integer, got {extraction!r}")
@@ -151,7 +147,7 @@ class AMPEncoder(_LatentGeometry):
 
     def __init__(self, num_bits: int = 4, **kwargs):
         super().__init__(**kwargs)
-        _positive_int(num_bits=num_bits)
+        check_positive_ints(num_bits=num_bits)
         self.num_bits = int(num_bits)
 
     def build(self, input_shape):

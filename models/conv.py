@@ -7,13 +7,9 @@ values.
 """
 import keras
 
+from models.checks import check_positive_ints
+
 __all__ = ["ConvEncoder", "ConvDecoder"]
-
-
-def _check_positive(**values):
-    for name, value in values.items():
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -38,7 +34,7 @@ class ConvEncoder(keras.layers.Layer):
 
     def __init__(self, latent_channels: int = 8, filters: int = 64, **kwargs):
         super().__init__(**kwargs)
-        _check_positive(latent_channels=latent_channels, filters=filters)
+        check_positive_ints(latent_channels=latent_channels, filters=filters)
         self.latent_channels, self.filters = int(latent_channels), int(filters)
 
     def build(self, input_shape):
@@ -86,7 +82,7 @@ class ConvDecoder(keras.layers.Layer):
 
     def __init__(self, image_size: int = 32, latent_channels: int = 8, filters: int = 64, **kwargs):
         super().__init__(**kwargs)
-        _check_positive(image_size=image_size, latent_channels=latent_channels, filters=filters)
+        check_positive_ints(image_size=image_size, latent_channels=latent_channels, filters=filters)
         if image_size % 4:
             raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
         self.image_size, self.latent_channels, self.filters = int(image_size), int(latent_channels), int(filters)

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from models.checks import check_positive_ints
 from phy.constellations import axis_labels, make_constellation, modulation_info
 
 __all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "normalize_power"]
@@ -92,9 +93,7 @@ def normalize_power(z):
 
 
 def _check_codec(image_size, num_symbols, filters):
-    for name, value in (("image_size", image_size), ("num_symbols", num_symbols), ("filters", filters)):
-        if int(value) != value or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    check_positive_ints(image_size=image_size, num_symbols=num_symbols, filters=filters)
     if image_size % 4:
         raise ValueError(f"image_size must be a multiple of 4, got {image_size}")
     positions = (image_size // 4) ** 2
