@@ -121,32 +121,33 @@ def cmd_run(args):
     finally:
         executor.close()
     writer.close("complete")
-    table = _csv_export(out)
-    figures = _figures(scenario, executor.runner, out)
+    from linksim.results import Results
+
+    results = Results.load(out)
+    table = _csv_export(results, out)
+    figures = _figures(scenario, executor.runner, results, out)
     if not args.quiet:
         print(f"# results written to {out} and {table}; figures: {', '.join(figures)}")
 
 
-def _csv_export(out):
-    """``<stem>.csv``: the ``linksim table --csv`` export of a finished results file."""
+def _csv_export(results, out):
+    """``<stem>.csv``: the ``linksim table --csv`` export of the finished results file ``out``."""
     from linksim.report import format_csv, long_rows
-    from linksim.results import Results
 
     path = os.path.splitext(out)[0] + ".csv"
     with open(path + ".tmp", "w") as f:
-        f.write(format_csv(long_rows(Results.load(out))))
+        f.write(format_csv(long_rows(results)))
     os.replace(path + ".tmp", path)
     return path
 
 
-def _figures(scenario, runner, out):
+def _figures(scenario, runner, results, out):
     """The metric plot, and for learned or mapped links a reconstruction grid and a scatter."""
     from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid
-    from linksim.results import Results
 
     stem = os.path.splitext(out)[0]
     written = [stem + ".png"]
-    plot_results(Results.load(out), written[0])
+    plot_results(results, written[0])
     snrs = scenario.snr.points()
     for c, curve in enumerate(scenario.curves):
         taps = {s.tap_name for s in curve.stages}

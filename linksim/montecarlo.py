@@ -137,35 +137,32 @@ class ChunkRunner:
 
     def _trained_weights(self, c, link):
         """Train (or load) the curve's weights; for ``per_point`` curves every point's, in turn."""
-        from linksim.train import Trainer, checkpoint_path, load_weights
+        from linksim.train import Trainer
 
         curve = self.scenario.curves[c]
         points = [float(p) for p in self.scenario.snr.points()] if curve.training.per_point else [None]
         for point in points:
             if self.train_missing:
                 Trainer(self.scenario, c, link, self.checkpoints, self.stream, point=point).run()
+                self._loaded_point[c] = point
             else:
-                size = self.scenario.data.patch_size
-                load_weights(link, checkpoint_path(self.scenario, curve, self.checkpoints, point), (size, size, 3))
-            self._loaded_point[c] = point
+                self._load(c, link, point)
+
+    def _load(self, c, link, point):
+        """Load a finished checkpoint (of SNR ``point`` for ``per_point`` curves) into ``link``."""
+        from linksim.train import checkpoint_path, load_weights
+
+        size = self.scenario.data.patch_size
+        load_weights(link, checkpoint_path(self.scenario, self.scenario.curves[c], self.checkpoints, point), (size, size, 3))
+        self._loaded_point[c] = point
 
     def link_at(self, c: int, snr_db: float):
         """Curve ``c``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
         rt = self.curve(c)
         training = self.scenario.curves[c].training
-        if training is not None and training.per_point:
-            self._point_weights(c, snr_db)
+        if training is not None and training.per_point and self._loaded_point.get(c) != float(snr_db):
+            self._load(c, rt.link, float(snr_db))
         return rt.link
-
-    def _point_weights(self, c, snr_db):
-        """Give a ``per_point`` curve's link the weights trained at ``snr_db``."""
-        from linksim.train import checkpoint_path, load_weights
-
-        if self._loaded_point.get(c) != float(snr_db):
-            size = self.scenario.data.patch_size
-            curve = self.scenario.curves[c]
-            load_weights(self._curves[c].link, checkpoint_path(self.scenario, curve, self.checkpoints, float(snr_db)), (size, size, 3))
-            self._loaded_point[c] = float(snr_db)
 
     def run(self, c: int, p: int, k: int, snr_db: float):
         """Chunk ``k`` of point ``p`` of curve ``c``.

@@ -103,7 +103,7 @@ def comparison_grid(runner, curve_indices, snrs, out_path, num_images=3, title="
     fig, axes = plt.subplots(len(curve_indices) + 1, len(snrs), figsize=(1.5 * num_images * len(snrs), 1.9 * (len(curve_indices) + 1)),
                              squeeze=False)
     first = runner.curve(curve_indices[0]).link
-    originals = _eager_taps(runner, curve_indices[0], 0.0, num_images, until=first.stages[0].tap)[first.source.tap].numpy()
+    originals = _eager_taps(runner, curve_indices[0], snrs[0], num_images, until=first.stages[0].tap)[first.source.tap].numpy()
     for col, snr in enumerate(snrs):
         for row, c in enumerate([None] + list(curve_indices)):
             images = originals if c is None else np.clip(_eager_taps(runner, c, snr, num_images)["output"].numpy(), 0, 1)

@@ -202,10 +202,11 @@ class Trainer:
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source)
         load_weights(link, checkpoint_path(self.scenario, source, self.root), image_shape)
-        shared = sorted(set(_learned_layers(link)) & set(self.layers))
+        trained = _learned_layers(link)
+        shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
             try:
-                self.layers[tap].set_weights(_learned_layers(link)[tap].get_weights())
+                self.layers[tap].set_weights(trained[tap].get_weights())
             except ValueError:
                 raise InputError(f"curve {self.curve.name!r}: init_from {name!r}: stage {tap!r} has other hyper-parameters there") from None
         self._say(f"# {self.label}: starting from the trained {', '.join(shared) or 'nothing'} of curve {name!r}")
