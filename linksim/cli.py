@@ -10,6 +10,7 @@ import os
 import sys
 
 from linksim.errors import InputError, LinksimError
+from phy.modulations import MODULATIONS
 
 EPILOG = """\
 examples:
@@ -149,9 +150,10 @@ def _figures(scenario, runner, results, out):
     written = [stem + ".png"]
     plot_results(results, written[0])
     snrs = scenario.snr.points()
+    images = len(scenario.data.sample_shape) == 3  # [H, W, C] samples can be shown as pictures
     for c, curve in enumerate(scenario.curves):
         taps = {s.tap_name for s in curve.stages}
-        if curve.source.type == "images" and c == 0:
+        if curve.source.reads_dataset and images and c == 0:
             picks = sorted({float(snrs[0]), float(snrs[len(snrs) // 2]), float(snrs[-1])})
             written.append(f"{stem}_reconstructions.png")
             reconstruction_grid(runner, c, picks, written[-1], title=f"{scenario.name}: {curve.name}")
@@ -174,11 +176,13 @@ def cmd_train(args):
     if not trainable:
         raise InputError(f"{args.scenario}: no curve has a 'training' section")
     import_tensorflow()
-    from linksim.montecarlo import ChunkRunner
+    from linksim.scenario import build_curve
+    from linksim.train import CurveWeights
 
-    runner = ChunkRunner(scenario, args.checkpoints, train_missing=True, stream=None if args.quiet else sys.stdout)
+    weights = CurveWeights(scenario, args.checkpoints, train_missing=True, stream=None if args.quiet else sys.stdout)
     for c in trainable:
-        runner.curve(c)
+        link, _ = build_curve(scenario, scenario.curves[c])
+        weights.prepare(c, link)
 
 
 def cmd_table(args):
@@ -249,7 +253,9 @@ def cmd_bertable(args):
     if args.csv:
         sys.stdout.write(table.to_csv())
     else:
-        label = {"esno": "Es/N0", "ebno": "Eb/N0"}[args.convention]
+        from linksim.statistics import CONVENTION_LABELS
+
+        label = CONVENTION_LABELS[args.convention]
         print(f"# {args.modulation}, uncoded, hard decisions, AWGN; {label} in dB")
         print(f"# {label:>7} | {'BER':>10} | {'95% interval':>23} | {'errors':>9} | {'bits':>12} | source")
         for p in range(len(table.snr_db)):
@@ -261,8 +267,8 @@ def cmd_bertable(args):
 
 
 def cmd_list(args):
+    import linksim.components  # noqa: F401  (registers every component)
     from linksim.registry import catalogue
-    import linksim.scenario  # noqa: F401  (registers components)
 
     for kind, entries in catalogue().items():
         print(f"{kind}s:")
@@ -316,7 +322,7 @@ def build_parser():
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("bertable", help="BER-versus-SNR table of an uncoded modulation over AWGN")
-    p.add_argument("--modulation", required=True, choices=["bpsk", "qpsk", "qam16", "qam64", "qam256"])
+    p.add_argument("--modulation", required=True, choices=list(MODULATIONS))
     p.add_argument("--convention", required=True, choices=["esno", "ebno"])
     p.add_argument("--snr", required=True, type=_snr_range, metavar="START:STOP:STEP", help="SNR points in dB, STOP included")
     p.add_argument("--measured", action="store_true", help="measure by Monte Carlo (default: exact closed form)")

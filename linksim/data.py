@@ -1,4 +1,4 @@
-"""Image datasets, read from local files only (never the network).
+"""File loaders of the registered image datasets (:mod:`linksim.datasets`), local files only.
 
 - ``bundled-photos``: the real photographs shipped inside the scikit-image and scikit-learn
   wheels, cut into non-overlapping square patches. The split is by photo: test patches come
@@ -9,8 +9,9 @@
 - ``image-folder``: PNG/JPEG files (e.g. Kodak24, DIV2K), decoded with Pillow; random crops for
   training, non-overlapping tiles for testing.
 
-Images are ``uint8`` arrays ``[N, H, W, 3]``; :func:`batches` turns them into a ``tf.data``
-pipeline of ``float32`` in ``[0, 1]`` whose order is a pure function of the seed and the epoch.
+Images are ``uint8`` arrays ``[N, H, W, 3]``; :func:`batches` turns a dataset's samples into a
+``tf.data`` pipeline of ``float32`` (images in ``[0, 1]``) whose order is a pure function of the
+seed and the epoch.
 """
 import os
 from dataclasses import dataclass
@@ -186,52 +187,12 @@ def epoch_order(num_images: int, seed: int, epoch: int, shuffle: bool = True) ->
 
 
 def batches(images: np.ndarray, batch_size: int, *, seed: int = 0, epoch: int = 0, shuffle: bool = True,
-            drop_remainder: bool = False, prefetch: int = 2):
-    """One epoch as a ``tf.data.Dataset`` of ``[batch, H, W, 3] float32`` in ``[0, 1]``."""
+            drop_remainder: bool = False, prefetch: int = 2, stored_max: float = 255.0):
+    """One epoch as a ``tf.data.Dataset`` of ``[batch, *sample_shape] float32``: the stored samples
+    divided by ``stored_max`` (images: ``uint8 / 255`` in ``[0, 1]``)."""
     import tensorflow as tf
 
     order = epoch_order(len(images), seed, epoch, shuffle)
     dataset = tf.data.Dataset.from_tensor_slices(images[order]).batch(batch_size, drop_remainder=drop_remainder)
-    dataset = dataset.map(lambda x: tf.cast(x, tf.float32) / 255.0, num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(lambda x: tf.cast(x, tf.float32) / stored_max, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(prefetch) if prefetch else dataset
-
-
-def check_available(dataset: str, path: str | None, train_path: str | None):
-    """Cheap presence check for scenario validation (nothing is decoded).
-
-    Raises ``ValueError`` saying where the files must be and in which format.
-    """
-    if dataset == "bundled-photos":
-        return
-    if dataset == "cifar10":
-        if path is None:
-            raise ValueError("the cifar10 dataset needs 'path': the folder holding cifar-10-batches-bin")
-        directory = os.path.join(path, "cifar-10-batches-bin") if os.path.isdir(os.path.join(path, "cifar-10-batches-bin")) else path
-        if not os.path.isdir(path):
-            raise ValueError(f"no such folder {path!r}; expected the CIFAR-10 binary edition (cifar-10-batches-bin with data_batch_1.bin … test_batch.bin)")
-        if not os.path.isfile(os.path.join(directory, "test_batch.bin")):
-            if os.path.exists(os.path.join(path, "cifar-10-batches-py")) or os.path.exists(os.path.join(directory, "data_batch_1")):
-                raise ValueError(f"{path!r} holds the Python (pickle) edition of CIFAR-10, which is refused because unpickling "
-                                 "can run code; use the binary edition (cifar-10-batches-bin)")
-            raise ValueError(f"no test_batch.bin in {directory!r}; expected the CIFAR-10 binary edition (cifar-10-batches-bin)")
-        return
-    for key, folder in (("path", path), ("train_path", train_path)):
-        if folder is None:
-            if key == "path":
-                raise ValueError("the image-folder dataset needs 'path': a folder of .png/.jpg test images")
-            continue
-        if not os.path.isdir(folder):
-            raise ValueError(f"no such folder {folder!r} ({key}); expected a folder of .png/.jpg images")
-        if not any(f.lower().endswith(IMAGE_SUFFIXES) for f in os.listdir(folder)):
-            raise ValueError(f"no .png/.jpg/.jpeg files in {folder!r} ({key})")
-
-
-def load_split(settings, split: str, seed: int = 0) -> ImageSet:
-    """The images of a split as a scenario's ``data`` settings describe them."""
-    if settings.dataset == "bundled-photos":
-        return bundled_photos(split, settings.patch_size)
-    if settings.dataset == "cifar10":
-        return cifar10(settings.path, split)
-    if split == "test":
-        return image_folder(settings.path, settings.patch_size)
-    return random_crops(settings.train_path or settings.path, settings.patch_size, settings.train_crops, seed)

@@ -12,6 +12,8 @@ from typing import Any, Callable
 import tensorflow as tf
 from sionna.phy import config as sionna_config
 
+from linksim.stages import digital_span
+
 __all__ = ["LinkContext", "Stage", "Link"]
 
 
@@ -129,16 +131,8 @@ class Link:
         ))
 
     def digital_span(self) -> tuple[int, int] | None:
-        """``(start, end)`` stage indices of the non-learned stages between the first and the
-        last learned stage (the quantizer … dequantizer chain of a semantic link), or ``None``."""
-        learned = [i for i, s in enumerate(self.stages) if s.learned]
-        if len(learned) < 2:
-            return None
-        start = next((i for i in range(learned[0] + 1, learned[-1]) if not self.stages[i].learned), None)
-        if start is None:
-            return None
-        end = next(i for i in range(start, len(self.stages)) if self.stages[i].learned)
-        return start, end
+        """See :func:`linksim.stages.digital_span`."""
+        return digital_span([s.learned for s in self.stages])
 
     def point_values(self, snr_db: float) -> list[float]:
         """Per-stage point parameters at ``snr_db`` (0 for stages without one)."""

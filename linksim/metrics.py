@@ -11,6 +11,7 @@ When a data source marks rows of its last chunk invalid (tap ``valid``), those r
 nothing. PSNR of identical images would be infinite; per image the MSE is floored at
 ``data_range² · 1e-10``, so an identical image counts as 100 dB and means stay finite.
 """
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import Callable, ClassVar, Literal
 
@@ -46,6 +47,14 @@ class MetricParams(Params):
     @property
     def metric_name(self) -> str:
         return self.name or self.type
+
+    def metric_names(self) -> list[str]:
+        """Names of the metrics this entry produces."""
+        return [self.metric_name]
+
+    def rows_per_block(self) -> int:
+        """Consecutive rows that form one block of this metric (see the image metrics' ``draws``)."""
+        return 1
 
 
 def _hard(x):
@@ -149,11 +158,49 @@ class MSE(MetricParams):
 
 
 class _ImageMetric(MetricParams):
-    """Per-image metrics: images tap by default, explicit data range."""
+    """Per-image metrics: images tap by default, explicit data range.
+
+    ``draws: R`` (with an ``images`` source of ``repeat: R``) groups the R consecutive rows of each
+    image: the metric is then the mean over images of the per-image mean over the draws, and two
+    more metrics ``<name>_min`` and ``<name>_max`` hold the means over images of the per-image
+    lowest and highest draw (the band over resamplings).
+    """
 
     sent: str = Field(default="images", min_length=1)
     data_range: float = Field(default=1.0, gt=0, le=1e6)
+    draws: int = Field(default=1, ge=1, le=10_000)
     kind: ClassVar[str] = "mean"
+
+    def metric_names(self) -> list[str]:
+        name = self.metric_name
+        return [name] if self.draws == 1 else [name, f"{name}_min", f"{name}_max"]
+
+    def rows_per_block(self) -> int:
+        return self.draws
+
+    @abstractmethod
+    def per_image(self, sent, received):
+        """The metric of each row, ``[batch]``."""
+
+    def build(self):
+        import tensorflow as tf
+
+        def values(taps):
+            return self.per_image(taps[self.sent], taps[self.received])
+
+        if self.draws == 1:
+            return Metric(self.metric_name, "mean", lambda taps: _mean_stats(values(taps), taps.get("valid")))
+
+        def grouped(reduce):
+            def update(taps):
+                per_draw = tf.reshape(values(taps), [-1, self.draws])  # [images, draws]
+                valid = taps.get("valid")
+                return _mean_stats(reduce(per_draw, axis=-1), None if valid is None else tf.reshape(valid, [-1, self.draws])[:, 0])
+
+            return update
+
+        names = self.metric_names()
+        return [Metric(n, "mean", grouped(r)) for n, r in zip(names, (tf.reduce_mean, tf.reduce_min, tf.reduce_max))]
 
 
 @register("metric", "psnr")
@@ -162,17 +209,13 @@ class PSNR(_ImageMetric):
 
     type: Literal["psnr"]
 
-    def build(self):
+    def per_image(self, sent, received):
         import tensorflow as tf
 
         peak = self.data_range**2
-
-        def update(taps):
-            diff = _flat_blocks(tf.cast(taps[self.sent], tf.float64)) - _flat_blocks(tf.cast(taps[self.received], tf.float64))
-            mse = tf.maximum(tf.reduce_mean(tf.square(diff), axis=-1), peak * 1e-10)  # identical images: 100 dB
-            return _mean_stats(10.0 * tf.math.log(peak / mse) / tf.math.log(tf.constant(10.0, tf.float64)), taps.get("valid"))
-
-        return Metric(self.metric_name, "mean", update)
+        diff = _flat_blocks(tf.cast(sent, tf.float64)) - _flat_blocks(tf.cast(received, tf.float64))
+        mse = tf.maximum(tf.reduce_mean(tf.square(diff), axis=-1), peak * 1e-10)  # identical images: 100 dB
+        return 10.0 * tf.math.log(peak / mse) / tf.math.log(tf.constant(10.0, tf.float64))
 
 
 @register("metric", "ssim")
@@ -181,11 +224,25 @@ class SSIM(_ImageMetric):
 
     type: Literal["ssim"]
 
+    def per_image(self, sent, received):
+        import tensorflow as tf
+
+        return tf.image.ssim(tf.cast(sent, tf.float32), tf.cast(received, tf.float32), max_val=self.data_range)
+
+
+@register("metric", "power")
+class Power(MetricParams):
+    """Measured power of tap ``sent``: mean |x|² per element of a block (per real value, or per complex
+    symbol), mean ± t interval; e.g. the transmit power behind an analog link's SNR."""
+
+    type: Literal["power"]
+    sent: str = Field(default="symbols", min_length=1)
+    kind: ClassVar[str] = "mean"
+
     def build(self):
         import tensorflow as tf
 
         def update(taps):
-            ssim = tf.image.ssim(tf.cast(taps[self.sent], tf.float32), tf.cast(taps[self.received], tf.float32), max_val=self.data_range)
-            return _mean_stats(ssim, taps.get("valid"))
+            return _mean_stats(tf.reduce_mean(tf.square(tf.abs(_flat_blocks(taps[self.sent]))), axis=-1), taps.get("valid"))
 
         return Metric(self.metric_name, "mean", update)

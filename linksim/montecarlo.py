@@ -15,52 +15,17 @@ constant: a NaN/Inf stops the run with an error naming the stage and SNR, and a 
 constant over a whole point is recorded and reported as suspicious.
 """
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from linksim.errors import LinksimError
-from phy.intervals import binomial_interval, mean_interval
+from linksim.statistics import CONVENTION_LABELS, PointResult, closed_form_ber
 from phy.seeding import stateless_seed
 
-__all__ = ["PointResult", "MetricSummary", "NumericalError", "summarize", "ChunkRunner", "LocalExecutor", "run_scenario"]
+__all__ = ["NumericalError", "ChunkRunner", "LocalExecutor", "run_point", "run_scenario"]
 
 
 class NumericalError(LinksimError):
     """A stage produced NaN or Inf."""
-
-
-@dataclass
-class PointResult:
-    """Counts of one SNR point of one curve (finished, or in progress when resuming)."""
-
-    curve: str
-    index: int
-    snr_db: float
-    no: float
-    samples: int
-    chunks: int
-    seconds: float
-    stop_reason: str
-    stats: dict = field(default_factory=dict)  # metric name -> {stat: number}
-    kinds: dict = field(default_factory=dict)  # metric name -> "rate" | "mean"
-    constant_taps: list = field(default_factory=list)  # taps constant over the whole point
-
-
-@dataclass
-class MetricSummary:
-    value: float
-    low: float
-    high: float
-    count: int
-
-
-def summarize(kind: str, stats: dict, confidence: float, interval: str) -> MetricSummary:
-    """Value and interval of one metric from its counts."""
-    if kind == "rate":
-        errors, trials = int(stats["errors"]), int(stats["trials"])
-        low, high = binomial_interval(errors, trials, confidence, interval)
-        return MetricSummary(errors / trials if trials else float("nan"), float(low), float(high), trials)
-    mean, low, high = mean_interval(stats["sum"], stats["sum_sq"], stats["count"], confidence)
-    return MetricSummary(float(mean), float(low), float(high), int(stats["count"]))
 
 
 # ---------------------------------------------------------------------------------- one chunk
@@ -96,17 +61,18 @@ class CurveRuntime:
 class ChunkRunner:
     """Builds each curve's link once and computes the statistics of single chunks.
 
-    The same object runs in-process (local backend) and inside every Ray worker. Curves with
-    learned stages get their weights from the training checkpoint under ``checkpoints``; with
-    ``train_missing`` a missing or unfinished checkpoint is trained (or resumed) first, with
-    progress on ``stream``, otherwise it is an error.
+    The same object runs in-process (local backend) and inside every Ray worker. Learned
+    weights come from :class:`linksim.train.CurveWeights`: finished checkpoints under
+    ``checkpoints``, or with ``train_missing`` trained (or resumed) first, with progress on
+    ``stream``.
     """
 
     def __init__(self, scenario, checkpoints="checkpoints", train_missing=False, stream=None):
+        from linksim.train import CurveWeights
+
         self.scenario = scenario
-        self.checkpoints, self.train_missing, self.stream = checkpoints, train_missing, stream
+        self.weights = CurveWeights(scenario, checkpoints, train_missing, stream)
         self._curves = {}
-        self._loaded_point = {}  # per_point curves: the SNR whose weights the link holds
 
     def curve(self, c: int) -> CurveRuntime:
         if c not in self._curves:
@@ -115,8 +81,7 @@ class ChunkRunner:
             from linksim.scenario import build_curve
 
             link, metrics = build_curve(self.scenario, self.scenario.curves[c])
-            if self.scenario.curves[c].training is not None:
-                self._trained_weights(c, link)
+            self.weights.prepare(c, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
 
@@ -135,33 +100,10 @@ class ChunkRunner:
             )
         return self._curves[c]
 
-    def _trained_weights(self, c, link):
-        """Train (or load) the curve's weights; for ``per_point`` curves every point's, in turn."""
-        from linksim.train import Trainer
-
-        curve = self.scenario.curves[c]
-        points = [float(p) for p in self.scenario.snr.points()] if curve.training.per_point else [None]
-        for point in points:
-            if self.train_missing:
-                Trainer(self.scenario, c, link, self.checkpoints, self.stream, point=point).run()
-                self._loaded_point[c] = point
-            else:
-                self._load(c, link, point)
-
-    def _load(self, c, link, point):
-        """Load a finished checkpoint (of SNR ``point`` for ``per_point`` curves) into ``link``."""
-        from linksim.train import checkpoint_path, load_weights
-
-        size = self.scenario.data.patch_size
-        load_weights(link, checkpoint_path(self.scenario, self.scenario.curves[c], self.checkpoints, point), (size, size, 3))
-        self._loaded_point[c] = point
-
     def link_at(self, c: int, snr_db: float):
         """Curve ``c``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
         rt = self.curve(c)
-        training = self.scenario.curves[c].training
-        if training is not None and training.per_point and self._loaded_point.get(c) != float(snr_db):
-            self._load(c, rt.link, float(snr_db))
+        self.weights.select(c, rt.link, snr_db)
         return rt.link
 
     def run(self, c: int, p: int, k: int, snr_db: float):
@@ -205,21 +147,6 @@ class LocalExecutor:
 
 
 # ---------------------------------------------------------------------------------- the sweep
-CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
-
-
-def closed_form_ber(theory: dict | None, convention: str):
-    """``snr_db -> exact BER`` (scalar or array) of an ``awgn_ber`` reference, else None.
-
-    ``theory`` is the curve's ``theory`` section as a dict (as results files store it).
-    """
-    if theory is None or convention not in ("esno", "ebno"):
-        return None
-    from phy.ber_theory import ber_awgn
-
-    return lambda snr_db: ber_awgn(theory["modulation"], snr_db, convention, theory["labelling"])
-
-
 def _stop_reason(totals, samples, elapsed, settings, rt):
     if rt.errors_metric and settings.target_errors and totals[rt.errors_metric]["errors"] >= settings.target_errors:
         return "target_errors"

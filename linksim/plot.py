@@ -1,7 +1,7 @@
 """Metric-versus-SNR figures from a results file."""
 import numpy as np
 
-from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "constellation_scatter"]
 
@@ -9,7 +9,8 @@ __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "constellat
 def plot_results(results, out_path):
     """One panel per metric: each curve with its interval band, closed form dashed.
 
-    Rate metrics use a logarithmic axis. Written with matplotlib's Agg backend (no display).
+    A metric with ``<name>_min`` / ``<name>_max`` companions (resamplings) also shows that range as
+    a lighter band in its own panel. Rate metrics use a logarithmic axis. Written with matplotlib's Agg backend (no display).
     """
     import matplotlib
 
@@ -17,7 +18,9 @@ def plot_results(results, out_path):
     import matplotlib.pyplot as plt
 
     a = results.attrs
-    metric_names = list(dict.fromkeys(m for c in results.curves for m in c.metrics))
+    every = list(dict.fromkeys(m for c in results.curves for m in c.metrics))
+    banded = {m for m in every if f"{m}_min" in every and f"{m}_max" in every}  # bands over resamplings
+    metric_names = [m for m in every if not any(m in (f"{b}_min", f"{b}_max") for b in banded)]
     fig, axes = plt.subplots(1, len(metric_names), figsize=(6.4 * len(metric_names), 4.8), squeeze=False)
     for ax, metric in zip(axes[0], metric_names):
         kind = "rate"
@@ -32,6 +35,10 @@ def plot_results(results, out_path):
             shown = value > 0 if kind == "rate" else np.isfinite(value)
             ax.plot(snr[shown], value[shown], "o-", color=colour, label=curve.name, markersize=4)
             ax.fill_between(snr, [x.low for x in s], [x.high for x in s], color=colour, alpha=0.2, linewidth=0)
+            if metric in banded and f"{metric}_min" in curve.metrics:
+                lowest, highest = ([summarize("mean", p.stats[f"{metric}_{end}"], a["confidence"], a["interval"]).value
+                                    for p in curve.points] for end in ("min", "max"))
+                ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
             theory = closed_form_ber(curve.theory, results.convention)
             if theory and metric == "ber":
                 fine = np.linspace(snr.min(), snr.max(), 200)

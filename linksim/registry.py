@@ -1,16 +1,22 @@
 """One registry from scenario names to components.
 
-A component is a pydantic model of its scenario parameters (``type`` is its registered name)
-whose ``build`` method makes the runtime object. Scenarios select components through a tagged
-union of these models, so an unknown ``type`` is an error that lists the valid names. Parameter
-models import no TensorFlow, so a scenario is validated fast and quietly; ``build`` imports what
-it needs.
+A component is a pydantic model of its scenario parameters (its tag field, ``type`` — or
+``dataset`` for datasets — holds its registered name) whose ``build`` method makes the runtime
+object. Scenarios select components through a tagged union of these models, so an unknown name
+is an error that lists the valid names. Parameter models import no TensorFlow, so a scenario is
+validated fast and quietly; ``build`` imports what it needs.
+
+Kinds: ``source`` and ``stage`` (links), ``metric``, ``dataset`` (what ``data`` sources and
+training read), ``objective`` (a training stage's ``loss``) and ``bridge`` (a training stage's
+``channel``: how gradients cross the non-differentiable span). :mod:`linksim.components` imports
+every catalogue module, so importing it registers everything.
 """
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["KINDS", "Params", "register", "names", "models", "catalogue"]
+__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "names", "models", "catalogue"]
 
-KINDS = ("source", "stage", "metric")
+KINDS = ("source", "stage", "metric", "dataset", "objective", "bridge")
+TAGS = {"dataset": "dataset"}  # the tag field of a kind, where it is not "type"
 _REGISTRY: dict[str, dict[str, type["Params"]]] = {kind: {} for kind in KINDS}
 
 
@@ -35,6 +41,11 @@ def register(kind: str, name: str):
         return cls
 
     return decorate
+
+
+def tag(kind: str) -> str:
+    """The field that holds a component's registered name in scenarios."""
+    return TAGS.get(kind, "type")
 
 
 def names(kind: str) -> list[str]:

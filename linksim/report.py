@@ -3,7 +3,7 @@ import math
 import sys
 import time
 
-from linksim.montecarlo import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
 __all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison"]
 

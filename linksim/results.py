@@ -27,7 +27,7 @@ import h5py
 import numpy as np
 
 from linksim.errors import InputError
-from linksim.montecarlo import PointResult
+from linksim.statistics import PointResult
 
 __all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
 
@@ -237,7 +237,7 @@ class ResultsWriter:
                 "convention": scenario.snr.convention, "confidence": scenario.montecarlo.confidence,
                 "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
                 "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running", "error": "",
-            }, [CurveResults(c.name, i, {m.metric_name: m.kind for m in c.metrics}, c.theory.model_dump() if c.theory else None)
+            }, [CurveResults(c.name, i, {name: m.kind for m in c.metrics for name in m.metric_names()}, c.theory.model_dump() if c.theory else None)
                 for i, c in enumerate(scenario.curves)], self.path)
             os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
         self.results.write(self.path)

@@ -12,12 +12,16 @@ from typing import Annotated, Literal, Union
 
 import numpy as np
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
-import linksim.metrics  # noqa: F401  (registers metrics)
-import linksim.stages  # noqa: F401  (registers sources and stages)
+import linksim.components  # noqa: F401  (registers every component)
+from linksim.bridges import PhyBridge
+from linksim.datasets import DEFAULT_DATASET, BundledPhotos
 from linksim.errors import InputError
-from linksim.registry import KINDS, Params, models, names
+from linksim.metrics import BER
+from linksim.objectives import MSEObjective
+from linksim.registry import KINDS, Params, models, names, tag
+from linksim.stages import LABELLING, MODULATION
 
 __all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "load_scenario", "parse_scenario", "build_curve"]
 
@@ -28,12 +32,26 @@ NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 
 
 def _union(kind):
-    return Annotated[Union[tuple(models(kind))], Field(discriminator="type")]
+    return Annotated[Union[tuple(models(kind))], Field(discriminator=tag(kind))]
+
+
+def _name_alone(value):
+    """``loss: mse`` stands for ``loss: {type: mse}`` (a component with default parameters)."""
+    return {"type": value} if isinstance(value, str) else value
+
+
+def _default_dataset(value):
+    """A ``data`` section without ``dataset`` reads the bundled photos."""
+    return {"dataset": DEFAULT_DATASET, **value} if isinstance(value, dict) and "dataset" not in value else value
 
 
 SourceSpec = _union("source")
 StageSpec = _union("stage")
 MetricSpec = _union("metric")
+DatasetSpec = Annotated[_union("dataset"), BeforeValidator(_default_dataset)]
+ObjectiveSpec = Annotated[_union("objective"), BeforeValidator(_name_alone)]
+BridgeSpec = Annotated[_union("bridge"), BeforeValidator(_name_alone)]
+TAGGED_FIELDS = ("source", "data", "loss", "channel")  # fields holding one tagged component
 
 
 class SNRSweep(Params):
@@ -86,38 +104,12 @@ class MonteCarloSettings(Params):
     checkpoint_seconds: float = Field(default=2.0, ge=0, le=3600)
 
 
-class DataSettings(Params):
-    """The image dataset of data sources (``images``) and of training.
-
-    Paths are relative to the working directory. ``cifar10``: ``path`` is the folder with the
-    binary edition. ``image-folder``: ``path`` holds the test images (cut into tiles),
-    ``train_path`` the training images (``train_crops`` random crops; default ``path``).
-    """
-
-    dataset: Literal["bundled-photos", "cifar10", "image-folder"] = "bundled-photos"
-    path: str | None = Field(default=None, min_length=1, max_length=4096)
-    train_path: str | None = Field(default=None, min_length=1, max_length=4096)
-    patch_size: int = Field(default=32, ge=11, le=4096)
-    train_crops: int = Field(default=10_000, ge=1, le=10**7)
-    shuffle: bool = True
-    prefetch: int = Field(default=2, ge=0, le=64)
-
-    @model_validator(mode="after")
-    def _files_exist(self):
-        from linksim.data import check_available
-
-        if self.dataset == "cifar10" and self.patch_size != 32:
-            raise ValueError("CIFAR-10 images are 32×32: 'patch_size' must be 32")
-        check_available(self.dataset, self.path, self.train_path)
-        return self
-
-
 class Theory(Params):
     """Closed-form reference curve drawn next to a measured BER."""
 
     type: Literal["awgn_ber"]
-    modulation: Literal["bpsk", "pam4", "pam8", "qpsk", "qam16", "qam64", "qam256"]
-    labelling: Literal["gray", "natural"] = "gray"
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
 
 
 class TrainingSNR(Params):
@@ -133,35 +125,14 @@ class TrainingSNR(Params):
         return self
 
 
-class Restoration(Params):
-    """An extra training loss ``weight · loss(output tap, target tap)`` (same loss kind as the stage)."""
-
-    output: str = Field(min_length=1, max_length=64)
-    target: str = Field(min_length=1, max_length=64)
-    weight: float = Field(default=1.0, gt=0, le=1e6)
-
-
 class TrainingStage(Params):
     """One phase of a training schedule: which learned stages update, for how long, how.
 
-    ``channel`` is what the non-learned span between the learned stages (quantizer … dequantizer)
-    does in training: ``phy`` runs the real stages forward and passes the gradient straight
-    through the span; ``surrogate`` replaces the span by additive uniform noise of one
-    quantization step (soft quantization, differentiable, no bit errors).
-
-    ``analog`` bypasses the span (the next learned stage reads the encoder's output: feature
-    extraction before any digital processing). ``surrogate: gaussian`` adds ``alpha`` quantizer
-    steps of Gaussian noise instead of the uniform step (AMP-SC's soft quantization, α = 0.5).
-    ``mask_ratio`` zeroes that fraction of the span's outputs at random (AMP-SC's mask attack,
-    MATK); ``flip_probability`` fixes the flip probability of the curve's ``bsc`` stages;
-    ``restoration`` adds the loss between two taps (AMP-SC's eq. 17: restored features against
-    the quantized sent features).
-
-    ``loss: dsm`` trains one score model (``scdm_denoiser``) by denoising score matching on the
-    clean symbols that reach it: the output of the learned stage before it (``symbols:
-    encoder``), or i.i.d. uniform constellation points of that encoder (``symbols: uniform``,
-    the ablation that shows where a denoiser's gain comes from). ``snr`` is the training SNR
-    range; a ``dsm`` stage and a ``per_point`` schedule do without it.
+    ``loss`` is a registered objective (:mod:`linksim.objectives`, or a system's own, e.g. score
+    matching), ``channel`` a registered bridge (:mod:`linksim.bridges`): what the non-learned span
+    between the learned stages does in training. Either may be written as its name alone
+    (``loss: l1``) or with parameters (``loss: {type: l1, restoration: {...}}``). ``snr`` is the
+    training SNR range; objectives that need none and ``per_point`` schedules do without it.
     """
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -172,22 +143,14 @@ class TrainingStage(Params):
     optimizer: Literal["adam", "sgd"] = "adam"  # sgd: momentum 0.9
     learning_rate: float = Field(default=1e-3, gt=0, le=10)
     schedule: Literal["constant", "cosine"] = "cosine"
-    loss: Literal["mse", "l1", "dsm"] = "mse"
+    loss: ObjectiveSpec = MSEObjective(type="mse")
     snr: TrainingSNR | None = None
-    channel: Literal["phy", "surrogate", "analog"] = "phy"
-    surrogate: Literal["uniform", "gaussian"] = "uniform"
-    alpha: float = Field(default=0.5, gt=0, le=1e3)
-    mask_ratio: float = Field(default=0.0, ge=0, lt=1)
-    flip_probability: float | None = Field(default=None, ge=0, le=1)
-    restoration: Restoration | None = None
-    symbols: Literal["encoder", "uniform"] = "encoder"
+    channel: BridgeSpec = PhyBridge(type="phy")
 
     @model_validator(mode="after")
     def _length(self):
         if (self.epochs is None) == (self.steps is None):
             raise ValueError("give exactly one of 'epochs' or 'steps'")
-        if self.symbols != "encoder" and self.loss != "dsm":
-            raise ValueError("'symbols' applies to 'loss: dsm' stages only")
         return self
 
 
@@ -214,7 +177,7 @@ class Training(Params):
         for stage in self.stages:
             if self.per_point and stage.snr is not None:
                 raise ValueError(f"stage {stage.name!r}: 'per_point' trains at each SNR point; remove 'snr'")
-            if not self.per_point and stage.snr is None and stage.loss != "dsm":
+            if not self.per_point and stage.snr is None and stage.loss.needs_snr:
                 raise ValueError(f"stage {stage.name!r}: missing required key 'snr'")
         return self
 
@@ -225,7 +188,7 @@ class Curve(Params):
     name: str = Field(pattern=NAME_PATTERN)
     source: SourceSpec
     stages: list[StageSpec] = Field(min_length=1, max_length=64)
-    metrics: list[MetricSpec] = Field(default_factory=lambda: [linksim.metrics.BER(type="ber")], min_length=1)
+    metrics: list[MetricSpec] = Field(default_factory=lambda: [BER(type="ber")], min_length=1)
     theory: Theory | None = None
     coderate: float = Field(default=1.0, gt=0, le=1)
     signal_power: float = Field(default=1.0, gt=0, le=1e12)
@@ -242,49 +205,28 @@ class Curve(Params):
             for tap in (metric.sent, metric.received):
                 if tap not in known:
                     raise ValueError(f"metric {metric.metric_name!r} reads tap {tap!r}; this curve has: {', '.join(known)}")
-        metric_names = [m.metric_name for m in self.metrics]
+        metric_names = [n for m in self.metrics for n in m.metric_names()]
         if len(set(metric_names)) != len(metric_names):
             raise ValueError("metric names must be unique (set 'name:' to tell two apart)")
+        for metric in self.metrics:
+            if metric.rows_per_block() not in (1, self.source.batch_multiple()):
+                raise ValueError(f"metric {metric.metric_name!r}: 'draws: {metric.rows_per_block()}' needs a source that repeats each "
+                                 f"sample as often (this source: {self.source.batch_multiple()})")
         learned = [s.tap_name for s in self.stages if s.learned]
         if self.training is not None:
-            if self.source.type != "images":
-                raise ValueError("training feeds images: a curve with 'training' needs the 'images' source")
+            if not self.source.reads_dataset:
+                raise ValueError("training feeds dataset samples: a curve with 'training' needs the 'images' source")
             for stage in self.training.stages:
                 unknown = [t for t in stage.train if t not in learned]
                 if unknown:
                     raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
                                      f"curve (learned: {', '.join(learned) or 'none'})")
-                self._check_score_matching(stage)
-                self._check_stage_taps(stage, taps)
+                stage.loss.check(self, stage)
+                if stage.loss.uses_bridge:
+                    stage.channel.check(self, stage)
+                elif "channel" in stage.model_fields_set:
+                    raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
         return self
-
-    def _check_stage_taps(self, stage, taps):
-        if stage.restoration is not None:
-            for tap in (stage.restoration.output, stage.restoration.target):
-                if tap not in taps:
-                    raise ValueError(f"training stage {stage.name!r}: restoration reads tap {tap!r}; this curve has: {', '.join(taps)}")
-        if stage.flip_probability is not None and not any(s.type == "bsc" for s in self.stages):
-            raise ValueError(f"training stage {stage.name!r}: 'flip_probability' needs a bsc stage in the curve")
-
-    def _check_score_matching(self, stage):
-        scored = [s for s in self.stages if s.learned and s.score_model and s.tap_name in stage.train]
-        if stage.loss != "dsm":
-            if scored:
-                raise ValueError(f"training stage {stage.name!r}: {scored[0].tap_name!r} is a score model; train it with 'loss: dsm'")
-            return
-        if len(stage.train) != 1 or len(scored) != 1:
-            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' trains exactly one score model (an scdm_denoiser stage)")
-        index = self.stages.index(scored[0])
-        before = [s for s in self.stages[:index] if s.learned]
-        if not before:
-            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' needs a learned stage (the encoder) before the denoiser")
-        if stage.symbols == "uniform" and not before[-1].draws_uniform_symbols:
-            raise ValueError(f"training stage {stage.name!r}: 'symbols: uniform' needs a jcm_encoder before the denoiser")
-
-    def clean_symbols_tap(self, score_tap: str) -> str:
-        """Tap of the learned stage whose output a score model at ``score_tap`` denoises."""
-        index = [s.tap_name for s in self.stages].index(score_tap)
-        return [s for s in self.stages[:index] if s.learned][-1].tap_name
 
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
@@ -313,7 +255,7 @@ class Scenario(Params):
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     snr: SNRSweep
     montecarlo: MonteCarloSettings = MonteCarloSettings()
-    data: DataSettings = DataSettings()
+    data: DatasetSpec = BundledPhotos(dataset=DEFAULT_DATASET)
     curves: list[Curve] = Field(min_length=1, max_length=256)
     figures: Figures = Figures()
 
@@ -340,7 +282,7 @@ class Scenario(Params):
     def _figure_curves(self):
         comparison = self.figures.comparison
         if comparison is not None:
-            images = {c.name for c in self.curves if c.source.type == "images"}
+            images = {c.name for c in self.curves if c.source.reads_dataset}
             unknown = [n for n in comparison.curves if n not in images]
             if unknown:
                 raise ValueError(f"figures.comparison: {', '.join(map(repr, unknown))} is not a curve with the 'images' source "
@@ -356,6 +298,15 @@ class Scenario(Params):
         for i, curve in enumerate(self.curves):
             if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:
                 raise ValueError(f"curves[{i}] ({curve.name}): the 'ebno' convention needs a mapper stage (bits per symbol)")
+            for stage in curve.stages:
+                try:
+                    stage.check(curve, self.data)
+                except ValueError as exc:
+                    raise ValueError(f"curves[{i}] ({curve.name}): {stage.type} {stage.tap_name!r}: {exc}") from None
+            multiple = curve.source.batch_multiple()
+            if self.montecarlo.batch_size % multiple or self.montecarlo.max_samples % multiple:
+                raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size and max_samples must be multiples of the "
+                                 f"source's repeat ({multiple}), so that no sample's rows are split")
             elements = self.montecarlo.batch_size * curve.source.block_size(self.data)
             if elements > MAX_CHUNK_ELEMENTS:
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size × block size = {elements:.3g} values per chunk, "
@@ -370,7 +321,7 @@ def _key_path(loc) -> str:
     for item in loc:
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in registered and (isinstance(previous, int) or previous == "source"):
+        elif item in registered and (isinstance(previous, int) or previous in TAGGED_FIELDS):
             pass  # the discriminator tag pydantic inserts for tagged unions
         elif item.startswith("function-") or item in ("list[...]",):
             pass
@@ -470,4 +421,5 @@ def build_curve(scenario: Scenario, curve: Curve):
         coderate=curve.coderate,
         signal_power=curve.signal_power,
     )
-    return link, [m.build() for m in curve.metrics]
+    built = [m.build() for m in curve.metrics]
+    return link, [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]

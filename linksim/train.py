@@ -1,10 +1,15 @@
 """Training the learned stages of a curve, with checkpoints keyed by configuration.
 
 A curve's ``training`` is a schedule of stages (repeated ``rounds`` times); each stage updates
-the named learned stages, freezes the others, and runs the whole link on training images at a
-training SNR drawn per batch. Between the learned stages the non-learned span (quantizer …
-dequantizer) either runs for real with a straight-through gradient (``channel: phy``) or is
-replaced by additive uniform noise of one quantization step (``channel: surrogate``).
+the named learned stages, freezes the others, and minimises its objective (``loss``, a registered
+:mod:`linksim.objectives` component) on batches of the dataset's training split at a training SNR
+drawn per batch. Its bridge (``channel``, :mod:`linksim.bridges`) decides what the non-learned
+span between the learned stages hands on in training. The ``add_loss`` terms of the trained
+layers are added to the objective.
+
+:class:`CurveWeights` gives the Monte Carlo runner the trained weights of each curve: it trains
+missing checkpoints (or refuses to), loads finished ones and, for ``per_point`` curves, swaps in
+the weights of the SNR point being run.
 
 Checkpoints live in ``<root>/<scenario>/<curve>-<hash>/`` where the hash covers everything that
 determines the trained weights (the curve, the data settings, the seed, the SNR convention), so
@@ -25,8 +30,9 @@ import time
 import numpy as np
 
 from linksim.errors import InputError
+from linksim.objectives import TrainingRun
 
-__all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights"]
+__all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights", "CurveWeights"]
 
 FORMAT = 1
 
@@ -51,12 +57,12 @@ def _learned_layers(link):
     return {s.tap: s.block for s in link.stages if s.learned}
 
 
-def _build_layers(link, image_shape):
-    """Keras layers build on their first call: run the link once on one black image."""
+def _build_layers(link, sample_shape):
+    """Keras layers build on their first call: run the link once on one all-zero sample."""
     import tensorflow as tf
 
     link(1, tf.constant(1.0), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([len(link.stages)]),
-         inputs=tf.zeros((1,) + tuple(image_shape)))
+         inputs=tf.zeros((1,) + tuple(sample_shape)))
 
 
 def _holder(layers):
@@ -77,14 +83,14 @@ def _holder(layers):
     return model
 
 
-def load_weights(link, directory, image_shape):
+def load_weights(link, directory, sample_shape):
     """Load a finished checkpoint into the link's learned layers; ``InputError`` if absent."""
     current = _current(directory)
     state = _read_state(current)
     if state is None or not state.get("complete"):
         raise InputError(f"{directory}: no finished training checkpoint; run `linksim train` (or `linksim run`) first")
     layers = _learned_layers(link)
-    _build_layers(link, image_shape)
+    _build_layers(link, sample_shape)
     _holder(layers).load_weights(os.path.join(current, "learned.weights.h5"))
     return state
 
@@ -147,9 +153,7 @@ class Trainer:
         """
         import keras
 
-        from linksim.data import load_split
-
-        train = load_split(self.scenario.data, "train", self.scenario.seed).images
+        train = self.scenario.data.load("train", self.scenario.seed)
         # Initial weights depend on (seed, curve) only: seed Keras' initializers, then build.
         keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=(2, self.c)).generate_state(1)[0]))
         _build_layers(self.link, train.shape[1:])
@@ -168,6 +172,7 @@ class Trainer:
             self._initialise_from(self.curve.training.init_from, train.shape[1:])
         if not self._schedule():  # init_from only: the copied weights are the result
             state["complete"] = True
+            self._calibrate(train)
             self._save(holder, None, state)
             return state
         epochs_run = 0
@@ -176,7 +181,7 @@ class Trainer:
                 continue
             steps_per_epoch = len(train) // stage.batch_size
             if steps_per_epoch == 0:
-                raise InputError(f"training stage {stage.name!r}: batch_size {stage.batch_size} exceeds the {len(train)} training images")
+                raise InputError(f"training stage {stage.name!r}: batch_size {stage.batch_size} exceeds the {len(train)} training samples")
             epochs = stage.epochs or -(-stage.steps // steps_per_epoch)
             total_steps = stage.steps or epochs * steps_per_epoch
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
@@ -192,16 +197,18 @@ class Trainer:
                 state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
                          "losses": state["losses"] + [[stage.name, rnd, epoch, loss]]}
                 state["complete"] = last and item + 1 == len(self._schedule())
+                if state["complete"]:
+                    self._calibrate(train)
                 self._save(holder, optimizer, state)
         return state
 
-    def _initialise_from(self, name, image_shape):
+    def _initialise_from(self, name, sample_shape):
         """Copy the trained weights of curve ``name`` into the layers with the same taps."""
         from linksim.scenario import build_curve
 
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source)
-        load_weights(link, checkpoint_path(self.scenario, source, self.root), image_shape)
+        load_weights(link, checkpoint_path(self.scenario, source, self.root), sample_shape)
         trained = _learned_layers(link)
         shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
@@ -210,6 +217,16 @@ class Trainer:
             except ValueError:
                 raise InputError(f"curve {self.curve.name!r}: init_from {name!r}: stage {tap!r} has other hyper-parameters there") from None
         self._say(f"# {self.label}: starting from the trained {', '.join(shared) or 'nothing'} of curve {name!r}")
+
+    def _calibrate(self, train):
+        """Let every learned stage keep its statistics of the training samples (see ``StageParams.calibrate``)."""
+        from linksim.data import batches
+
+        data = self.scenario.data
+        samples = batches(train, 256, shuffle=False, prefetch=data.prefetch, stored_max=data.stored_max)  # re-iterable
+        for params in self.curve.stages:
+            if params.learned:
+                params.calibrate(self.layers[params.tap_name], self.layers, samples)
 
     def _optimizer_and_step(self, stage, total_steps):
         import keras
@@ -221,86 +238,29 @@ class Trainer:
         optimizer = keras.optimizers.Adam(learning_rate=rate) if stage.optimizer == "adam" else keras.optimizers.SGD(learning_rate=rate, momentum=0.9)
         variables = [v for name in stage.train for v in self.layers[name].trainable_variables]
         optimizer.build(variables)
-        bridge = self._bridge(stage)
-        link = self.link
-        batch = stage.batch_size
-
-        trained = frozenset(stage.train)
-
-        def distance(x, y):
-            x, y = tf.cast(x, tf.float32), tf.cast(y, tf.float32)
-            return tf.reduce_mean(tf.square(x - y)) if stage.loss == "mse" else tf.reduce_mean(tf.abs(x - y))
-
-        def loss_fn(images, no, snr_db, seed, point_values):
-            if stage.loss == "dsm":
-                return self._dsm_loss(stage, images, no, snr_db, seed, point_values)
-            taps = link(batch, no, snr_db, seed, point_values, training=trained, inputs=images, bridge=bridge)
-            loss = distance(images, taps["output"])
-            if stage.restoration is not None:
-                r = stage.restoration
-                loss += r.weight * distance(taps[r.target], taps[r.output])
-            return loss
+        objective = stage.loss
+        bridge = stage.channel.build(self.curve) if objective.uses_bridge else None
+        loss_fn = objective.build(TrainingRun(self.curve, stage, self.link, self.layers, bridge))
+        trained = [self.layers[name] for name in stage.train]
 
         @tf.function
         def step(images, no, snr_db, seed, point_values):
             with tf.GradientTape() as tape:
                 loss = loss_fn(images, no, snr_db, seed, point_values)
+                auxiliary = [term for layer in trained for term in layer.losses]  # add_loss terms of this step's calls
+                if auxiliary:
+                    loss += tf.add_n(auxiliary)
             optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
             return loss
 
         return optimizer, step, variables
 
-    def _dsm_loss(self, stage, images, no, snr_db, seed, point_values):
-        """Score matching loss of the stage's score model on the symbols that reach it."""
-        import tensorflow as tf
-
-        score_tap = stage.train[0]
-        clean_tap = self.curve.clean_symbols_tap(score_tap)
-        symbols_seed, loss_seed = tf.unstack(tf.random.split(seed, 2))
-        if stage.symbols == "uniform":
-            clean = self.layers[clean_tap].uniform_symbols(tf.shape(images)[0], symbols_seed)
-        else:
-            taps = self.link(stage.batch_size, no, snr_db, symbols_seed, point_values, training=False, inputs=images, until=clean_tap)
-            clean = tf.stop_gradient(taps[clean_tap])
-        return self.layers[score_tap].dsm_loss(clean, loss_seed)
-
     def point_values(self, stage, snr_db):
-        """The stages' per-point parameters in training: at ``snr_db``, with ``flip_probability``
-        replacing the flip probability of ``bsc`` stages when the training stage fixes it."""
+        """The stages' per-point parameters in training: at ``snr_db``, except those the stage's
+        bridge fixes (``flip_probability``)."""
         values = self.link.point_values(snr_db)
-        if stage.flip_probability is None:
-            return values
-        return [stage.flip_probability if s.type == "bsc" else v for s, v in zip(self.curve.stages, values)]
-
-    def _bridge(self, stage):
-        """What the digital span hands the next learned stage in training: ``(x_in, y, ctx) -> y``."""
-        import tensorflow as tf
-
-        from models.amp_sc import mask_attack
-
-        if stage.loss == "dsm":
-            return None
-        if stage.channel == "phy":
-            def passed(x_in, y, ctx):
-                return x_in + tf.stop_gradient(tf.cast(y, x_in.dtype) - x_in)
-        elif stage.channel == "analog":
-            def passed(x_in, y, ctx):
-                return x_in
-        else:
-            span = self.link.digital_span()
-            quantizers = [self.curve.stages[i] for i in range(*span) if self.curve.stages[i].type == "quantizer"] if span else []
-            if not quantizers:
-                raise InputError(f"training stage {stage.name!r}: channel 'surrogate' needs a quantizer between the learned stages")
-            q = quantizers[0]
-            step_size = (q.maxval - q.minval) / (2**q.num_bits - 1)
-
-            def passed(x_in, y, ctx):
-                if stage.surrogate == "gaussian":
-                    return x_in + stage.alpha * step_size * tf.random.stateless_normal(tf.shape(x_in), ctx.seed)
-                return x_in + (tf.random.stateless_uniform(tf.shape(x_in), ctx.seed) - 0.5) * step_size
-        if stage.mask_ratio == 0:
-            return passed
-        return lambda x_in, y, ctx: mask_attack(passed(x_in, y, ctx), stage.mask_ratio, tf.random.experimental.stateless_fold_in(ctx.seed, 1))
+        overrides = stage.channel.point_overrides() if stage.loss.uses_bridge else {}
+        return [overrides.get(s.point_parameter, v) for s, v in zip(self.curve.stages, values)]
 
     def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs):
         """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage)."""
@@ -311,7 +271,7 @@ class Trainer:
 
         data = self.scenario.data
         images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + epoch,
-                         shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch).take(steps_per_epoch)
+                         shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch, stored_max=data.stored_max).take(steps_per_epoch)
         rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, epoch)))
         low, high = (self.point, self.point) if self.point is not None else (stage.snr.low, stage.snr.high) if stage.snr else (0.0, 0.0)
         snrs = rng.uniform(low, high, steps_per_epoch)
@@ -359,6 +319,49 @@ class Trainer:
             raise InputError(f"{folder}/optimizer.npz: does not match this training stage; delete the folder to retrain")
         for variable, value in zip(optimizer.variables, values):
             variable.assign(value)
+
+
+class CurveWeights:
+    """The trained weights of a scenario's curves, for the links that evaluate them.
+
+    Parameters
+    ----------
+    scenario : linksim.scenario.Scenario
+    root : str
+        Checkpoint root folder.
+    train_missing : bool
+        Train (or resume) a missing or unfinished checkpoint; otherwise that is an error.
+    stream : file or None
+        Where training progress goes.
+    """
+
+    def __init__(self, scenario, root="checkpoints", train_missing=False, stream=None):
+        self.scenario, self.root, self.train_missing, self.stream = scenario, root, train_missing, stream
+        self._loaded_point = {}  # per_point curves: the SNR whose weights the link holds
+
+    def prepare(self, c, link):
+        """Put curve ``c``'s trained weights into ``link`` (nothing for a curve without training);
+        for ``per_point`` curves every point is trained (or checked) in turn."""
+        training = self.scenario.curves[c].training
+        if training is None:
+            return
+        points = [float(p) for p in self.scenario.snr.points()] if training.per_point else [None]
+        for point in points:
+            if self.train_missing:
+                Trainer(self.scenario, c, link, self.root, self.stream, point=point).run()
+                self._loaded_point[c] = point
+            else:
+                self._load(c, link, point)
+
+    def select(self, c, link, snr_db):
+        """Make ``link`` hold the weights for ``snr_db`` (a ``per_point`` curve's point)."""
+        training = self.scenario.curves[c].training
+        if training is not None and training.per_point and self._loaded_point.get(c) != float(snr_db):
+            self._load(c, link, float(snr_db))
+
+    def _load(self, c, link, point):
+        load_weights(link, checkpoint_path(self.scenario, self.scenario.curves[c], self.root, point), self.scenario.data.sample_shape)
+        self._loaded_point[c] = point
 
 
 def _plot_losses(losses, path):

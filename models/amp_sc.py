@@ -25,7 +25,7 @@ import tensorflow as tf
 
 from models.checks import check_positive_ints
 
-__all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet", "mask_attack"]
+__all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet"]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -239,10 +239,3 @@ class IRSNet(_LatentGeometry):
         x = self.up[1](tf.concat([self.up[0](x), b], -1))  # 1/2, with the skip
         x = self.up[4](self.up[3](tf.concat([self.up[2](x), a], -1)))  # full, with the skip
         return tf.reshape(x0 + x, [-1, self.side * self.side * self.latent_channels])
-
-
-def mask_attack(features, ratio, seed):
-    """MATK: zero each feature independently with probability ``ratio`` (differentiable in the
-    kept features). ``features``: [batch, n] float32; ``seed``: [2] int32."""
-    keep = tf.cast(tf.random.stateless_uniform(tf.shape(features), seed) >= ratio, features.dtype)
-    return features * keep

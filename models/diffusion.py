@@ -69,13 +69,6 @@ class VESchedule:
         return np.clip(np.rint(position), 0, self.num_levels - 1).astype(np.int64)
 
 
-def _complex_normal(shape, seed):
-    import tensorflow as tf
-
-    parts = tf.random.stateless_normal(tf.concat([[2], shape], 0), seed) * np.sqrt(0.5)
-    return tf.complex(parts[0], parts[1])
-
-
 def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: int = 2, r: float = 0.16, seed=(0, 0)):
     r"""SCDM's predictor-corrector sampler (Algorithm 2), from ``start_level`` down to level 0.
 
@@ -111,6 +104,8 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: 
     """
     import tensorflow as tf
 
+    from phy.channels import complex_normal
+
     if isinstance(start_level, (int, np.integer)) and not 0 <= start_level < schedule.num_levels:
         raise ValueError(f"start_level must be in [0, {schedule.num_levels - 1}], got {start_level}")
     sigmas = tf.constant(schedule.sigmas, tf.float32)
@@ -122,14 +117,14 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: 
         level_seeds = tf.random.split(tf.random.experimental.stateless_fold_in(seed, i), num_corrector + 1)
         sigma_hi, sigma_lo = sigmas[i + 1], sigmas[i]
         g = score_fn(z, sigma_hi)
-        noise = _complex_normal(shape, level_seeds[0])
+        noise = complex_normal(shape, level_seeds[0])
         grad_norm = tf.norm(tf.abs(g), axis=-1, keepdims=True)
         noise_norm = tf.norm(tf.abs(noise), axis=-1, keepdims=True)
         xi = tf.cast(2.0 * tf.square(r * noise_norm / tf.maximum(grad_norm, 1e-12)), tf.complex64)  # [batch, 1]
         variance = tf.square(sigma_hi) - tf.square(sigma_lo)
         z = z + tf.cast(variance, tf.complex64) * g + tf.cast(tf.sqrt(variance), tf.complex64) * noise
         for j in range(num_corrector):
-            eps = _complex_normal(shape, level_seeds[j + 1])
+            eps = complex_normal(shape, level_seeds[j + 1])
             z = z + xi * score_fn(z, sigma_lo) + tf.sqrt(2.0 * xi) * eps
         return i - 1, z
 

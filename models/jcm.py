@@ -19,8 +19,9 @@ import tensorflow as tf
 
 from models.checks import check_positive_ints
 from phy.constellations import axis_labels, make_constellation, modulation_info
+from phy.snr import normalize_power
 
-__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "normalize_power"]
+__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder"]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -84,12 +85,6 @@ class GumbelQAM(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "modulation": self.modulation, "temperature": self.temperature}
-
-
-def normalize_power(z):
-    """Scale each row of ``z`` ([batch, n] complex64) to average power ``‖z‖²/n = 1``."""
-    power = tf.reduce_mean(tf.square(tf.abs(z)), axis=-1, keepdims=True)  # [batch, 1]
-    return z / tf.cast(tf.sqrt(tf.maximum(power, 1e-12)), z.dtype)
 
 
 def _check_codec(image_size, num_symbols, filters):

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from models.diffusion import VESchedule, pc_sample
+from phy.channels import complex_normal
 
 __all__ = ["ScoreUNet", "SCDMDenoiser"]
 
@@ -209,8 +210,7 @@ class SCDMDenoiser(keras.layers.Layer):
         batch = tf.shape(clean)[0]
         level = tf.random.stateless_uniform([batch], level_seed, 0, self.schedule.num_levels, tf.int32)
         sigma = tf.gather(tf.constant(self.schedule.sigmas, tf.float32), level)  # [batch]
-        parts = tf.random.stateless_normal(tf.concat([[2], tf.shape(clean)], 0), noise_seed) * np.sqrt(0.5)
-        eps = tf.complex(parts[0], parts[1])
+        eps = complex_normal(tf.shape(clean), noise_seed)
         noisy = clean + tf.cast(sigma[:, None], tf.complex64) * eps
         residual = tf.cast(sigma[:, None], tf.complex64) * self.score(noisy, sigma) + eps
         return tf.reduce_mean(tf.square(tf.abs(residual)))

@@ -18,6 +18,8 @@ __all__ = [
     "LabelChannel",
     "normal",
     "uniform",
+    "complex_normal",
+    "random_erasure",
 ]
 
 
@@ -33,6 +35,22 @@ def uniform(shape, dtype, seed=None):
     if seed is None:
         return config.tf_rng.uniform(shape, dtype=dtype)
     return tf.random.stateless_uniform(shape, seed=seed, dtype=dtype, alg="philox")
+
+
+def complex_normal(shape, seed):
+    """Circularly-symmetric CN(0, 1) samples (variance ½ per real part) from a stateless seed.
+
+    Input
+    -----
+    shape : [k], tf.int32 — the output shape
+    seed : [2], tf.int32
+
+    Output
+    ------
+    : ``shape``, tf.complex64
+    """
+    parts = tf.random.stateless_normal(tf.concat([[2], shape], 0), seed) * np.sqrt(0.5)  # [2, *shape]
+    return tf.complex(parts[0], parts[1])
 
 
 def _split(seed, n):
@@ -198,3 +216,21 @@ class LabelChannel(Block):
         boundaries = tf.gather(self._cdf, tf.cast(labels, tf.int32))  # [..., C-1]
         out = tf.reduce_sum(tf.cast(u[..., None] >= boundaries, tf.int32), axis=-1)
         return tf.cast(out, labels.dtype)
+
+
+def random_erasure(x, ratio, seed):
+    """Zero each element of ``x`` independently with probability ``ratio``; the kept elements pass
+    unchanged, with gradient 1 (an erasure channel used as a training attack).
+
+    Input
+    -----
+    x : [...], tf.float
+    ratio : float in [0, 1)
+    seed : [2], tf.int32
+
+    Output
+    ------
+    : [...], same dtype as ``x``
+    """
+    keep = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed) >= ratio, x.dtype)
+    return x * keep

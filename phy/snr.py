@@ -99,5 +99,5 @@ def normalize_power(x, axis=-1, power: float = 1.0, epsilon: float = 1e-12):
     x = tf.convert_to_tensor(x)
     real_dtype = x.dtype.real_dtype
     energy = tf.reduce_mean(tf.square(tf.abs(x)), axis=axis, keepdims=True)
-    scale = tf.sqrt(tf.cast(power, real_dtype) / tf.maximum(energy, tf.cast(epsilon, real_dtype)))
-    return x * tf.cast(scale, x.dtype)
+    rms = tf.sqrt(tf.maximum(energy, tf.cast(epsilon, real_dtype)) / tf.cast(power, real_dtype))
+    return x / tf.cast(rms, x.dtype)

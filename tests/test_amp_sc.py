@@ -12,7 +12,8 @@ from linksim.montecarlo import ChunkRunner
 from linksim.results import Results
 from linksim.scenario import build_curve, parse_scenario
 from linksim.train import Trainer
-from models.amp_sc import AMPDecoder, AMPEncoder, IRSNet, ResidualBlock, SqueezeExcitation, mask_attack
+from models.amp_sc import AMPDecoder, AMPEncoder, IRSNet, ResidualBlock, SqueezeExcitation
+from phy.channels import random_erasure
 from phy.ber_theory import ber_awgn
 
 
@@ -102,10 +103,10 @@ def test_quantizer_ad_da_are_exact_on_the_encoders_value_range():
     np.testing.assert_array_equal(ad.apply(tf.constant([[13]]), None).numpy(), [[1, 1, 0, 1]])
 
 
-def test_mask_attack_zeroes_the_ratio_and_keeps_the_rest_differentiable():
+def test_mask_attack_erasure_zeroes_the_ratio_and_keeps_the_rest_differentiable():
     x = tf.Variable(tf.random.uniform([200, 512], 1.0, 2.0, seed=3))
     with tf.GradientTape() as tape:
-        y = mask_attack(x, 0.025, tf.constant([5, 6]))
+        y = random_erasure(x, 0.025, tf.constant([5, 6]))
         loss = tf.reduce_sum(y)
     zeroed = int(tf.reduce_sum(tf.cast(y == 0, tf.int32)))
     assert_in_binomial_interval(zeroed, 200 * 512, 0.025)
@@ -133,10 +134,11 @@ def tiny_amp():
     bsc = {"type": "bsc", "modulation": "qam16"}
     metrics = [{"type": "psnr"}, {"type": "ber", "sent": "ad_bits", "received": "received_bits"}]
     common = {"loss": "l1", "steps": 2, "batch_size": 8, "snr": {"low": 0.0, "high": 0.0}}
-    step3 = {"name": "step3", "train": ["restored", "reconstruction"], "channel": "phy", "flip_probability": 0.0125, "mask_ratio": 0.025,
-             "restoration": {"output": "restored", "target": "quantized"}, **common}
-    step4 = {"name": "step4", "train": ["features", "restored", "reconstruction"], "channel": "surrogate", "surrogate": "gaussian",
-             "alpha": 0.5, "mask_ratio": 0.025, **common}
+    matk = {"type": "phy", "flip_probability": 0.0125, "mask_ratio": 0.025}
+    step3 = {"name": "step3", "train": ["restored", "reconstruction"], "channel": matk,
+             **common, "loss": {"type": "l1", "restoration": {"output": "restored", "target": "quantized"}}}
+    step4 = {"name": "step4", "train": ["features", "restored", "reconstruction"],
+             "channel": {"type": "surrogate", "noise": "gaussian", "alpha": 0.5, "mask_ratio": 0.025}, **common}
     return {
         "name": "tiny_amp", "seed": 2, "data": {"patch_size": 16},
         "snr": {"convention": "ebno", "values": [0.0, 8.0]},
@@ -149,9 +151,9 @@ def tiny_amp():
             {"name": "softq", "source": {"type": "images"}, "stages": [enc, *digital, bsc, {"type": "da", "num_bits": 4}, dec],
              "metrics": metrics,
              "training": {"init_from": "conventional", "stages": [{"name": "softq", "train": ["features", "reconstruction"],
-                                                                   "channel": "surrogate", "surrogate": "gaussian", **common}]}},
+                                                                   "channel": {"type": "surrogate", "noise": "gaussian"}, **common}]}},
             {"name": "amp-sc", "source": {"type": "images"}, "stages": [enc, *digital, bsc, {"type": "da", "num_bits": 4}, irs, dec],
-             "metrics": metrics, "training": {"init_from": "softq", "stages": [step3, step4, {**step3, "name": "step5", "mask_ratio": 0.0}]}},
+             "metrics": metrics, "training": {"init_from": "softq", "stages": [step3, step4, {**step3, "name": "step5", "channel": {**matk, "mask_ratio": 0.0}}]}},
             {"name": "amp-sc-phy", "source": {"type": "images"},
              "stages": [enc, *digital, {"type": "mapper", "modulation": "qam16"}, {"type": "awgn"},
                         {"type": "slicer", "modulation": "qam16", "tap": "received_bits"}, {"type": "da", "num_bits": 4}, irs, dec],

@@ -135,7 +135,7 @@ def test_psnr_of_awgn_images_equals_the_snr_and_each_test_image_counts_once():
 
 
 @pytest.mark.parametrize("data,expected", [
-    ({"dataset": "cifar10"}, "data: the cifar10 dataset needs 'path'"),
+    ({"dataset": "cifar10"}, "data.path: missing required key"),
     ({"dataset": "cifar10", "path": "/nonexistent/cifar"}, "no such folder '/nonexistent/cifar'; expected the CIFAR-10 binary edition"),
     ({"dataset": "image-folder", "path": "/nonexistent/kodak"}, "no such folder '/nonexistent/kodak' (path)"),
     ({"dataset": "cifar10", "path": ".", "patch_size": 64}, "must be 32"),

@@ -6,7 +6,7 @@ from linksim.cli import main
 from linksim.montecarlo import NumericalError, run_scenario
 from linksim.results import Results
 from linksim.scenario import parse_scenario
-from linksim.stages import AWGNParams
+from linksim.phy_stages import AWGNParams
 from tests.conftest import tiny_scenario
 
 

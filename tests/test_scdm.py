@@ -12,7 +12,8 @@ from linksim.results import Results
 from linksim.scenario import build_curve, parse_scenario
 from linksim.train import Trainer, checkpoint_path, config_hash
 from models.diffusion import VESchedule, pc_sample
-from models.jcm import JCMDecoder, JCMEncoder, normalize_power
+from models.jcm import JCMDecoder, JCMEncoder
+from phy.snr import normalize_power
 from models.scdm import SCDMDenoiser, ScoreUNet
 from phy.constellations import make_constellation
 
@@ -239,9 +240,10 @@ def test_per_point_training_gives_each_snr_its_own_codec_and_the_sweep_uses_it(t
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda s: s["curves"][1]["training"]["stages"][0].update(loss="mse", snr={"low": 0.0, "high": 1.0}), "train it with 'loss: dsm'"),
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(loss="mse", snr={"low": 0.0, "high": 1.0}), "use 'loss: dsm'"),
     (lambda s: s["curves"][0]["training"]["stages"][0].update(loss="dsm"), "exactly one score model"),
-    (lambda s: s["curves"][1]["training"]["stages"][0].update(symbols="uniform", loss="mse"), "'symbols' applies to 'loss: dsm'"),
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(loss={"type": "mse", "symbols": "uniform"}), r"stages\[0\]\.loss\.symbols: unknown key"),
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(channel="surrogate"), "'loss: dsm' runs no bridge; remove 'channel'"),
     (lambda s: s["curves"][1]["training"].update(init_from="per-snr"), "'init_from' must name an earlier curve"),
     (lambda s: s["curves"][1]["training"].update(init_from="nope"), "'init_from' must name an earlier curve"),
     (lambda s: s["curves"][2]["training"]["stages"][0].update(snr={"low": 1.0, "high": 1.0}), "remove 'snr'"),

@@ -46,10 +46,9 @@ def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_dig
     scenario = parse_scenario(tiny_learned(channel))
     link = _untrained_link(scenario)
     trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
-    from linksim.data import load_split
     from linksim.train import _build_layers
 
-    images = tf.constant(load_split(scenario.data, "train").images[:16], tf.float32) / 255.0
+    images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
     _build_layers(link, images.shape[1:])
     _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
     args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))

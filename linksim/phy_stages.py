@@ -1,0 +1,317 @@
+"""Catalogue of the PHY stages: mapping and demapping, channels, quantization and bit conversion.
+
+Each class is the validated parameter set of one ``phy`` (Sionna) block; ``build(info)`` wraps the
+block in a :class:`linksim.link.Stage`.
+"""
+from typing import ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from linksim.registry import register
+from linksim.stages import LABELLING, MODULATION, StageParams, make_stage
+
+__all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
+           "RayleighParams", "BSCParams", "LabelChannelParams", "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
+
+
+# ---------------------------------------------------------------------------------- mapping
+@register("stage", "mapper")
+class MapperParams(StageParams):
+    """Bits → unit-energy constellation symbols (Sionna Mapper): [batch, n/k] complex64."""
+
+    type: Literal["mapper"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "symbols"
+
+    def bits_per_symbol(self):
+        from phy.modulations import MODULATIONS
+
+        return MODULATIONS[self.modulation].num_bits_per_symbol
+
+    def build(self, info):
+        from sionna.phy.mapping import Mapper
+
+        from phy.constellations import make_constellation
+
+        mapper = Mapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
+        return make_stage(self, mapper, lambda x, ctx: mapper(x))
+
+
+@register("stage", "demapper")
+class DemapperParams(StageParams):
+    """Sionna Demapper: LLRs (app or maxlog) or hard bits: [batch, n·k] float32."""
+
+    type: Literal["demapper"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+    method: Literal["app", "maxlog"] = "maxlog"
+    hard: bool = False
+
+    @property
+    def tap_default(self):
+        return "bits_hat" if self.hard else "llr"
+
+    def build(self, info):
+        from sionna.phy.mapping import Demapper
+
+        from phy.constellations import make_constellation
+
+        demapper = Demapper(self.method, constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=self.hard)
+        return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
+
+
+@register("stage", "slicer")
+class SlicerParams(StageParams):
+    """Exact hard bits by per-axis slicing (= maxlog hard decisions, O(1) per symbol)."""
+
+    type: Literal["slicer"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "bits_hat"
+
+    def build(self, info):
+        from phy.constellations import make_constellation
+        from phy.demapping import SlicerDemapper
+
+        slicer = SlicerDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
+        return make_stage(self, slicer, lambda y, ctx: slicer(y))
+
+
+@register("stage", "symbol_decision")
+class SymbolDecisionParams(StageParams):
+    """Nearest-point symbol decisions (Sionna SymbolDemapper, hard): [batch, n] int32."""
+
+    type: Literal["symbol_decision"]
+    modulation: MODULATION
+    labelling: LABELLING = "gray"
+
+    tap_default: ClassVar[str] = "symbol_indices_hat"
+
+    def build(self, info):
+        from sionna.phy.mapping import SymbolDemapper
+
+        from phy.constellations import make_constellation
+
+        demapper = SymbolDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=True)
+        return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
+
+
+# ---------------------------------------------------------------------------------- channels
+@register("stage", "awgn")
+class AWGNParams(StageParams):
+    """Complex AWGN with the point's noise variance N0 per symbol."""
+
+    type: Literal["awgn"]
+
+    tap_default: ClassVar[str] = "received"
+
+    def build(self, info):
+        from phy.channels import AWGN
+
+        awgn = AWGN()
+        return make_stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
+
+
+@register("stage", "real_awgn")
+class RealAWGNParams(StageParams):
+    """Real AWGN for analog latents, noise variance per real sample from the 'snr' convention."""
+
+    type: Literal["real_awgn"]
+
+    tap_default: ClassVar[str] = "received"
+
+    def build(self, info):
+        from phy.channels import RealAWGN
+
+        awgn = RealAWGN()
+        return make_stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
+
+
+@register("stage", "rayleigh")
+class RayleighParams(StageParams):
+    """Rayleigh block fading + AWGN with perfect-CSI equalisation (sets no_eff for demappers)."""
+
+    type: Literal["rayleigh"]
+    block_length: int = Field(default=1, gt=0, le=2**20)
+
+    tap_default: ClassVar[str] = "equalized"
+
+    def build(self, info):
+        from phy.channels import RayleighBlockFading
+
+        channel = RayleighBlockFading(block_length=self.block_length)
+
+        def apply(x, ctx):
+            y, ctx.no_eff = channel(x, ctx.no, seed=ctx.seed)
+            return y
+
+        return make_stage(self, channel, apply)
+
+
+@register("stage", "bsc")
+class BSCParams(StageParams):
+    """Binary symmetric channel (Sionna's): flip probability fixed, or the closed-form BER of ``modulation`` at the
+    point's SNR. With both, ``error_probability`` is used and ``modulation`` only sets the bits per symbol of Eb/N0."""
+
+    type: Literal["bsc"]
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+    modulation: MODULATION | None = None
+
+    @model_validator(mode="after")
+    def _one_source_of_p(self):
+        if self.error_probability is None and self.modulation is None:
+            raise ValueError("give 'error_probability' or 'modulation' (or both)")
+        return self
+
+    tap_default: ClassVar[str] = "received_bits"
+    point_parameter: ClassVar[str] = "flip_probability"
+
+    def bits_per_symbol(self):
+        # Eb/N0 of a BSC that stands for a modulation refers to that modulation's bits.
+        if self.modulation is None:
+            return None
+        from phy.modulations import MODULATIONS
+
+        return MODULATIONS[self.modulation].num_bits_per_symbol
+
+    def flip_probability(self, snr_db: float, convention: str) -> float:
+        """p at an SNR point: the fixed value, or the modulation's exact BER over AWGN."""
+        if self.error_probability is not None:
+            return self.error_probability
+        from phy.ber_theory import ber_awgn
+
+        if convention not in ("esno", "ebno"):
+            raise ValueError("a BSC standing for a modulation needs the 'esno' or 'ebno' convention")
+        return float(ber_awgn(self.modulation, snr_db, convention))
+
+    def build(self, info):
+        from phy.channels import BinarySymmetricChannel
+
+        bsc = BinarySymmetricChannel()
+
+        return make_stage(
+            self, bsc, lambda x, ctx: bsc(x, ctx.point_value),
+            point_value=lambda snr_db: self.flip_probability(snr_db, info.convention),
+            uses_global_rng=True,  # Sionna's BSC draws from sionna.phy.config.tf_rng
+        )
+
+
+@register("stage", "label_channel")
+class LabelChannelParams(StageParams):
+    """Discrete label channel: a C×C transition matrix, or symmetric errors with probability p."""
+
+    type: Literal["label_channel"]
+    transition: list[list[float]] | None = None
+    num_classes: int | None = Field(default=None, ge=2, le=2**16)
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _matrix_or_symmetric(self):
+        if (self.transition is None) == (self.num_classes is None or self.error_probability is None):
+            raise ValueError("give either 'transition' or both 'num_classes' and 'error_probability'")
+        if self.transition is not None:
+            import numpy as np
+
+            t = np.asarray(self.transition, dtype=float) if all(len(r) == len(self.transition) for r in self.transition) else None
+            if t is None or t.shape[0] < 2:
+                raise ValueError("'transition' must be a square C×C matrix with C ≥ 2")
+            if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1, atol=1e-6):
+                raise ValueError("'transition' rows must be non-negative and sum to 1")
+        return self
+
+    tap_default: ClassVar[str] = "received_labels"
+
+    def build(self, info):
+        from phy.channels import LabelChannel
+
+        if self.transition is not None:
+            channel = LabelChannel(transition=self.transition)
+        else:
+            channel = LabelChannel.symmetric(self.num_classes, self.error_probability)
+        return make_stage(self, channel, lambda x, ctx: channel(x, seed=ctx.seed))
+
+
+# ---------------------------------------------------------------------------------- quantization
+class _UniformLevels(StageParams):
+    """The levels of a uniform quantizer: 2^num_bits values spanning [minval, maxval]."""
+
+    num_bits: int = Field(ge=1, le=16)
+    minval: float = Field(default=0.0, ge=-1e12, le=1e12)
+    maxval: float = Field(default=1.0, ge=-1e12, le=1e12)
+
+    @model_validator(mode="after")
+    def _range(self):
+        if not self.maxval > self.minval:
+            raise ValueError("'maxval' must be greater than 'minval'")
+        return self
+
+
+@register("stage", "quantizer")
+class QuantizerParams(_UniformLevels):
+    """Uniform scalar quantizer: clip to [minval, maxval], round to 2^num_bits levels."""
+
+    type: Literal["quantizer"]
+    output: Literal["index", "value"] = "index"
+
+    tap_default: ClassVar[str] = "quantized"
+
+    def quantization_step(self) -> float:
+        return (self.maxval - self.minval) / (2**self.num_bits - 1)
+
+    def build(self, info):
+        from phy.quantization import UniformQuantizer
+
+        q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval, output=self.output)
+        return make_stage(self, q, lambda x, ctx: q(x))
+
+
+@register("stage", "dequantizer")
+class DequantizerParams(_UniformLevels):
+    """Integer level indices → level values of the uniform quantizer with the same parameters."""
+
+    type: Literal["dequantizer"]
+
+    tap_default: ClassVar[str] = "dequantized"
+
+    def build(self, info):
+        from phy.quantization import UniformQuantizer
+
+        q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval)
+        return make_stage(self, q, lambda x, ctx: q.dequantize(x))
+
+
+@register("stage", "ad")
+class ADParams(StageParams):
+    """AD conversion: integers → num_bits bits each, MSB first, natural or Gray code."""
+
+    type: Literal["ad"]
+    num_bits: int = Field(ge=1, le=30)
+    code: Literal["natural", "gray"] = "natural"
+
+    tap_default: ClassVar[str] = "ad_bits"
+
+    def build(self, info):
+        from phy.quantization import IntegerToBits
+
+        ad = IntegerToBits(num_bits=self.num_bits, code=self.code)
+        return make_stage(self, ad, lambda x, ctx: ad(x))
+
+
+@register("stage", "da")
+class DAParams(StageParams):
+    """DA conversion: groups of num_bits bits (MSB first) → integers."""
+
+    type: Literal["da"]
+    num_bits: int = Field(ge=1, le=30)
+    code: Literal["natural", "gray"] = "natural"
+
+    tap_default: ClassVar[str] = "integers"
+
+    def build(self, info):
+        from phy.quantization import BitsToInteger
+
+        da = BitsToInteger(num_bits=self.num_bits, code=self.code)
+        return make_stage(self, da, lambda x, ctx: da(x))

@@ -1,0 +1,57 @@
+"""Point counts and what tables and figures compute from them: summaries with intervals, the
+SNR convention labels and closed-form BER references. Presentation code depends on this module,
+never on the Monte Carlo runner."""
+from dataclasses import dataclass, field
+
+from phy.intervals import binomial_interval, mean_interval
+
+__all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "closed_form_ber"]
+
+CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
+
+
+@dataclass
+class PointResult:
+    """Counts of one SNR point of one curve (finished, or in progress when resuming)."""
+
+    curve: str
+    index: int
+    snr_db: float
+    no: float
+    samples: int
+    chunks: int
+    seconds: float
+    stop_reason: str
+    stats: dict = field(default_factory=dict)  # metric name -> {stat: number}
+    kinds: dict = field(default_factory=dict)  # metric name -> "rate" | "mean"
+    constant_taps: list = field(default_factory=list)  # taps constant over the whole point
+
+
+@dataclass
+class MetricSummary:
+    value: float
+    low: float
+    high: float
+    count: int
+
+
+def summarize(kind: str, stats: dict, confidence: float, interval: str) -> MetricSummary:
+    """Value and interval of one metric from its counts."""
+    if kind == "rate":
+        errors, trials = int(stats["errors"]), int(stats["trials"])
+        low, high = binomial_interval(errors, trials, confidence, interval)
+        return MetricSummary(errors / trials if trials else float("nan"), float(low), float(high), trials)
+    mean, low, high = mean_interval(stats["sum"], stats["sum_sq"], stats["count"], confidence)
+    return MetricSummary(float(mean), float(low), float(high), int(stats["count"]))
+
+
+def closed_form_ber(theory: dict | None, convention: str):
+    """``snr_db -> exact BER`` (scalar or array) of an ``awgn_ber`` reference, else None.
+
+    ``theory`` is the curve's ``theory`` section as a dict (as results files store it).
+    """
+    if theory is None or convention not in ("esno", "ebno"):
+        return None
+    from phy.ber_theory import ber_awgn
+
+    return lambda snr_db: ber_awgn(theory["modulation"], snr_db, convention, theory["labelling"])

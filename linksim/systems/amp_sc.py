@@ -1,0 +1,77 @@
+"""Catalogue of AMP-SC (:mod:`models.amp_sc`): its encoder, decoder and restoration network.
+
+AMP-SC's training recipe needs nothing system-specific from the engine: its steps are training
+stages with the generic ``l1`` objective (``restoration`` for eq. 17's feature term) and the
+generic bridges (``phy`` with ``flip_probability``, ``surrogate`` with Gaussian noise,
+``analog``; ``mask_ratio`` is the mask attack, MATK).
+"""
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from linksim.registry import register
+from linksim.stages import StageParams, layer_stage
+
+__all__ = ["AMPEncoderParams", "AMPDecoderParams", "IRSNetParams"]
+
+
+class _AMPGeometryParams(StageParams):
+    """Latent geometry and width shared by the AMP-SC encoder, decoder and IRSNet."""
+
+    latent_channels: int = Field(default=8, ge=1, le=4096)
+    filters: int = Field(default=64, ge=1, le=4096)
+    kernel_size: int = Field(default=3, ge=1, le=15)
+    downsamplings: int = Field(default=2, ge=1, le=8)
+    extraction: int = Field(default=3, ge=0, le=64)
+    learned: ClassVar[bool] = True
+
+    def _geometry(self, info):
+        return dict(image_size=info.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+                    kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, name=self.tap_name)
+
+
+@register("stage", "amp_encoder")
+class AMPEncoderParams(_AMPGeometryParams):
+    """AMP-SC encoder (models.amp_sc.AMPEncoder): images → features in [−½, 2^num_bits − ½], [batch, n] float32."""
+
+    type: Literal["amp_encoder"]
+    num_bits: int = Field(default=4, ge=1, le=16)
+
+    tap_default: ClassVar[str] = "features"
+
+    def build(self, info):
+        from models.amp_sc import AMPEncoder
+
+        layer = AMPEncoder(num_bits=self.num_bits, **self._geometry(info))
+        return layer_stage(self, layer)
+
+
+@register("stage", "amp_decoder")
+class AMPDecoderParams(_AMPGeometryParams):
+    """AMP-SC decoder (models.amp_sc.AMPDecoder): features [batch, n] → images [batch, H, W, 3]."""
+
+    type: Literal["amp_decoder"]
+
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.amp_sc import AMPDecoder
+
+        layer = AMPDecoder(**self._geometry(info))
+        return layer_stage(self, layer, to_float=True)
+
+
+@register("stage", "irsnet")
+class IRSNetParams(_AMPGeometryParams):
+    """AMP-SC information restoration U-Net (models.amp_sc.IRSNet): received features → restored features [batch, n]."""
+
+    type: Literal["irsnet"]
+    filters: int = Field(default=32, ge=1, le=4096)
+
+    tap_default: ClassVar[str] = "restored"
+
+    def build(self, info):
+        from models.amp_sc import IRSNet
+
+        layer = IRSNet(**self._geometry(info))
+        return layer_stage(self, layer, to_float=True)

@@ -1,0 +1,46 @@
+"""Catalogue of the generic learned conv codec (:mod:`models.conv`), the quickstart's link."""
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from linksim.registry import register
+from linksim.stages import StageParams, layer_stage
+
+__all__ = ["ConvEncoderParams", "ConvDecoderParams"]
+
+
+class _ConvCodecParams(StageParams):
+    """Hyper-parameters shared by the conv encoder and decoder."""
+
+    latent_channels: int = Field(default=8, ge=1, le=1024)
+    filters: int = Field(default=64, ge=1, le=4096)
+    learned: ClassVar[bool] = True
+
+
+@register("stage", "conv_encoder")
+class ConvEncoderParams(_ConvCodecParams):
+    """Learned conv encoder (models.conv.ConvEncoder): images → latent in [0, 1], [batch, H/4·W/4·C]."""
+
+    type: Literal["conv_encoder"]
+    tap_default: ClassVar[str] = "latent"
+
+    def build(self, info):
+        from models.conv import ConvEncoder
+
+        layer = ConvEncoder(latent_channels=self.latent_channels, filters=self.filters, name=self.tap_name)
+        return layer_stage(self, layer)
+
+
+@register("stage", "conv_decoder")
+class ConvDecoderParams(_ConvCodecParams):
+    """Learned conv decoder (models.conv.ConvDecoder): latent → images [batch, H, W, 3] in [0, 1]."""
+
+    type: Literal["conv_decoder"]
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.conv import ConvDecoder
+
+        layer = ConvDecoder(image_size=info.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+                            name=self.tap_name)
+        return layer_stage(self, layer)

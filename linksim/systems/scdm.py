@@ -1,0 +1,133 @@
+"""Catalogue of JCM + SCDM (:mod:`models.jcm`, :mod:`models.scdm`): the JCM codec, the
+score-based channel denoiser and the score-matching objective that trains it."""
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from linksim.objectives import ObjectiveParams
+from linksim.registry import register
+from linksim.stages import MODULATION, StageParams, layer_stage, make_stage
+
+__all__ = ["JCMEncoderParams", "JCMDecoderParams", "SCDMDenoiserParams", "ScoreMatching"]
+
+
+class _JCMCodecParams(StageParams):
+    """Hyper-parameters shared by the JCM encoder and decoder."""
+
+    num_symbols: int = Field(default=128, ge=1, le=2**20)
+    filters: int = Field(default=64, ge=1, le=4096)
+    learned: ClassVar[bool] = True
+
+
+@register("stage", "jcm_encoder")
+class JCMEncoderParams(_JCMCodecParams):
+    """JCM encoder (models.jcm.JCMEncoder): images → n unit-power Gray QAM/PAM/BPSK symbols [batch, n] complex64
+    (Gumbel-softmax straight-through in training, most likely point in evaluation)."""
+
+    type: Literal["jcm_encoder"]
+    modulation: MODULATION = "qam64"
+    temperature: float = Field(default=1.0, gt=0, le=100)
+
+    tap_default: ClassVar[str] = "symbols"
+
+    def build(self, info):
+        from models.jcm import JCMEncoder
+
+        layer = JCMEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+                           filters=self.filters, temperature=self.temperature, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
+
+
+@register("stage", "jcm_decoder")
+class JCMDecoderParams(_JCMCodecParams):
+    """JCM decoder (models.jcm.JCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
+
+    type: Literal["jcm_decoder"]
+
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.jcm import JCMDecoder
+
+        layer = JCMDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        return layer_stage(self, layer)
+
+
+@register("stage", "scdm_denoiser")
+class SCDMDenoiserParams(StageParams):
+    """SCDM score-based denoiser (models.scdm.SCDMDenoiser) of received unit-power symbols
+    [batch, n] complex64: predictor-corrector sampling from the level of the point's N0.
+    Trained by a ``loss: dsm`` training stage (:class:`ScoreMatching`); n must be a multiple of 8."""
+
+    type: Literal["scdm_denoiser"]
+    channels: list[Annotated[int, Field(ge=1, le=4096)]] = Field(default=[24, 32, 48], min_length=3, max_length=3)
+    heads: int = Field(default=4, ge=1, le=64)
+    embedding: int = Field(default=64, ge=2, le=4096, multiple_of=2)
+    sigma_min: float = Field(default=0.01, gt=0, le=1e6)
+    sigma_max: float = Field(default=10.0, gt=0, le=1e6)
+    num_levels: int = Field(default=64, ge=2, le=10_000)
+    num_corrector: int = Field(default=2, ge=0, le=100)
+    r: float = Field(default=0.16, gt=0, le=10)
+
+    tap_default: ClassVar[str] = "denoised"
+    learned: ClassVar[bool] = True
+    trained_by: ClassVar[str] = "dsm"
+
+    @model_validator(mode="after")
+    def _sigma_range(self):
+        if not self.sigma_max > self.sigma_min:
+            raise ValueError("'sigma_max' must be greater than 'sigma_min'")
+        return self
+
+    def build(self, info):
+        from models.scdm import SCDMDenoiser
+
+        layer = SCDMDenoiser(channels=self.channels, heads=self.heads, embedding=self.embedding, sigma_min=self.sigma_min,
+                             sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
+                             name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, ctx.no, seed=ctx.seed), learned=True)
+
+
+@register("objective", "dsm")
+class ScoreMatching(ObjectiveParams):
+    """Denoising score matching of one ``scdm_denoiser`` on the clean symbols that reach it: the
+    output of the learned stage before it (``symbols: encoder``), or i.i.d. uniform constellation
+    points of that ``jcm_encoder`` (``symbols: uniform``, the ablation that shows where a
+    denoiser's gain comes from). Needs no training SNR and no bridge."""
+
+    type: Literal["dsm"]
+    symbols: Literal["encoder", "uniform"] = "encoder"
+
+    needs_snr: ClassVar[bool] = False
+    uses_bridge: ClassVar[bool] = False
+
+    def check(self, curve, stage):
+        super().check(curve, stage)
+        scored = [s for s in curve.stages if isinstance(s, SCDMDenoiserParams) and s.tap_name in stage.train]
+        if len(stage.train) != 1 or len(scored) != 1:
+            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' trains exactly one score model (an scdm_denoiser stage)")
+        index = curve.stages.index(scored[0])
+        before = [s for s in curve.stages[:index] if s.learned]
+        if not before:
+            raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' needs a learned stage (the encoder) before the denoiser")
+        if self.symbols == "uniform" and not isinstance(before[-1], JCMEncoderParams):
+            raise ValueError(f"training stage {stage.name!r}: 'symbols: uniform' needs a jcm_encoder before the denoiser")
+
+    def build(self, run):
+        import tensorflow as tf
+
+        score_tap = run.stage.train[0]
+        index = [s.tap_name for s in run.curve.stages].index(score_tap)
+        clean_tap = [s for s in run.curve.stages[:index] if s.learned][-1].tap_name  # the encoder before the denoiser
+
+        def loss(images, no, snr_db, seed, point_values):
+            symbols_seed, loss_seed = tf.unstack(tf.random.split(seed, 2))
+            if self.symbols == "uniform":
+                clean = run.layers[clean_tap].uniform_symbols(tf.shape(images)[0], symbols_seed)
+            else:
+                taps = run.link(run.stage.batch_size, no, snr_db, symbols_seed, point_values, training=False, inputs=images,
+                                until=clean_tap)
+                clean = tf.stop_gradient(taps[clean_tap])
+            return run.layers[score_tap].dsm_loss(clean, loss_seed)
+
+        return loss
