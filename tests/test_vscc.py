@@ -1,0 +1,202 @@
+"""VSCC: layer shapes and configs, the KL terms against closed forms, the knowledge base, the
+transmit power option, resampling statistics, a training step, one-line errors."""
+import copy
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from linksim.cli import main
+from linksim.errors import InputError
+from linksim.scenario import build_curve, parse_scenario
+from linksim.train import Trainer
+from models.vscc import AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, vscc_kl
+
+WIDTHS = [4, 8]  # two halvings: 16×16 patches → 4×4×k latents
+
+
+def tiny_vscc(prior="channel", send="moments", resample="tx", power="none", steps=2, repeat=1):
+    enc = {"type": "vscc_encoder", "channels": WIDTHS, "latent_channels": 2, "mid_blocks": 1, "prior": prior, "d": 2.0,
+           "kl_weight": 0.01, "send": send, "power_normalization": power, "resample": prior != "none"}
+    dec = {"type": "vscc_decoder", "channels": WIDTHS, "latent_channels": 2, "mid_blocks": 1, "resample": resample}
+    return {
+        "name": "tiny_vscc", "seed": 4, "data": {"patch_size": 16},
+        "snr": {"convention": "snr", "values": [0.0, 10.0]},
+        "montecarlo": {"batch_size": 8 * repeat, "max_samples": 16 * repeat, "target_errors": None, "execution": "graph"},
+        "curves": [{
+            "name": "vscc", "source": {"type": "images", "repeat": repeat},
+            "stages": [enc, {"type": "real_awgn"}, dec],
+            "metrics": [{"type": "psnr", "draws": repeat}, {"type": "power", "sent": "sent"}],
+            "training": {"stages": [{"name": "vscc", "train": ["sent", "reconstruction"], "steps": steps, "batch_size": 8,
+                                     "learning_rate": 1e-3, "snr": {"low": 0.0, "high": 0.0}}]},
+        }],
+    }
+
+
+@pytest.mark.parametrize("layer, shape, out", [
+    (ResnetBlock(8), (2, 8, 8, 4), (2, 8, 8, 8)),
+    (AttentionBlock(), (2, 4, 4, 8), (2, 4, 4, 8)),
+    (VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, send="moments"), (2, 16, 16, 3), (2, 64)),
+    (VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="tx"), (2, 64), (2, 16, 16, 3)),
+])
+def test_layer_shapes_and_config_round_trips(layer, shape, out):
+    assert tuple(layer(tf.random.uniform(shape, seed=1)).shape) == out
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=True)
+    assert type(restored) is type(layer)
+
+
+def test_the_paper_geometry_keeps_k_over_n_at_one_48th():
+    encoder = VSCCEncoder(channels=[32, 64, 128, 192], latent_channels=16, image_size=32)
+    sent = encoder(tf.zeros([1, 32, 32, 3]))
+    assert sent.shape[1] / (32 * 32 * 3) == pytest.approx(1 / 48)  # 2×2×16; 256×256 crops give 16×16×16
+
+
+def _gaussian_kl(m1, v1, m2, v2):
+    return 0.5 * (np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / v2 - 1)
+
+
+def test_the_kl_terms_equal_the_closed_form_and_vscc_is_minimised_at_the_cmc():
+    rng = np.random.default_rng(2)
+    mean, log_var = rng.normal(size=50), rng.normal(size=50)
+    noise, d = 0.3, 5.0
+    np.testing.assert_allclose(vscc_kl(tf.constant(mean), tf.constant(log_var), noise, d).numpy(),
+                               _gaussian_kl(mean, np.exp(log_var) + noise, 0.0, noise + d), rtol=1e-5)
+    np.testing.assert_allclose(vae_kl(tf.constant(mean), tf.constant(log_var)).numpy(), _gaussian_kl(mean, np.exp(log_var), 0.0, 1.0),
+                               rtol=1e-5)
+    variances = np.linspace(0.5, 10, 400)
+    kl = vscc_kl(tf.zeros(400, tf.float64), tf.constant(np.log(variances)), noise, d).numpy()
+    assert variances[np.argmin(kl)] == pytest.approx(d, abs=0.03) and kl.min() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_the_encoder_adds_its_prior_kl_in_training_only():
+    images = tf.random.uniform([4, 16, 16, 3], seed=3)
+    for prior, expected in (("channel", lambda m, v: vscc_kl(m, v, 0.5, 2.0)), ("standard", vae_kl)):
+        encoder = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, prior=prior, d=2.0, kl_weight=0.25)
+        encoder(images, no=0.5, training=False)
+        assert not encoder.losses
+        encoder(images, no=0.5, training=True, seed=tf.constant([1, 2]))
+        mean, log_var = encoder.moments(images)
+        assert float(encoder.losses[0]) == pytest.approx(0.25 * float(tf.reduce_mean(expected(mean, log_var))), rel=1e-5)
+    ae = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, prior="none", resample=False)
+    sent = ae(images, training=True)
+    assert not ae.losses
+    np.testing.assert_array_equal(sent.numpy(), ae.moments(images)[0].numpy())  # the AE sends μ, no sample
+
+
+def test_the_training_sample_has_the_encoder_variance():
+    encoder = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16)
+    images = tf.random.uniform([1, 16, 16, 3], seed=5)
+    encoder(images)  # builds the layer
+    mean, log_var = encoder.moments(images)
+    draws = tf.stack([encoder(images, training=True, seed=tf.constant([k, 7])) for k in range(2000)])  # [2000, 1, n]
+    z = ((draws - mean) / tf.exp(0.5 * log_var)).numpy().ravel()
+    assert abs(z.mean()) < 0.01 and abs(z.var() - 1) < 0.02
+
+
+def test_unit_power_normalisation_sends_unit_power_and_none_sends_the_mean():
+    images = tf.random.uniform([6, 16, 16, 3], seed=6)
+    unit = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, power_normalization="unit")
+    sent = unit(images)
+    np.testing.assert_allclose(np.mean(sent.numpy() ** 2, axis=1), 1.0, rtol=1e-5)
+    plain = VSCCEncoder.from_config({**unit.get_config(), "power_normalization": "none"})
+    plain(images)
+    plain.set_weights(unit.get_weights())
+    np.testing.assert_array_equal(plain(images).numpy(), unit.moments(images)[0].numpy())
+
+
+def test_the_measured_power_metric_records_the_sent_power(tmp_path):
+    for power in ("unit", "none"):
+        scenario = parse_scenario(tiny_vscc(power=power, send="mean", resample="kb"))
+        link, metrics = build_curve(scenario, scenario.curves[0])
+        taps = link(8, tf.constant(1.0), tf.constant(0.0), tf.constant([1, 2]), tf.zeros([3]))
+        stats = next(m for m in metrics if m.name == "power").update(taps)
+        expected = np.mean(taps["sent"].numpy() ** 2)
+        assert float(stats["sum"]) / float(stats["count"]) == pytest.approx(1.0 if power == "unit" else expected, rel=1e-5)
+
+
+def test_kb_and_tx_resampling_add_the_stated_variance():
+    decoder = VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="kb")
+    decoder(tf.zeros([1, 32]))
+    kb = np.linspace(0.1, 4.0, 32).astype(np.float32)
+    decoder.kb_variance.assign(kb)
+    z = tf.fill([4000, 32], 3.0)
+    assert np.array_equal(decoder.resampled(z, training=True).numpy(), z.numpy())  # training: decoded as received
+    spread = decoder.resampled(z, seed=tf.constant([1, 1])).numpy() - 3.0
+    np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
+    tx = VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="tx")
+    log_var = np.log(kb)[None, :].repeat(4000, 0)
+    spread = tx.resampled(tf.concat([z, tf.constant(log_var)], -1), seed=tf.constant([2, 2])).numpy() - 3.0
+    np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
+
+
+def test_the_knowledge_base_is_the_mean_training_variance(tmp_path):
+    scenario = parse_scenario(tiny_vscc(send="mean", resample="kb", power="unit"))
+    link, _ = build_curve(scenario, scenario.curves[0])
+    Trainer(scenario, 0, link, root=str(tmp_path), stream=None).run()
+    encoder, decoder = link.stages[0].block, link.stages[2].block
+    train = scenario.data.load("train").astype(np.float32) / 255.0
+    variances = []
+    for start in range(0, len(train), 500):
+        mean, log_var = encoder.moments(train[start:start + 500])
+        power = np.mean(mean.numpy() ** 2, axis=1, keepdims=True)
+        variances.append(np.exp(log_var.numpy()) / power)  # normalised to unit sent power
+    np.testing.assert_allclose(decoder.kb_variance.numpy(), np.concatenate(variances).mean(axis=0), rtol=1e-4)
+
+
+def test_a_training_step_lowers_the_vscc_loss():
+    scenario = parse_scenario(tiny_vscc())
+    link, _ = build_curve(scenario, scenario.curves[0])
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    images = tf.constant(scenario.data.load("train")[:8], tf.float32) / 255.0
+    from linksim.train import _build_layers
+
+    _build_layers(link, images.shape[1:])
+    _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
+    args = (tf.constant(1.0), tf.constant(0.0), tf.constant([1, 2]), tf.zeros([3]))
+    first = float(step(images, *args))
+    for _ in range(15):
+        last = float(step(images, *args))
+    assert last < 0.8 * first
+
+
+def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    import yaml
+
+    from linksim.results import Results
+
+    spec = tiny_vscc(send="mean", resample="kb", repeat=3)
+    (tmp_path / "v.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["run", "v.yaml", "--out", "v.h5", "--quiet"]) == 0
+    points = Results.load("v.h5").curves[0].points
+    for p in points:
+        mean, low, high = (p.stats[m]["sum"] / p.stats[m]["count"] for m in ("psnr", "psnr_min", "psnr_max"))
+        assert p.stats["psnr"]["count"] == 16 and low < mean < high
+    one = copy.deepcopy(spec)
+    one["curves"][0]["metrics"][0]["draws"] = 1  # every draw a block: the same mean over 48 rows
+    (tmp_path / "w.yaml").write_text(yaml.safe_dump(one))
+    assert main(["run", "w.yaml", "--out", "w.h5", "--quiet"]) == 0
+    for p, q in zip(points, Results.load("w.h5").curves[0].points):
+        assert q.stats["psnr"]["count"] == 48
+        assert q.stats["psnr"]["sum"] / 48 == pytest.approx(p.stats["psnr"]["sum"] / 16, rel=1e-9)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda s: s["curves"][0]["stages"][0].update(d=0), r"stages\[0\]\.d: input should be greater than 0"),
+    (lambda s: s["curves"][0]["stages"][0].update(prior="gaussian"), r"stages\[0\]\.prior: input should be 'channel', 'standard' or 'none'"),
+    (lambda s: s["curves"][0]["stages"][0].update(send="mean"), "'resample: tx' reads what an encoder with 'send: moments' sends"),
+    (lambda s: s.update(data={"patch_size": 18}), r"needs square images whose side is a multiple of 2\^2"),
+    (lambda s: s["curves"][0]["metrics"][0].update(draws=4), "'draws: 4' needs a source that repeats each sample as often"),
+    (lambda s: s["curves"][0]["source"].update(repeat=3), "must be multiples of the source's repeat"),
+])
+def test_bad_vscc_parameters_are_one_line_errors(mutate, message, write_scenario, capsys):
+    spec = copy.deepcopy(tiny_vscc())
+    mutate(spec)
+    with pytest.raises(InputError, match=message):
+        parse_scenario(spec)
+    assert main(["validate", write_scenario(spec)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
