@@ -62,10 +62,10 @@ class StageParams(Params):
         """A source's rows come in groups of this many (``montecarlo.batch_size`` must be a multiple)."""
         return 1
 
-    def calibrate(self, layer, layers: dict, batches) -> None:
+    def calibrate(self, layer, layers: dict, samples) -> None:
         """After training: set the statistics a learned layer keeps from the training samples (e.g. a
         receiver's knowledge base). ``layers``: tap → every learned layer of the curve;
-        ``batches``: the training samples as float32 batches, in order. Default: nothing."""
+        ``samples()``: the training samples as float32 batches, in order. Default: nothing."""
 
 
 def digital_span(learned) -> tuple[int, int] | None:

@@ -223,7 +223,10 @@ class Trainer:
         from linksim.data import batches
 
         data = self.scenario.data
-        samples = batches(train, 256, shuffle=False, prefetch=data.prefetch, stored_max=data.stored_max)  # re-iterable
+
+        def samples():
+            return batches(train, 256, shuffle=False, prefetch=data.prefetch, stored_max=data.stored_max)
+
         for params in self.curve.stages:
             if params.learned:
                 params.calibrate(self.layers[params.tap_name], self.layers, samples)

@@ -88,10 +88,9 @@ def test_the_encoder_adds_its_prior_kl_in_training_only():
 
 def test_the_training_sample_has_the_encoder_variance():
     encoder = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16)
-    images = tf.random.uniform([1, 16, 16, 3], seed=5)
-    encoder(images)  # builds the layer
-    mean, log_var = encoder.moments(images)
-    draws = tf.stack([encoder(images, training=True, seed=tf.constant([k, 7])) for k in range(2000)])  # [2000, 1, n]
+    images = tf.tile(tf.random.uniform([1, 16, 16, 3], seed=5), [2000, 1, 1, 1])  # one image, 2000 rows
+    draws = encoder(images, training=True, seed=tf.constant([3, 7]))  # [2000, n], independent noise per row
+    mean, log_var = encoder.moments(images[:1])
     z = ((draws - mean) / tf.exp(0.5 * log_var)).numpy().ravel()
     assert abs(z.mean()) < 0.01 and abs(z.var() - 1) < 0.02
 
@@ -132,18 +131,29 @@ def test_kb_and_tx_resampling_add_the_stated_variance():
     np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
 
 
-def test_the_knowledge_base_is_the_mean_training_variance(tmp_path):
+def test_the_knowledge_base_is_the_mean_training_variance():
+    from linksim.data import batches
+
     scenario = parse_scenario(tiny_vscc(send="mean", resample="kb", power="unit"))
     link, _ = build_curve(scenario, scenario.curves[0])
-    Trainer(scenario, 0, link, root=str(tmp_path), stream=None).run()
     encoder, decoder = link.stages[0].block, link.stages[2].block
-    train = scenario.data.load("train").astype(np.float32) / 255.0
-    variances = []
-    for start in range(0, len(train), 500):
-        mean, log_var = encoder.moments(train[start:start + 500])
-        power = np.mean(mean.numpy() ** 2, axis=1, keepdims=True)
-        variances.append(np.exp(log_var.numpy()) / power)  # normalised to unit sent power
-    np.testing.assert_allclose(decoder.kb_variance.numpy(), np.concatenate(variances).mean(axis=0), rtol=1e-4)
+    train = scenario.data.load("train")[:600]
+    link(1, tf.constant(1.0), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([3]), inputs=tf.zeros([1, 16, 16, 3]))  # builds
+    scenario.curves[0].stages[2].calibrate(decoder, {"sent": encoder, "reconstruction": decoder},
+                                           lambda: batches(train, 256, shuffle=False))
+    mean, log_var = encoder.moments(train.astype(np.float32) / 255.0)
+    power = np.mean(mean.numpy() ** 2, axis=1, keepdims=True)  # the sent latent is normalised to unit power
+    np.testing.assert_allclose(decoder.kb_variance.numpy(), np.mean(np.exp(log_var.numpy()) / power, axis=0), rtol=1e-4)
+
+
+def test_training_ends_by_setting_the_knowledge_base(tmp_path):
+    spec = tiny_vscc(send="mean", resample="kb", steps=1)
+    spec["data"]["patch_size"] = 32  # 4366 training patches
+    scenario = parse_scenario(spec)
+    link, _ = build_curve(scenario, scenario.curves[0])
+    assert Trainer(scenario, 0, link, root=str(tmp_path), stream=None).run()["complete"]
+    kb = link.stages[2].block.kb_variance.numpy()
+    assert kb.shape == (8 * 8 * 2,) and np.all(kb > 0) and not np.allclose(kb, 1.0)  # no longer the initial ones
 
 
 def test_a_training_step_lowers_the_vscc_loss():
@@ -162,26 +172,18 @@ def test_a_training_step_lowers_the_vscc_loss():
     assert last < 0.8 * first
 
 
-def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    import yaml
-
-    from linksim.results import Results
+def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws():
+    from linksim.montecarlo import run_scenario
 
     spec = tiny_vscc(send="mean", resample="kb", repeat=3)
-    (tmp_path / "v.yaml").write_text(yaml.safe_dump(spec))
-    assert main(["run", "v.yaml", "--out", "v.h5", "--quiet"]) == 0
-    points = Results.load("v.h5").curves[0].points
-    for p in points:
-        mean, low, high = (p.stats[m]["sum"] / p.stats[m]["count"] for m in ("psnr", "psnr_min", "psnr_max"))
-        assert p.stats["psnr"]["count"] == 16 and low < mean < high
-    one = copy.deepcopy(spec)
-    one["curves"][0]["metrics"][0]["draws"] = 1  # every draw a block: the same mean over 48 rows
-    (tmp_path / "w.yaml").write_text(yaml.safe_dump(one))
-    assert main(["run", "w.yaml", "--out", "w.h5", "--quiet"]) == 0
-    for p, q in zip(points, Results.load("w.h5").curves[0].points):
-        assert q.stats["psnr"]["count"] == 48
-        assert q.stats["psnr"]["sum"] / 48 == pytest.approx(p.stats["psnr"]["sum"] / 16, rel=1e-9)
+    curve = spec["curves"][0]
+    del curve["training"]  # untrained weights: enough for the bookkeeping of draws
+    curve["metrics"].append({"type": "psnr", "name": "psnr_rows"})  # every draw a block of its own
+    spec["montecarlo"]["execution"] = "eager"
+    for p in run_scenario(parse_scenario(spec)):
+        mean, low, high, rows = (p.stats[m]["sum"] / p.stats[m]["count"] for m in ("psnr", "psnr_min", "psnr_max", "psnr_rows"))
+        assert p.stats["psnr"]["count"] == 16 and p.stats["psnr_rows"]["count"] == 48
+        assert low < mean < high and mean == pytest.approx(rows, rel=1e-9)
 
 
 @pytest.mark.parametrize("mutate, message", [

@@ -83,7 +83,7 @@ class VSCCDecoderParams(_VSCCCodecParams):
             raise ValueError(f"'resample: {self.resample}' reads what an encoder with 'send: {sends}' sends; "
                              f"the vscc_encoder has 'send: {encoders[0].send}'")
 
-    def calibrate(self, layer, layers, batches):
+    def calibrate(self, layer, layers, samples):
         """σ²_KB = the mean over the training samples of the variances the encoder sends, per latent element."""
         import tensorflow as tf
 
@@ -94,7 +94,7 @@ class VSCCDecoderParams(_VSCCCodecParams):
             return
         encoder = encoders[0]
         total, count = tf.zeros([layer.num_values], tf.float64), 0
-        for images in batches:
+        for images in samples():
             mean, log_variance = encoder.moments(images)
             _, log_variance = encoder.normalised(mean, log_variance)
             total += tf.reduce_sum(tf.exp(tf.cast(log_variance, tf.float64)), axis=0)
