@@ -58,10 +58,12 @@ def _learned_layers(link):
 
 
 def _build_layers(link, sample_shape):
-    """Keras layers build on their first call: run the link once on one all-zero sample."""
+    """Keras layers build on their first call: run the link once on one all-zero sample, nearly
+    noiseless (N0 = 1e-6), where receivers whose work grows with the noise (a reverse-diffusion
+    sampler starting at the channel's noise level) do the least."""
     import tensorflow as tf
 
-    link(1, tf.constant(1.0), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([len(link.stages)]),
+    link(1, tf.constant(1e-6), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([len(link.stages)]),
          inputs=tf.zeros((1,) + tuple(sample_shape)))
 
 

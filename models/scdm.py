@@ -176,7 +176,9 @@ class SCDMDenoiser(keras.layers.Layer):
         self.score = ScoreUNet(channels, heads, embedding)
 
     def build(self, input_shape):
-        self.score.build(input_shape)
+        """Creates the score network's weights with one call, so that they exist even when the
+        first call's sampler runs no level (a noiseless first call)."""
+        self.score(tf.zeros([1, input_shape[-1]], tf.complex64), tf.constant(1.0))
 
     def start_level(self, no):
         """``N_snr`` as a scalar int32 tensor (TF twin of :meth:`VESchedule.level_for_noise`)."""

@@ -48,3 +48,14 @@ def tiny_scenario(**overrides):
 
 
 np.set_printoptions(precision=4)
+
+
+@pytest.fixture
+def eager():
+    """Run tf.functions eagerly: tiny trainings of a few steps skip the graph tracing that
+    dominates their time (the traced paths stay covered by the other tests)."""
+    import tensorflow as tf
+
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)

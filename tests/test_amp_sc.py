@@ -170,7 +170,7 @@ def _changed(before, after):
     return {tap for tap in before if any(not np.array_equal(a, b) for a, b in zip(before[tap], after[tap]))}
 
 
-def test_each_amp_step_updates_exactly_its_weights(tmp_path):
+def test_each_amp_step_updates_exactly_its_weights(tmp_path, eager):
     spec = tiny_amp()
     spec["curves"][2]["training"]["stages"] = []  # amp-sc: run the steps one by one below
     spec["curves"][2]["training"]["init_from"] = "softq"
@@ -212,7 +212,7 @@ def test_training_fixes_the_flip_probability_of_bsc_stages_only():
     assert trainer.point_values(step4, 3.0)[types.index("bsc")] == pytest.approx(ber_awgn("qam16", 3.0, "ebno"))
 
 
-def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys):
+def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys, eager):
     monkeypatch.chdir(tmp_path)
     from linksim.cli import main
 

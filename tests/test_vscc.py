@@ -146,7 +146,7 @@ def test_the_knowledge_base_is_the_mean_training_variance():
     np.testing.assert_allclose(decoder.kb_variance.numpy(), np.mean(np.exp(log_var.numpy()) / power, axis=0), rtol=1e-4)
 
 
-def test_training_ends_by_setting_the_knowledge_base(tmp_path):
+def test_training_ends_by_setting_the_knowledge_base(tmp_path, eager):
     spec = tiny_vscc(send="mean", resample="kb", steps=1)
     spec["data"]["patch_size"] = 32  # 4366 training patches
     scenario = parse_scenario(spec)
