@@ -200,7 +200,7 @@ def cmd_compare(args):
 
     results = Results.load(args.results)
     try:
-        sys.stdout.write(format_comparison(results, args.metric, args.baseline))
+        sys.stdout.write(format_comparison(results, args.metric, args.baseline, args.snr, args.curves))
     except ValueError as exc:
         raise InputError(f"{args.results}: {exc}") from None
 
@@ -217,6 +217,18 @@ def cmd_plot(args):
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     plot_results(results, out)
     print(f"# figure written to {out}")
+
+
+def _snr_window(text: str):
+    import numpy as np
+
+    try:
+        low, high = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH in dB, got {text!r}") from None
+    if not np.all(np.isfinite([low, high])) or high < low:
+        raise argparse.ArgumentTypeError(f"expected finite LOW ≤ HIGH, got {text!r}") from None
+    return low, high
 
 
 def _snr_range(text: str):
@@ -314,6 +326,8 @@ def build_parser():
     p.add_argument("results", help="HDF5 results file")
     p.add_argument("--metric", default="psnr", help="metric to compare (default: psnr)")
     p.add_argument("--baseline", required=True, help="curve the differences are taken against")
+    p.add_argument("--snr", type=_snr_window, metavar="LOW:HIGH", help="only the SNR points in [LOW, HIGH] dB (default: all)")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' (and the baseline)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")

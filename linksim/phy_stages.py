@@ -1,4 +1,5 @@
-"""Catalogue of the PHY stages: mapping and demapping, channels, quantization and bit conversion.
+"""Catalogue of the PHY stages: mapping and demapping, channels, channel coding, quantization and
+bit conversion.
 
 Each class is the validated parameter set of one ``phy`` (Sionna) block; ``build(info)`` wraps the
 block in a :class:`linksim.link.Stage`.
@@ -11,7 +12,8 @@ from linksim.registry import register
 from linksim.stages import LABELLING, MODULATION, StageParams, make_stage
 
 __all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
-           "RayleighParams", "BSCParams", "LabelChannelParams", "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
+           "RayleighParams", "BSCParams", "LabelChannelParams", "EncoderParams", "DecoderParams", "InterleaverParams",
+           "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
 
 
 # ---------------------------------------------------------------------------------- mapping
@@ -232,6 +234,88 @@ class LabelChannelParams(StageParams):
         else:
             channel = LabelChannel.symmetric(self.num_classes, self.error_probability)
         return make_stage(self, channel, lambda x, ctx: channel(x, seed=ctx.seed))
+
+
+# ---------------------------------------------------------------------------------- channel coding
+class _BlockCode(StageParams):
+    """The 5G NR LDPC code of ``k`` information and ``n`` coded bits (Sionna's rate matching)."""
+
+    k: int = Field(gt=0, le=8448)
+    n: int = Field(gt=0, le=316 * 384)
+
+    def check(self, curve, data):
+        from phy.coding import code_error
+
+        error = code_error("ldpc", self.k, self.n)
+        if error:
+            raise ValueError(error)
+
+
+@register("stage", "ldpc_encoder")
+class EncoderParams(_BlockCode):
+    """5G LDPC encoder (Sionna), block by block: [batch, m·k] bits → [batch, m·n] coded bits.
+
+    Its rate k/n enters the curve's Eb/N0. A ``bits`` source feeding it directly must give a
+    multiple of ``k`` bits per row; with exactly ``k``, the ``bler`` metric counts code blocks.
+    """
+
+    type: Literal["ldpc_encoder"]
+
+    tap_default: ClassVar[str] = "codewords"
+
+    def code_rate(self):
+        return self.k / self.n
+
+    def check(self, curve, data):
+        super().check(curve, data)
+        num_bits = getattr(curve.source, "num_bits", None)
+        if curve.stages[0] is self and num_bits is not None and num_bits % self.k:
+            raise ValueError(f"the source's {num_bits} bits per row are not a multiple of k = {self.k}")
+
+    def build(self, info):
+        from phy.coding import BlockEncoder
+
+        encoder = BlockEncoder("ldpc", self.k, self.n)
+        return make_stage(self, encoder.encoder, lambda x, ctx: encoder(x))
+
+
+@register("stage", "ldpc_decoder")
+class DecoderParams(_BlockCode):
+    """5G LDPC belief-propagation decoder (Sionna): [batch, m·n] LLRs → [batch, m·k] hard bits.
+
+    Give it the ``k`` and ``n`` of the encoder; ``iterations`` (default 20, Sionna's).
+    """
+
+    type: Literal["ldpc_decoder"]
+    iterations: int = Field(default=20, ge=1, le=1000)
+
+    tap_default: ClassVar[str] = "decoded_bits"
+
+    def build(self, info):
+        from phy.coding import BlockDecoder, BlockEncoder
+
+        decoder = BlockDecoder(BlockEncoder("ldpc", self.k, self.n), self.iterations)
+        return make_stage(self, decoder.decoder, lambda llr, ctx: decoder(llr))
+
+
+@register("stage", "interleaver")
+class InterleaverParams(StageParams):
+    """Sionna's random interleaver with a fixed permutation per ``seed`` along the last axis; the
+    de-interleaver is the same stage with ``inverse: true`` and the same seed."""
+
+    type: Literal["interleaver"]
+    seed: int = Field(default=1, ge=0, le=2**31 - 1)
+    inverse: bool = False
+
+    @property
+    def tap_default(self):
+        return "deinterleaved" if self.inverse else "interleaved"
+
+    def build(self, info):
+        from sionna.phy.fec.interleaving import RandomInterleaver
+
+        interleaver = RandomInterleaver(seed=self.seed, keep_batch_constant=True, inverse=self.inverse, keep_state=True)
+        return make_stage(self, interleaver, lambda x, ctx: interleaver(x))
 
 
 # ---------------------------------------------------------------------------------- quantization

@@ -1,4 +1,5 @@
 """Tables: the live AFF3CT-style table of a running sweep and the table of a results file."""
+import fnmatch
 import math
 import sys
 import time
@@ -161,16 +162,24 @@ def format_results(results) -> str:
     return "\n".join(out) + "\n"
 
 
-def format_comparison(results, metric: str, baseline: str) -> str:
+def format_comparison(results, metric: str, baseline: str, snr_window=None, curves=None) -> str:
     """One column per curve of ``metric`` at each SNR, each followed by its difference to the
-    ``baseline`` curve, and a last row with the means over the SNR points both curves share."""
+    ``baseline`` curve, and a last row with the means over the SNR points both curves share.
+
+    ``snr_window`` ``(low, high)`` keeps the SNR points in [low, high] dB; ``curves`` (a shell
+    pattern such as ``'codec-*'``) keeps the curves whose names match it, and the baseline.
+    """
     confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    low, high = snr_window if snr_window is not None else (-math.inf, math.inf)
     values = {}
     for curve in results.curves:
-        if metric in curve.metrics:
-            values[curve.name] = {p.snr_db: summarize(curve.metrics[metric], p.stats[metric], confidence, interval).value for p in curve.points}
+        if metric in curve.metrics and (curves is None or curve.name == baseline or fnmatch.fnmatchcase(curve.name, curves)):
+            values[curve.name] = {p.snr_db: summarize(curve.metrics[metric], p.stats[metric], confidence, interval).value
+                                  for p in curve.points if low <= p.snr_db <= high}
     if baseline not in values:
         raise ValueError(f"no curve {baseline!r} with metric {metric!r} (curves with it: {', '.join(values) or 'none'})")
+    if not values[baseline]:
+        raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
     snrs = sorted({snr for v in values.values() for snr in v})
     names = list(values)
     header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(

@@ -212,6 +212,8 @@ class Curve(Params):
             if metric.rows_per_block() not in (1, self.source.batch_multiple()):
                 raise ValueError(f"metric {metric.metric_name!r}: 'draws: {metric.rows_per_block()}' needs a source that repeats each "
                                  f"sample as often (this source: {self.source.batch_multiple()})")
+        if "coderate" in self.model_fields_set and any(s.code_rate() is not None for s in self.stages):
+            raise ValueError("'coderate' is taken from the encoder stages of this curve; remove it")
         learned = [s.tap_name for s in self.stages if s.learned]
         if self.training is not None:
             if not self.source.reads_dataset:
@@ -231,6 +233,11 @@ class Curve(Params):
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
         return found[0] if found else None
+
+    def code_rate(self) -> float:
+        """The ``coderate`` given, or the product of the rates of the curve's encoder stages."""
+        rates = [s.code_rate() for s in self.stages if s.code_rate() is not None]
+        return math.prod(rates) if rates else self.coderate
 
 
 class ComparisonFigure(Params):
@@ -418,7 +425,7 @@ def build_curve(scenario: Scenario, curve: Curve):
         stages=[s.build(info) for s in curve.stages],
         convention=scenario.snr.convention,
         bits_per_symbol=curve.bits_per_symbol(),
-        coderate=curve.coderate,
+        coderate=curve.code_rate(),
         signal_power=curve.signal_power,
     )
     built = [m.build() for m in curve.metrics]

@@ -51,6 +51,10 @@ class StageParams(Params):
         """Bits per channel symbol if this stage is a mapper (or stands for one)."""
         return None
 
+    def code_rate(self) -> float | None:
+        """k/n if this stage is a channel encoder (the link's Eb/N0 counts it)."""
+        return None
+
     def quantization_step(self) -> float | None:
         """Spacing of the levels if this stage is a uniform quantizer."""
         return None
