@@ -67,18 +67,26 @@ def _output_path(path: str, what: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- commands
-def cmd_validate(args):
+def _load_scenario(path):
+    """The validated scenario; a stage check that constructs a Sionna block (a code's limits)
+    imports TensorFlow, whose native log lines are silenced here as on every import."""
     from linksim.scenario import load_scenario
 
-    scenario = load_scenario(args.scenario)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _quiet_stderr():
+        return load_scenario(path)
+
+
+def cmd_validate(args):
+    scenario = _load_scenario(args.scenario)
     points = len(scenario.snr.points())
     print(f"{args.scenario}: ok — scenario '{scenario.name}', {len(scenario.curves)} curve(s), {points} SNR point(s) ({scenario.snr.convention})")
 
 
 def cmd_run(args):
-    from linksim.scenario import load_scenario, resolved_yaml
+    from linksim.scenario import resolved_yaml
 
-    scenario = load_scenario(args.scenario)
+    scenario = _load_scenario(args.scenario)
     out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
     if args.address and args.backend != "ray":
         raise InputError("--address needs --backend ray")
@@ -169,9 +177,7 @@ def _figures(scenario, runner, results, out):
 
 
 def cmd_train(args):
-    from linksim.scenario import load_scenario
-
-    scenario = load_scenario(args.scenario)
+    scenario = _load_scenario(args.scenario)
     trainable = [c for c, curve in enumerate(scenario.curves) if curve.training is not None]
     if not trainable:
         raise InputError(f"{args.scenario}: no curve has a 'training' section")

@@ -93,3 +93,18 @@ def test_bad_code_parameters_are_one_line_errors(mutate, message, write_scenario
     import re
 
     assert re.search(message, err), err
+
+
+def test_validating_a_coded_scenario_prints_only_its_verdict(write_scenario):
+    """The code check constructs Sionna's encoder (TensorFlow imported): no native log line leaks."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "linksim.cli", "validate", write_scenario(coded_scenario())],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stderr == "" and "ok" in proc.stdout
+    bad = coded_scenario()
+    bad["curves"][0]["stages"][0]["n"] = 1200
+    proc = subprocess.run([sys.executable, "-m", "linksim.cli", "validate", write_scenario(bad, "bad.yaml")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Unsupported coderate (r<1/5)" in proc.stderr
