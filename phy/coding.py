@@ -51,10 +51,6 @@ class BlockEncoder:
         self.code, self.k, self.n = code, int(k), int(n)
         self.encoder = _sionna_encoder(code, self.k, self.n)
 
-    @property
-    def rate(self) -> float:
-        return self.k / self.n
-
     def __call__(self, bits):
         import tensorflow as tf
 
@@ -95,4 +91,3 @@ class BlockDecoder:
         batch = tf.shape(llr)[0]
         blocks = tf.reshape(llr, [batch, -1, self.n])
         return tf.reshape(tf.cast(self.decoder(blocks), tf.float32), [batch, -1])
-

@@ -1,5 +1,8 @@
 """Channel coding stages: Sionna's 5G LDPC inside scenarios, against a chain built from Sionna alone."""
 import math
+import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -90,16 +93,11 @@ def test_bad_code_parameters_are_one_line_errors(mutate, message, write_scenario
     assert main(["validate", write_scenario(spec)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
-    import re
-
     assert re.search(message, err), err
 
 
 def test_validating_a_coded_scenario_prints_only_its_verdict(write_scenario):
     """The code check constructs Sionna's encoder (TensorFlow imported): no native log line leaks."""
-    import subprocess
-    import sys
-
     proc = subprocess.run([sys.executable, "-m", "linksim.cli", "validate", write_scenario(coded_scenario())],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stderr == "" and "ok" in proc.stdout
