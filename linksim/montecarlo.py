@@ -80,7 +80,8 @@ class ChunkRunner:
 
             from linksim.scenario import build_curve
 
-            link, metrics = build_curve(self.scenario, self.scenario.curves[c])
+            curve = self.scenario.curves[c]
+            link, metrics = build_curve(self.scenario, curve)
             self.weights.prepare(c, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
@@ -91,8 +92,9 @@ class ChunkRunner:
                 return stats, _tap_checks(taps)
 
             execution = self.scenario.montecarlo.execution
-            if execution != "eager":
-                step = tf.function(step, jit_compile=execution == "xla")
+            if execution != "eager":  # xla where every stage compiles; a curve with NumPy stages runs as a graph
+                xla = execution == "xla" and all(s.xla_compatible for s in [curve.source, *curve.stages])
+                step = tf.function(step, jit_compile=xla)
             rates = [m.name for m in metrics if m.kind == "rate"]
             self._curves[c] = CurveRuntime(
                 link, metrics, step, {s.tap: s.name for s in [link.source] + link.stages},

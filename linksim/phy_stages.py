@@ -12,7 +12,9 @@ from linksim.registry import register
 from linksim.stages import LABELLING, MODULATION, StageParams, make_stage
 
 __all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
-           "RayleighParams", "BSCParams", "LabelChannelParams", "EncoderParams", "DecoderParams", "InterleaverParams",
+           "RayleighParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
+           "LDPCEncoderParams", "LDPCDecoderParams",
+           "PolarEncoderParams", "PolarDecoderParams", "InterleaverParams",
            "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
 
 
@@ -238,28 +240,25 @@ class LabelChannelParams(StageParams):
 
 # ---------------------------------------------------------------------------------- channel coding
 class _BlockCode(StageParams):
-    """The 5G NR LDPC code of ``k`` information and ``n`` coded bits (Sionna's rate matching)."""
+    """A 5G NR code (``code``: Sionna's LDPC or Polar) of ``k`` information and ``n`` coded bits."""
 
     k: int = Field(gt=0, le=8448)
     n: int = Field(gt=0, le=316 * 384)
 
+    code: ClassVar[str]
+
     def check(self, curve, data):
         from phy.coding import code_error
 
-        error = code_error("ldpc", self.k, self.n)
+        error = code_error(self.code, self.k, self.n)
         if error:
             raise ValueError(error)
 
 
-@register("stage", "ldpc_encoder")
-class EncoderParams(_BlockCode):
-    """5G LDPC encoder (Sionna), block by block: [batch, m·k] bits → [batch, m·n] coded bits.
-
-    Its rate k/n enters the curve's Eb/N0. A ``bits`` source feeding it directly must give a
-    multiple of ``k`` bits per row; with exactly ``k``, the ``bler`` metric counts code blocks.
-    """
-
-    type: Literal["ldpc_encoder"]
+class ChannelEncoderParams(_BlockCode):
+    """Block by block: [batch, m·k] bits → [batch, m·n] coded bits. Its rate k/n enters the curve's
+    Eb/N0. A ``bits`` source feeding it directly must give a multiple of ``k`` bits per row; with
+    exactly ``k``, the ``bler`` metric counts code blocks."""
 
     tap_default: ClassVar[str] = "codewords"
 
@@ -275,27 +274,70 @@ class EncoderParams(_BlockCode):
     def build(self, info):
         from phy.coding import BlockEncoder
 
-        encoder = BlockEncoder("ldpc", self.k, self.n)
+        encoder = BlockEncoder(self.code, self.k, self.n)
         return make_stage(self, encoder.encoder, lambda x, ctx: encoder(x))
 
 
-@register("stage", "ldpc_decoder")
-class DecoderParams(_BlockCode):
-    """5G LDPC belief-propagation decoder (Sionna): [batch, m·n] LLRs → [batch, m·k] hard bits.
-
-    Give it the ``k`` and ``n`` of the encoder; ``iterations`` (default 20, Sionna's).
-    """
-
-    type: Literal["ldpc_decoder"]
-    iterations: int = Field(default=20, ge=1, le=1000)
+class ChannelDecoderParams(_BlockCode):
+    """Block by block: [batch, m·n] LLRs → [batch, m·k] hard information bits. Give it the ``k``
+    and ``n`` of the encoder."""
 
     tap_default: ClassVar[str] = "decoded_bits"
+
+    def _iterations(self):
+        return 20
 
     def build(self, info):
         from phy.coding import BlockDecoder, BlockEncoder
 
-        decoder = BlockDecoder(BlockEncoder("ldpc", self.k, self.n), self.iterations)
+        decoder = BlockDecoder(BlockEncoder(self.code, self.k, self.n), self._iterations())
         return make_stage(self, decoder.decoder, lambda llr, ctx: decoder(llr))
+
+
+@register("stage", "ldpc_encoder")
+class LDPCEncoderParams(ChannelEncoderParams):
+    """5G LDPC encoder (Sionna), block by block: [batch, m·k] bits → [batch, m·n] coded bits."""
+
+    type: Literal["ldpc_encoder"]
+    code: ClassVar[str] = "ldpc"
+
+
+@register("stage", "ldpc_decoder")
+class LDPCDecoderParams(ChannelDecoderParams):
+    """5G LDPC belief-propagation decoder (Sionna): [batch, m·n] LLRs → [batch, m·k] hard bits.
+
+    ``iterations``: belief-propagation iterations (default 20, Sionna's).
+    """
+
+    type: Literal["ldpc_decoder"]
+    iterations: int = Field(default=20, ge=1, le=1000)
+    code: ClassVar[str] = "ldpc"
+
+    def _iterations(self):
+        return self.iterations
+
+
+@register("stage", "polar_encoder")
+class PolarEncoderParams(ChannelEncoderParams):
+    """5G Polar encoder (Sionna, uplink: CRC, sub-block interleaving, rate matching, channel
+    interleaving), block by block: [batch, m·k] bits → [batch, m·n] coded bits."""
+
+    type: Literal["polar_encoder"]
+    k: int = Field(ge=20, le=1013)
+    n: int = Field(gt=0, le=1088)
+    code: ClassVar[str] = "polar"
+
+
+@register("stage", "polar_decoder")
+class PolarDecoderParams(ChannelDecoderParams):
+    """5G Polar CRC-aided list decoder (Sionna's hybrid SC/SCL, list 8): [batch, m·n] LLRs →
+    [batch, m·k] hard bits. Runs NumPy code inside the graph (its curve is never XLA-compiled)."""
+
+    type: Literal["polar_decoder"]
+    k: int = Field(ge=20, le=1013)
+    n: int = Field(gt=0, le=1088)
+    code: ClassVar[str] = "polar"
+    xla_compatible: ClassVar[bool] = False
 
 
 @register("stage", "interleaver")

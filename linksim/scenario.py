@@ -419,7 +419,7 @@ def build_curve(scenario: Scenario, curve: Curve):
     """
     from linksim.link import Link
 
-    info = SimpleNamespace(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed)
+    info = SimpleNamespace(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve)
     link = Link(
         source=curve.source.build(info),
         stages=[s.build(info) for s in curve.stages],

@@ -29,7 +29,9 @@ class StageParams(Params):
       that owns its objective, e.g. a score model), or ``None`` for the generic ones;
     - ``point_parameter``: the name of the stage's per-SNR-point parameter, which a training
       bridge may fix (e.g. ``flip_probability``);
-    - ``reads_dataset``: a source that yields the scenario's dataset samples (training feeds them).
+    - ``reads_dataset``: a source that yields the scenario's dataset samples (training feeds them);
+    - ``xla_compatible``: ``False`` for a stage that runs NumPy code inside the graph (XLA cannot
+      compile it: with ``montecarlo.execution: xla`` its curve runs as a plain graph).
 
     and methods: :meth:`check` (against the curve and the dataset), :meth:`calibrate` (statistics
     a trained layer keeps) and :meth:`batch_multiple` (for sources).
@@ -42,6 +44,7 @@ class StageParams(Params):
     trained_by: ClassVar[str | None] = None
     point_parameter: ClassVar[str | None] = None
     reads_dataset: ClassVar[bool] = False
+    xla_compatible: ClassVar[bool] = True
 
     @property
     def tap_name(self) -> str:
