@@ -1,4 +1,4 @@
-"""Channel coding stages: Sionna's 5G LDPC inside scenarios, against a chain built from Sionna alone."""
+"""Channel coding stages: Sionna's 5G LDPC and Polar codes inside scenarios, against chains built from Sionna alone."""
 import math
 import re
 import subprocess
@@ -16,21 +16,22 @@ from phy.coding import BlockDecoder, BlockEncoder
 K, N = 120, 240  # r = 1/2; 240 coded bits = 40 64-QAM symbols
 
 
-def coded_scenario(**curve_overrides):
-    curve = {"name": "qam64-ldpc", "source": {"type": "bits", "num_bits": K},
-             "stages": [{"type": "ldpc_encoder", "k": K, "n": N}, {"type": "interleaver", "seed": 3},
+def coded_scenario(code="ldpc", snrs=(6.5, 7.5), blocks=3000, **curve_overrides):
+    curve = {"name": f"qam64-{code}", "source": {"type": "bits", "num_bits": K},
+             "stages": [{"type": f"{code}_encoder", "k": K, "n": N}, {"type": "interleaver", "seed": 3},
                         {"type": "mapper", "modulation": "qam64"}, {"type": "awgn"},
                         {"type": "demapper", "modulation": "qam64", "method": "app"},
-                        {"type": "interleaver", "seed": 3, "inverse": True}, {"type": "ldpc_decoder", "k": K, "n": N}],
+                        {"type": "interleaver", "seed": 3, "inverse": True}, {"type": f"{code}_decoder", "k": K, "n": N}],
              "metrics": [{"type": "ber"}, {"type": "bler"}]}
     curve.update(curve_overrides)
-    return {"name": "coded", "seed": 11, "snr": {"convention": "ebno", "values": [6.5, 7.5]},
-            "montecarlo": {"batch_size": 1000, "max_samples": 3000, "target_errors": None, "execution": "graph"},
+    return {"name": "coded", "seed": 11, "snr": {"convention": "ebno", "values": list(snrs)},
+            "montecarlo": {"batch_size": 1000, "max_samples": blocks, "target_errors": None, "execution": "xla"},
             "curves": [curve]}
 
 
-def test_encoder_then_decoder_on_noiseless_llrs_returns_every_block():
-    encoder = BlockEncoder("ldpc", K, N)
+@pytest.mark.parametrize("code", ["ldpc", "polar"])
+def test_encoder_then_decoder_on_noiseless_llrs_returns_every_block(code):
+    encoder = BlockEncoder(code, K, N)
     bits = tf.cast(tf.random.stateless_uniform([4, 3 * K], (1, 2), 0, 2, tf.int32), tf.float32)  # 3 blocks per row
     coded = encoder(bits)
     assert coded.shape == (4, 3 * N)
@@ -46,21 +47,33 @@ def test_the_code_rate_enters_eb_n0():
     assert link.noise_variance(7.5) == pytest.approx(10 ** (-7.5 / 10) / 3.0, rel=1e-6)
 
 
-def test_ldpc_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(write_scenario, tmp_path):
+def _sionna_codec(code):
+    if code == "ldpc":
+        from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
+
+        encoder = LDPC5GEncoder(K, N)
+        return encoder, LDPC5GDecoder(encoder, hard_out=True)
+    from sionna.phy.fec.polar import Polar5GDecoder, Polar5GEncoder
+
+    encoder = Polar5GEncoder(K, N)
+    return encoder, Polar5GDecoder(encoder, dec_type="hybSCL", list_size=8)
+
+
+@pytest.mark.parametrize("code, snrs, blocks", [("ldpc", (6.5, 7.5), 3000), ("polar", (7.5,), 2000)])
+def test_coded_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(code, snrs, blocks, write_scenario, tmp_path):
+    """The scenario runs with execution: xla; the Polar curve (NumPy list decoder) falls back to a graph."""
     from sionna.phy.channel import AWGN
-    from sionna.phy.fec.ldpc import LDPC5GDecoder, LDPC5GEncoder
     from sionna.phy.mapping import BinarySource, Constellation, Demapper, Mapper
     from sionna.phy.utils import ebnodb2no, sim_ber
 
     out = tmp_path / "coded.h5"
-    assert main(["run", write_scenario(coded_scenario()), "--out", str(out), "--quiet"]) == 0
+    assert main(["run", write_scenario(coded_scenario(code, snrs, blocks)), "--out", str(out), "--quiet"]) == 0
     points = Results.load(out).curves[0].points
 
     constellation = Constellation("qam", 6)
     source, mapper, channel = BinarySource(seed=5), Mapper(constellation=constellation), AWGN()
     demapper = Demapper("app", constellation=constellation)
-    encoder = LDPC5GEncoder(K, N)
-    decoder = LDPC5GDecoder(encoder, hard_out=True)
+    encoder, decoder = _sionna_codec(code)
 
     @tf.function
     def mc_fun(batch_size, ebno_db):
@@ -68,15 +81,14 @@ def test_ldpc_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(write_scenari
         no = ebnodb2no(ebno_db, 6, K / N)
         return bits, decoder(demapper(channel(mapper(encoder(bits)), no), no))
 
-    snrs = [p.snr_db for p in points]
-    _, bler = sim_ber(mc_fun, np.array(snrs), batch_size=1000, max_mc_iter=3, early_stop=False, verbose=False)
+    _, bler = sim_ber(mc_fun, np.array(snrs), batch_size=1000, max_mc_iter=blocks // 1000, early_stop=False, verbose=False)
     for point, reference in zip(points, bler.numpy()):
         errors, trials = point.stats["bler"]["errors"], point.stats["bler"]["trials"]
-        assert trials == 3000
+        assert trials == blocks
         ours = errors / trials
-        assert 0.005 < ours < 0.5  # both points are informative
-        pooled = (errors + reference * 3000) / 6000
-        z = (ours - reference) / math.sqrt(pooled * (1 - pooled) * (2 / 3000))
+        assert 0.005 < ours < 0.5  # every point is informative
+        pooled = (errors + reference * blocks) / (2 * blocks)
+        z = (ours - reference) / math.sqrt(pooled * (1 - pooled) * (2 / blocks))
         assert abs(z) < 3.29, f"{point.snr_db} dB: BLER {ours:.4f} against Sionna's {reference:.4f} (z = {z:.2f})"
 
 
@@ -86,6 +98,9 @@ def test_ldpc_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(write_scenari
     (lambda c: c["stages"][0].update(n=1200), r"refuses k=120, n=1200: Unsupported coderate \(r<1/5\)"),
     (lambda c: c["source"].update(num_bits=100), "the source's 100 bits per row are not a multiple of k = 120"),
     (lambda c: c.update(coderate=0.5), "'coderate' is taken from the encoder stages of this curve; remove it"),
+    (lambda c: c["stages"][0].update(type="polar_encoder", n=1100), r"curves\[0\]\.stages\[0\]\.n: input should be less than or equal to 1088 \(got 1100\)"),
+    (lambda c: c["stages"][0].update(type="polar_encoder", n=128), "Sionna's 5G polar encoder refuses k=120, n=128"),
+    (lambda c: c["stages"][0].update(type="polar_encoder", k=16, n=64), "polar k = 16: 38.212 adds 3 parity-check bits"),
 ])
 def test_bad_code_parameters_are_one_line_errors(mutate, message, write_scenario, capsys):
     spec = coded_scenario()
