@@ -6,6 +6,7 @@ every input error are fast and quiet.
 """
 import argparse
 import contextlib
+import fnmatch
 import os
 import sys
 
@@ -93,10 +94,11 @@ def cmd_run(args):
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     resolved = resolved_yaml(scenario)
+    curves = _selected_curves(scenario, args.curves, args.scenario)
     from linksim.results import ResultsWriter, load_for_resume
 
     # Refuse a mismatched or damaged file before anything runs or is written.
-    previous = load_for_resume(out, resolved, args.scenario) if args.resume else None
+    previous = load_for_resume(out, resolved, args.scenario, [scenario.curves[c].name for c in curves]) if args.resume else None
     import_tensorflow()
     from linksim.montecarlo import LocalExecutor, run_scenario
     from linksim.report import LiveTable
@@ -110,17 +112,18 @@ def cmd_run(args):
     else:
         executor = LocalExecutor(scenario, args.checkpoints, stream=None if args.quiet else sys.stdout)
     try:
-        for c in range(len(scenario.curves)):
+        for c in curves:
             executor.runner.curve(c)  # build every link and train what is untrained, before writing
     except BaseException:
         executor.close()
         raise
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
-                           partial_interval=scenario.montecarlo.checkpoint_seconds)
+                           partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves)
     mc = scenario.montecarlo
     table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet)
     try:
-        run_scenario(scenario, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous)
+        run_scenario(scenario, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous,
+                     curves=curves)
     except KeyboardInterrupt:
         writer.close("interrupted")
         raise
@@ -134,7 +137,7 @@ def cmd_run(args):
 
     results = Results.load(out)
     table = _csv_export(results, out)
-    figures = _figures(scenario, executor.runner, results, out)
+    figures = _figures(scenario, executor.runner, results, out, curves)
     if not args.quiet:
         print(f"# results written to {out} and {table}; figures: {', '.join(figures)}")
 
@@ -150,8 +153,19 @@ def _csv_export(results, out):
     return path
 
 
-def _figures(scenario, runner, results, out):
-    """The metric plot, and for learned or mapped links a reconstruction grid and a scatter."""
+def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
+    """Indices of the curves whose names match the shell ``pattern`` (all if ``None``)."""
+    if pattern is None:
+        return list(range(len(scenario.curves)))
+    chosen = [c for c, curve in enumerate(scenario.curves) if fnmatch.fnmatchcase(curve.name, pattern)]
+    if not chosen:
+        raise InputError(f"--curves {pattern!r} matches no curve of {scenario_path} (have: {', '.join(c.name for c in scenario.curves)})")
+    return chosen
+
+
+def _figures(scenario, runner, results, out, curves):
+    """The metric plot, and for learned or mapped links a reconstruction grid and a scatter (of the
+    first curve run), and the scenario's comparison figure where all its curves ran."""
     from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid
 
     stem = os.path.splitext(out)[0]
@@ -161,17 +175,17 @@ def _figures(scenario, runner, results, out):
     images = len(scenario.data.sample_shape) == 3  # [H, W, C] samples can be shown as pictures
     for c, curve in enumerate(scenario.curves):
         taps = {s.tap_name for s in curve.stages}
-        if curve.source.reads_dataset and images and c == 0:
+        if curve.source.reads_dataset and images and c == curves[0]:
             picks = sorted({float(snrs[0]), float(snrs[len(snrs) // 2]), float(snrs[-1])})
             written.append(f"{stem}_reconstructions.png")
             reconstruction_grid(runner, c, picks, written[-1], title=f"{scenario.name}: {curve.name}")
-        if {"symbols", "received"} <= taps and c == 0:
+        if {"symbols", "received"} <= taps and c == curves[0]:
             written.append(f"{stem}_constellation.png")
             constellation_scatter(runner, c, float(snrs[len(snrs) // 2]), written[-1], title=f"{curve.name}, {snrs[len(snrs) // 2]:g} dB")
     comparison = scenario.figures.comparison
-    if comparison is not None:
+    indices = [[c.name for c in scenario.curves].index(name) for name in comparison.curves] if comparison else []
+    if comparison is not None and set(indices) <= set(curves):
         written.append(f"{stem}_comparison.png")
-        indices = [[c.name for c in scenario.curves].index(name) for name in comparison.curves]
         comparison_grid(runner, indices, comparison.snr, written[-1], comparison.num_images, title=scenario.name)
     return written
 
@@ -306,7 +320,9 @@ def build_parser():
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario and seed)")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
+    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'); "
+                                                      "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--workers", type=int, help="Ray workers (default: the cluster's CPUs)")

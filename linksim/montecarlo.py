@@ -206,8 +206,8 @@ def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=No
     return point
 
 
-def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter=None, resume=None):
-    """Run every curve of a validated scenario.
+def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter=None, resume=None, curves=None):
+    """Run every curve of a validated scenario, or the curves with indices ``curves``.
 
     Parameters
     ----------
@@ -222,6 +222,9 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
     resume : linksim.results.Results, optional
         A previous run of the same scenario: its finished points are kept and its point in
         progress continues from its last committed chunk.
+    curves : list[int], optional
+        The curves to run (default: all). Seeds stay keyed by a curve's index in the scenario, so
+        a curve measures the same whichever others run beside it.
 
     Output
     ------
@@ -232,6 +235,8 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
     snrs = scenario.snr.points()
     results = []
     for c, curve in enumerate(scenario.curves):
+        if curves is not None and c not in curves:
+            continue
         runtime = runner.curve(c)
         previous = resume.curve(curve.name) if resume else None
         finished = {pt.index: pt for pt in previous.points} if previous else {}

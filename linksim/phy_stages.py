@@ -323,7 +323,7 @@ class PolarEncoderParams(ChannelEncoderParams):
     interleaving), block by block: [batch, m·k] bits → [batch, m·n] coded bits."""
 
     type: Literal["polar_encoder"]
-    k: int = Field(ge=20, le=1013)
+    k: int = Field(gt=0, le=1013)
     n: int = Field(gt=0, le=1088)
     code: ClassVar[str] = "polar"
 
@@ -334,7 +334,7 @@ class PolarDecoderParams(ChannelDecoderParams):
     [batch, m·k] hard bits. Runs NumPy code inside the graph (its curve is never XLA-compiled)."""
 
     type: Literal["polar_decoder"]
-    k: int = Field(ge=20, le=1013)
+    k: int = Field(gt=0, le=1013)
     n: int = Field(gt=0, le=1088)
     code: ClassVar[str] = "polar"
     xla_compatible: ClassVar[bool] = False

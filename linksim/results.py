@@ -4,7 +4,8 @@ Layout (``format = "linksim-results"``, ``format_version = 1``)::
 
     /                 attrs: scenario (resolved YAML), scenario_sha256, scenario_path, name, seed,
                              convention, confidence, interval, versions (JSON), git_commit,
-                             started_utc, finished_utc, status, error, checksum
+                             started_utc, finished_utc, status, error, checksum, and
+                             curves (JSON list of the curves run, where ``--curves`` chose some)
     /curves/<curve>   attrs: index, metrics (JSON {name: kind}), theory (JSON or "")
         /points/<p>   attrs: snr_db, no, samples, chunks, seconds, stop_reason, constant_taps
             /<metric> attrs: errors, trials (rates) or sum, sum_sq, count (means)
@@ -193,10 +194,11 @@ def _read_point(curve, index, g, metrics) -> PointResult:
     )
 
 
-def load_for_resume(path, resolved: str, scenario_path: str) -> Results | None:
-    """The run stored in ``path`` if it can be continued with this scenario, ``None`` if no file.
+def load_for_resume(path, resolved: str, scenario_path: str, curves: list[str]) -> Results | None:
+    """The run stored in ``path`` if it can be continued with this scenario and these ``curves``
+    (names, in scenario order), ``None`` if no file.
 
-    Raises ``InputError`` for a damaged file or one made from another scenario or seed.
+    Raises ``InputError`` for a damaged file or one made from another scenario, seed or curve selection.
     """
     if not os.path.exists(path):
         return None
@@ -204,6 +206,9 @@ def load_for_resume(path, resolved: str, scenario_path: str) -> Results | None:
     if previous.attrs.get("scenario_sha256") != scenario_sha256(resolved):
         raise InputError(f"{path}: made from a different scenario or seed than {scenario_path}; "
                          "--resume continues only the same run (drop --resume or choose another --out)")
+    if [c.name for c in previous.curves] != curves:
+        raise InputError(f"{path}: holds the curves {', '.join(c.name for c in previous.curves)}, not {', '.join(curves)}; "
+                         "--resume continues only the same selection of curves")
     return previous
 
 
@@ -221,9 +226,12 @@ class ResultsWriter:
         The run to continue (from :func:`load_for_resume`); ``None`` starts a new file.
     partial_interval : float
         Seconds between commits of the point in progress (finished points commit at once).
+    curves : list[int] or None
+        Indices of the curves this run measures (default: all).
     """
 
-    def __init__(self, path, scenario, scenario_path: str, resolved: str, previous: Results | None = None, partial_interval: float = 2.0):
+    def __init__(self, path, scenario, scenario_path: str, resolved: str, previous: Results | None = None, partial_interval: float = 2.0,
+                 curves: list[int] | None = None):
         self.path = os.fspath(path)
         self.partial_interval = partial_interval
         self._last_partial = 0.0
@@ -238,7 +246,9 @@ class ResultsWriter:
                 "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
                 "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running", "error": "",
             }, [CurveResults(c.name, i, {name: m.kind for m in c.metrics for name in m.metric_names()}, c.theory.model_dump() if c.theory else None)
-                for i, c in enumerate(scenario.curves)], self.path)
+                for i, c in enumerate(scenario.curves) if curves is None or i in curves], self.path)
+            if curves is not None and len(curves) < len(scenario.curves):
+                self.results.attrs["curves"] = json.dumps([scenario.curves[i].name for i in curves])
             os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
         self.results.write(self.path)
 

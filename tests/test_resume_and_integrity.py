@@ -123,3 +123,24 @@ def test_ray_options_are_checked_before_anything_runs(flag, write_scenario, tmp_
     argv = ["run", write_scenario(tiny_scenario()), "--out", str(out)] + ([flag, "127.0.0.1:1"] if flag == "--address" else ["--backend", "ray", flag, "0"])
     assert main(argv) == 2
     assert not out.exists() and capsys.readouterr().err.count("\n") == 1
+
+
+def test_a_run_of_some_curves_measures_what_the_full_run_measures(write_scenario, tmp_path, capsys):
+    spec = tiny_scenario(snr={"convention": "ebno", "values": [0.0, 2.0]})
+    second = copy.deepcopy(spec["curves"][0])
+    second.update(name="qpsk", stages=[{"type": "mapper", "modulation": "qpsk"}, {"type": "awgn"}, {"type": "slicer", "modulation": "qpsk"}],
+                  theory={"type": "awgn_ber", "modulation": "qpsk"})
+    spec["curves"].append(second)
+    path = write_scenario(spec)
+    full, some = tmp_path / "full.h5", tmp_path / "some.h5"
+    assert main(["run", path, "--out", str(full), "--quiet"]) == 0
+    assert main(["run", path, "--out", str(some), "--quiet", "--curves", "qp*"]) == 0
+    kept = Results.load(some)
+    assert [c.name for c in kept.curves] == ["qpsk"] and kept.curves[0].index == 1
+    assert _counts(kept.curves[0].points) == _counts(Results.load(full).curve("qpsk").points)  # seeds keyed by the curve's index
+
+    assert main(["run", path, "--out", str(some), "--resume"]) == 2  # another selection than the file's
+    assert "holds the curves qpsk, not qam16, qpsk" in capsys.readouterr().err
+    assert main(["run", path, "--out", str(tmp_path / "none.h5"), "--curves", "bpsk*"]) == 2
+    assert capsys.readouterr().err.strip() == f"linksim: error: --curves 'bpsk*' matches no curve of {path} (have: qam16, qpsk)"
+    assert not (tmp_path / "none.h5").exists()
