@@ -284,13 +284,14 @@ class ChannelDecoderParams(_BlockCode):
 
     tap_default: ClassVar[str] = "decoded_bits"
 
-    def _iterations(self):
-        return 20
+    def decoder_options(self) -> dict:
+        """Keyword arguments of :class:`phy.coding.BlockDecoder` beyond the code."""
+        return {}
 
     def build(self, info):
         from phy.coding import BlockDecoder, BlockEncoder
 
-        decoder = BlockDecoder(BlockEncoder(self.code, self.k, self.n), self._iterations())
+        decoder = BlockDecoder(BlockEncoder(self.code, self.k, self.n), **self.decoder_options())
         return make_stage(self, decoder.decoder, lambda llr, ctx: decoder(llr))
 
 
@@ -313,8 +314,8 @@ class LDPCDecoderParams(ChannelDecoderParams):
     iterations: int = Field(default=20, ge=1, le=1000)
     code: ClassVar[str] = "ldpc"
 
-    def _iterations(self):
-        return self.iterations
+    def decoder_options(self):
+        return {"iterations": self.iterations}
 
 
 @register("stage", "polar_encoder")
