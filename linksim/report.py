@@ -182,20 +182,21 @@ def format_comparison(results, metric: str, baseline: str, snr_window=None, curv
         raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
     snrs = sorted({snr for v in values.values() for snr in v})
     names = list(values)
+    width = {n: max(12, len(n)) for n in names}  # a column fits its curve's full name
     header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(
-        f"{n[:12]:>12}" + ("" if n == baseline else f" {'Δ':>7}") for n in names)
+        f"{n:>{width[n]}}" + ("" if n == baseline else f" {'Δ':>7}") for n in names)
     lines = [f"# {metric}; Δ = curve − {baseline}", header]
     for snr in snrs:
         cells = []
         for n in names:
             v, ref = values[n].get(snr, float("nan")), values[baseline].get(snr, float("nan"))
-            cells.append(f"{v:12.4g}" + ("" if n == baseline else f" {v - ref:+7.2f}"))
+            cells.append(f"{v:{width[n]}.4g}" + ("" if n == baseline else f" {v - ref:+7.2f}"))
         lines.append(f"{snr:10g} " + " ".join(cells))
     cells = []
     for n in names:
         shared = [snr for snr in snrs if snr in values[n] and snr in values[baseline]]
         mean = sum(values[n][snr] for snr in shared) / max(len(shared), 1)
         gap = sum(values[n][snr] - values[baseline][snr] for snr in shared) / max(len(shared), 1)
-        cells.append(f"{mean:12.4g}" + ("" if n == baseline else f" {gap:+7.2f}"))
+        cells.append(f"{mean:{width[n]}.4g}" + ("" if n == baseline else f" {gap:+7.2f}"))
     lines.append(f"{'mean':>10} " + " ".join(cells))
     return "\n".join(lines) + "\n"

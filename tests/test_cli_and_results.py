@@ -67,19 +67,21 @@ def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tm
     spec = tiny_scenario()
     qpsk = {**spec["curves"][0], "name": "qpsk", "theory": {"type": "awgn_ber", "modulation": "qpsk"},
             "stages": [{"type": "mapper", "modulation": "qpsk"}, {"type": "awgn"}, {"type": "slicer", "modulation": "qpsk"}]}
-    spec["curves"] += [qpsk, {**qpsk, "name": "other"}]
+    spec["curves"] += [qpsk, {**qpsk, "name": "other-with-a-long-name"}]
     out = tmp_path / "c.h5"
     assert main(["run", write_scenario(spec), "--out", str(out), "--quiet"]) == 0
     ber = {c.name: {p.snr_db: p.stats["ber"]["errors"] / p.stats["ber"]["trials"] for p in c.points} for c in Results.load(out).curves}
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "1:4", "--curves", "q*"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split()[2:] == ["qam16", "qpsk", "Δ"]  # 'other' left out by the pattern
+    assert lines[1].split()[2:] == ["qam16", "qpsk", "Δ"]  # 'other-…' left out by the pattern
     assert [float(line.split()[0]) for line in lines[2:-1]] == [2.0, 4.0]  # 0 dB is outside [1, 4]
     mean = [float(v) for v in lines[-1].split()[1:]]
     assert mean[0] == pytest.approx(np.mean([ber["qam16"][2.0], ber["qam16"][4.0]]), rel=1e-3)
     assert mean[2] == pytest.approx(np.mean([ber["qpsk"][s] - ber["qam16"][s] for s in (2.0, 4.0)]), abs=0.006)
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "5:9"]) == 2
     assert "no SNR point in [5, 9] dB" in capsys.readouterr().err
+    assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "Δ"]  # names are never cut
 
 
 def test_plot_writes_a_png(finished_run, tmp_path, capsys):
