@@ -1,0 +1,1 @@
+"""DiSC-Med: diffusion-based semantic communication of CT volumes (learned parts and their resampling)."""
