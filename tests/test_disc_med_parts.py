@@ -40,3 +40,43 @@ def test_film_is_the_identity_at_initialisation_and_conditions_after_a_step():
     out = film(features, embed(snr)).numpy()
     assert not np.allclose(out, features.numpy())
     assert not np.allclose(out[0] / features.numpy()[0], out[3] / features.numpy()[3])  # depends on the SNR
+
+
+def test_the_ddpm_schedule_is_ho_et_al_and_ddim_with_an_exact_oracle_returns_x0():
+    from models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
+
+    schedule = DDPMSchedule()
+    assert schedule.alpha_bar[-1] == pytest.approx(4.04e-5, rel=0.01)  # linear 1e-4 … 0.02 over 1000 steps
+    x0 = tf.random.uniform((3, 8, 8, 1), seed=4)
+    eps = tf.random.normal(x0.shape, seed=5)
+    x_t = q_sample(schedule, x0, tf.fill([3], 999), eps)
+
+    def oracle(x, t, condition):  # the exact ε of x given the clean x0
+        alpha_bar = tf.reshape(tf.gather(schedule.alpha_bar_tf, t), [-1, 1, 1, 1])
+        return (x - tf.sqrt(alpha_bar) * condition) / tf.sqrt(1.0 - alpha_bar)
+
+    for steps in (1, 10, 50):
+        np.testing.assert_allclose(ddim_sample(oracle, schedule, x_t, x0, steps), x0, atol=2e-3)
+
+
+def test_one_ddpm_training_step_lowers_the_loss():
+    from models.disc_med.ddpm import DDPMSchedule, eps_loss
+
+    schedule = DDPMSchedule(100)
+    network = tf.keras.Sequential([tf.keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
+                                   tf.keras.layers.Conv2D(1, 3, padding="same")])
+
+    def eps_fn(x, t, condition):
+        level = tf.broadcast_to(tf.reshape(tf.cast(t, tf.float32) / 100.0, [-1, 1, 1, 1]), tf.shape(x))
+        return network(tf.concat([x, condition, level], axis=-1))
+
+    x0 = tf.random.uniform((8, 16, 16, 1), seed=6)
+    condition = tf.cast(x0 > 0.5, tf.float32)
+    t = tf.random.uniform([8], 0, 100, tf.int32, seed=7)
+    eps = tf.random.normal(x0.shape, seed=8)
+    before = float(eps_loss(eps_fn, schedule, x0, condition, t, eps))
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+    with tf.GradientTape() as tape:
+        loss = eps_loss(eps_fn, schedule, x0, condition, t, eps)
+    optimizer.apply_gradients(zip(tape.gradient(loss, network.trainable_variables), network.trainable_variables))
+    assert float(eps_loss(eps_fn, schedule, x0, condition, t, eps)) < before
