@@ -80,3 +80,25 @@ def test_one_ddpm_training_step_lowers_the_loss():
         loss = eps_loss(eps_fn, schedule, x0, condition, t, eps)
     optimizer.apply_gradients(zip(tape.gradient(loss, network.trainable_variables), network.trainable_variables))
     assert float(eps_loss(eps_fn, schedule, x0, condition, t, eps)) < before
+
+
+def test_the_conditional_unet_ignores_its_condition_at_init_and_learns_to_use_it():
+    from models.disc_med.unet import ConditionalUNet, TimestepEmbedding
+
+    unet, embed = ConditionalUNet(filters=8, out_channels=1), ChannelEmbedding(16)
+    slices = tf.random.uniform((4, 16, 16, 3), seed=9)  # target slice and its two neighbours
+    low, high = embed(tf.fill([4], -5.0)), embed(tf.fill([4], 15.0))
+    out = unet(slices, low)
+    assert out.shape == (4, 16, 16, 1)
+    np.testing.assert_allclose(out, unet(slices, high), atol=1e-6)  # FiLM starts as the identity
+    target = slices[..., 1:2] * tf.reshape(tf.constant([0.5, 0.5, 2.0, 2.0]), [4, 1, 1, 1])
+    snr = tf.constant([-5.0, -5.0, 15.0, 15.0])
+    optimizer = tf.keras.optimizers.Adam(1e-2)
+    variables = None
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(unet(slices, embed(snr)) - target))
+        variables = variables or unet.trainable_variables + embed.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    assert not np.allclose(unet(slices, low), unet(slices, high), atol=1e-4)
+    assert TimestepEmbedding(10)(tf.constant([0, 999])).shape == (2, 10)

@@ -1,0 +1,112 @@
+"""The slice U-Net of DiSC-Med, conditioned through FiLM on an embedding vector.
+
+One architecture serves both learned receivers: the channel-aware denoiser (input: the target
+slice of the interpolated semantic volume and its two neighbours, 3 channels; condition: the
+embedded SNR or BER) and the DDPM's ε-network (input: x_t concatenated with the segmentation and
+edge condition; condition: the embedded timestep). Two resolutions, each block two 3×3
+convolutions with group normalisation and SiLU, FiLM after the first; skip connections by
+concatenation; a final 1×1 convolution.
+"""
+import math
+
+import keras
+import tensorflow as tf
+
+from models.checks import check_positive_ints
+from models.disc_med.film import FiLM
+
+__all__ = ["TimestepEmbedding", "ConditionalUNet"]
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class TimestepEmbedding(keras.layers.Layer):
+    """Diffusion timestep t → sinusoidal features (DDPM's) → a two-layer MLP.
+
+    Input
+    -----
+    t : [batch] int32
+
+    Output
+    ------
+    : [batch, units] float32
+    """
+
+    def __init__(self, units: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        check_positive_ints(units=units)
+        self.units = int(units)
+        self.hidden = keras.layers.Dense(self.units, activation="silu")
+        self.out = keras.layers.Dense(self.units)
+
+    def build(self, input_shape):
+        self.hidden.build((None, self.units))
+        self.out.build((None, self.units))
+
+    def call(self, t):
+        half = self.units // 2
+        frequencies = tf.exp(-math.log(10_000.0) * tf.range(half, dtype=tf.float32) / max(half - 1, 1))
+        angles = tf.cast(tf.reshape(t, [-1, 1]), tf.float32) * frequencies[None, :]      # [batch, half]
+        features = tf.concat([tf.sin(angles), tf.cos(angles)], axis=-1)                  # [batch, 2·half]
+        features = tf.pad(features, [[0, 0], [0, self.units - 2 * half]])                 # [batch, units]
+        return self.out(self.hidden(features))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+class _Block(keras.layers.Layer):
+    """conv → norm → SiLU → FiLM → conv → norm → SiLU."""
+
+    def __init__(self, filters: int, **kwargs):
+        super().__init__(**kwargs)
+        self.conv1 = keras.layers.Conv2D(filters, 3, padding="same")
+        self.conv2 = keras.layers.Conv2D(filters, 3, padding="same")
+        self.norm1 = keras.layers.GroupNormalization(groups=min(4, filters))
+        self.norm2 = keras.layers.GroupNormalization(groups=min(4, filters))
+        self.film = FiLM()
+
+    def call(self, x, embedding):
+        x = tf.nn.silu(self.norm1(self.conv1(x)))
+        x = self.film(x, embedding)
+        return tf.nn.silu(self.norm2(self.conv2(x)))
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class ConditionalUNet(keras.layers.Layer):
+    """Two-level U-Net with FiLM conditioning.
+
+    Parameters
+    ----------
+    filters : int
+        Width of the first level (the second has twice as many).
+    out_channels : int
+
+    Input
+    -----
+    x : [batch, H, W, C_in] float32, H and W even
+    embedding : [batch, E] float32
+
+    Output
+    ------
+    : [batch, H, W, out_channels] float32
+    """
+
+    def __init__(self, filters: int = 16, out_channels: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        check_positive_ints(filters=filters, out_channels=out_channels)
+        self.filters, self.out_channels = int(filters), int(out_channels)
+        self.down = _Block(self.filters)
+        self.middle = _Block(2 * self.filters)
+        self.up = _Block(self.filters)
+        self.pool = keras.layers.AveragePooling2D(2)
+        self.upsample = keras.layers.UpSampling2D(2)
+        self.head = keras.layers.Conv2D(self.out_channels, 1)
+
+    def call(self, x, embedding):
+        skip = self.down(x, embedding)                                   # [batch, H, W, f]
+        deep = self.middle(self.pool(skip), embedding)                   # [batch, H/2, W/2, 2f]
+        x = self.up(tf.concat([self.upsample(deep), skip], -1), embedding)  # [batch, H, W, f]
+        return self.head(x)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "out_channels": self.out_channels}
