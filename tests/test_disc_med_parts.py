@@ -102,3 +102,18 @@ def test_the_conditional_unet_ignores_its_condition_at_init_and_learns_to_use_it
         optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
     assert not np.allclose(unet(slices, low), unet(slices, high), atol=1e-4)
     assert TimestepEmbedding(10)(tf.constant([0, 999])).shape == (2, 10)
+
+
+def test_edges_of_a_label_map_trace_its_organ_boundaries():
+    from scipy import ndimage
+
+    from models.disc_med.semantics import edge_volume
+
+    labels = np.zeros((3, 32, 32), np.uint8)
+    labels[1, 8:24, 10:22] = 6
+    edges = edge_volume(labels)
+    assert edges.dtype == np.uint8 and not edges[0].any() and not edges[2].any()  # empty slices have no edge
+    mask = labels[1] > 0
+    boundary = mask & ~ndimage.binary_erosion(mask) | ndimage.binary_dilation(mask) & ~mask
+    near = ndimage.binary_dilation(boundary)
+    assert edges[1].sum() > 40 and np.all(near[edges[1] > 0])  # every edge pixel lies on the square's border
