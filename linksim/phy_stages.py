@@ -320,8 +320,10 @@ class LDPCDecoderParams(ChannelDecoderParams):
 
 @register("stage", "polar_encoder")
 class PolarEncoderParams(ChannelEncoderParams):
-    """5G Polar encoder (Sionna, uplink: CRC, sub-block interleaving, rate matching, channel
-    interleaving), block by block: [batch, m·k] bits → [batch, m·n] coded bits."""
+    """5G Polar encoder (Sionna), block by block: [batch, m·k] bits → [batch, m·n] coded bits.
+
+    Uplink: CRC, sub-block interleaving, rate matching and channel interleaving as 38.212.
+    """
 
     type: Literal["polar_encoder"]
     k: int = Field(gt=0, le=1013)
@@ -331,8 +333,10 @@ class PolarEncoderParams(ChannelEncoderParams):
 
 @register("stage", "polar_decoder")
 class PolarDecoderParams(ChannelDecoderParams):
-    """5G Polar CRC-aided list decoder (Sionna's hybrid SC/SCL, list 8): [batch, m·n] LLRs →
-    [batch, m·k] hard bits. Runs NumPy code inside the graph (its curve is never XLA-compiled)."""
+    """5G Polar CRC-aided list decoder (Sionna's hybrid SC/SCL, list 8): [batch, m·n] LLRs → [batch, m·k] bits.
+
+    Runs NumPy code inside the graph (its curve is never XLA-compiled).
+    """
 
     type: Literal["polar_decoder"]
     k: int = Field(gt=0, le=1013)

@@ -47,7 +47,7 @@ def _encoder_of(curve):
 
 @register("stage", "image_encoder")
 class ImageEncoderParams(StageParams):
-    """JPEG at the largest quality within the bits of ``channel_uses`` symbols: [batch, H, W, C] → [batch, budget] bits.
+    """JPEG at the largest quality within the bits of channel_uses symbols: [batch, H, W, C] → [batch, budget] bits.
 
     ``codec``: ``jpeg`` (abbreviated format: tables known to both ends; :mod:`linksim.image_codec`).
     ``max_quality``: where the search starts (1…95).
