@@ -1,6 +1,6 @@
 """What JPEG does with the per-patch bit budgets of the shipped separate-coding curves.
 
-For each budget: the share of the 386 bundled test patches (32×32) that fit at some quality, the
+The size of the JPEG header that both ends know (and the link does not send); for each budget: the share of the 386 bundled test patches (32×32) that fit at some quality, the
 qualities chosen, the error-free PSNR (the plateau of a separate curve above its cliff), the
 dataset-mean PSNR (its floor below the cliff) and the coding time per patch.
 
@@ -33,6 +33,8 @@ def main():
     mean_image = (bundled_photos("train", 32).images.mean(axis=0) / 255.0).astype(np.float32)
     floor = mean_psnr(np.broadcast_to(mean_image, reference.shape), reference)
     print(f"{len(test)} test patches 32×32×3; the dataset-mean patch gives PSNR {floor:.2f} dB")
+    headers = [len(JPEGBitstream(test.shape[1:], 1024).tables(q)) for q in range(1, 96)]
+    print(f"JPEG header (SOI … SOS, not sent) of such a patch: {min(headers)}–{max(headers)} bytes over qualities 1…95")
     print(f"{'bits':>6} | {'fit':>6} | {'quality min / median / max':>27} | {'error-free PSNR dB':>18} | {'ms per patch':>12} | curves")
     for budget, curves in BUDGETS.items():
         codec = JPEGBitstream(test.shape[1:], budget)

@@ -6,8 +6,8 @@ receiver. Why JPEG: it is the codec the papers argue against ("JPEG + LDPC"), Pi
 the stack) ships libjpeg-turbo in every wheel, and baseline JPEG's tables depend only on the
 quality, the image size and the colour mode. Both ends therefore know them in advance, and only
 the entropy-coded scan is sent (JPEG's *abbreviated format*, ITU-T T.81 Annex B.4). The full file
-header is about 620 bytes: more than the whole budget of a 32×32 patch at the learned links'
-rates, so a comparison that sent it would be decided by the header.
+header of a 32×32 patch is 623 bytes (benchmarks/jpeg_budget.py): more than its whole budget at
+the learned links' rates, so a comparison that sent it would be decided by the header.
 
 Bitstream of one image, exactly ``num_bits`` bits, MSB first::
 
