@@ -120,7 +120,7 @@ def cmd_run(args):
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
                            partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves)
     mc = scenario.montecarlo
-    table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet)
+    table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet, shown=scenario.figures.metrics)
     try:
         run_scenario(scenario, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous,
                      curves=curves)
@@ -166,11 +166,15 @@ def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
 def _figures(scenario, runner, results, out, curves):
     """The metric plot, and for learned or mapped links a reconstruction grid and a scatter (of the
     first curve run), and the scenario's comparison figure where all its curves ran."""
-    from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid
+    from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid, slice_grid
 
     stem = os.path.splitext(out)[0]
     written = [stem + ".png"]
-    plot_results(results, written[0])
+    shown = scenario.figures.metrics
+    plot_results(results, written[0], metrics=shown)
+    if scenario.figures.versus:
+        written.append(f"{stem}_versus_{scenario.figures.versus}.png")
+        plot_results(results, written[-1], metrics=shown, versus=scenario.figures.versus)
     snrs = scenario.snr.points()
     images = len(scenario.data.sample_shape) == 3  # [H, W, C] samples can be shown as pictures
     for c, curve in enumerate(scenario.curves):
@@ -182,6 +186,11 @@ def _figures(scenario, runner, results, out, curves):
         if {"symbols", "received"} <= taps and c == curves[0]:
             written.append(f"{stem}_constellation.png")
             constellation_scatter(runner, c, float(snrs[len(snrs) // 2]), written[-1], title=f"{curve.name}, {snrs[len(snrs) // 2]:g} dB")
+    slices = scenario.figures.slices
+    names = [c.name for c in scenario.curves]
+    if slices is not None and {names.index(n) for n in slices.curves} <= set(curves):
+        written.append(f"{stem}_slices.png")
+        slice_grid(runner, [names.index(n) for n in slices.curves], slices, written[-1], title=scenario.name)
     comparison = scenario.figures.comparison
     indices = [[c.name for c in scenario.curves].index(name) for name in comparison.curves] if comparison else []
     if comparison is not None and set(indices) <= set(curves):

@@ -164,11 +164,15 @@ class _ImageMetric(MetricParams):
     image: the metric is then the mean over images of the per-image mean over the draws, and two
     more metrics ``<name>_min`` and ``<name>_max`` hold the means over images of the per-image
     lowest and highest draw (the band over resamplings).
+
+    ``sent_channel: k`` compares channel k of the sent tap only (samples that carry more than the
+    image, e.g. a CT volume with its label map), kept as a channel axis of one.
     """
 
     sent: str = Field(default="images", min_length=1)
     data_range: float = Field(default=1.0, gt=0, le=1e6)
     draws: int = Field(default=1, ge=1, le=10_000)
+    sent_channel: int | None = Field(default=None, ge=0, le=4096)
     kind: ClassVar[str] = "mean"
 
     def metric_names(self) -> list[str]:
@@ -186,7 +190,10 @@ class _ImageMetric(MetricParams):
         import tensorflow as tf
 
         def values(taps):
-            return self.per_image(taps[self.sent], taps[self.received])
+            sent = taps[self.sent]
+            if self.sent_channel is not None:
+                sent = sent[..., self.sent_channel : self.sent_channel + 1]
+            return self.per_image(sent, taps[self.received])
 
         if self.draws == 1:
             return Metric(self.metric_name, "mean", lambda taps: _mean_stats(values(taps), taps.get("valid")))
@@ -220,14 +227,16 @@ class PSNR(_ImageMetric):
 
 @register("metric", "ssim")
 class SSIM(_ImageMetric):
-    """SSIM per image (tf.image.ssim, 11×11 Gaussian window; images of at least 11×11); mean ± t interval."""
+    """SSIM per image (tf.image.ssim, 11×11 Gaussian window; images of at least 11×11; of a volume
+    [D, H, W, C], the mean over its slices); mean ± t interval."""
 
     type: Literal["ssim"]
 
     def per_image(self, sent, received):
         import tensorflow as tf
 
-        return tf.image.ssim(tf.cast(sent, tf.float32), tf.cast(received, tf.float32), max_val=self.data_range)
+        ssim = tf.image.ssim(tf.cast(sent, tf.float32), tf.cast(received, tf.float32), max_val=self.data_range)  # [batch, ...]
+        return tf.reduce_mean(tf.reshape(ssim, [tf.shape(ssim)[0], -1]), axis=-1)
 
 
 @register("metric", "power")

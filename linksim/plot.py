@@ -6,11 +6,13 @@ from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "constellation_scatter"]
 
 
-def plot_results(results, out_path):
+def plot_results(results, out_path, metrics=None, versus=None):
     """One panel per metric: each curve with its interval band, closed form dashed.
 
     A metric with ``<name>_min`` / ``<name>_max`` companions (resamplings) also shows that range as
-    a lighter band in its own panel. Rate metrics use a logarithmic axis. Written with matplotlib's Agg backend (no display).
+    a lighter band in its own panel. Rate metrics use a logarithmic axis. ``metrics`` limits the
+    panels to these names; ``versus`` puts that measured metric (its value at each point) on the
+    horizontal axis instead of the SNR (logarithmic for a rate). Written with matplotlib's Agg backend (no display).
     """
     import matplotlib
 
@@ -20,7 +22,8 @@ def plot_results(results, out_path):
     a = results.attrs
     every = list(dict.fromkeys(m for c in results.curves for m in c.metrics))
     banded = {m for m in every if f"{m}_min" in every and f"{m}_max" in every}  # bands over resamplings
-    metric_names = [m for m in every if not any(m in (f"{b}_min", f"{b}_max") for b in banded)]
+    metric_names = [m for m in every if not any(m in (f"{b}_min", f"{b}_max") for b in banded) and (metrics is None or m in metrics)]
+    metric_names = [m for m in metric_names if m != versus]
     fig, axes = plt.subplots(1, len(metric_names), figsize=(6.4 * len(metric_names), 4.8), squeeze=False)
     for ax, metric in zip(axes[0], metric_names):
         kind = "rate"
@@ -30,6 +33,10 @@ def plot_results(results, out_path):
             kind = curve.metrics[metric]
             colour = f"C{i % 10}"
             snr = np.array([p.snr_db for p in curve.points])
+            if versus is not None:
+                if versus not in curve.metrics:
+                    continue
+                snr = np.array([summarize(curve.metrics[versus], p.stats[versus], a["confidence"], a["interval"]).value for p in curve.points])
             s = [summarize(kind, p.stats[metric], a["confidence"], a["interval"]) for p in curve.points]
             value = np.array([x.value for x in s])
             shown = value > 0 if kind == "rate" else np.isfinite(value)
@@ -40,12 +47,17 @@ def plot_results(results, out_path):
                                     for p in curve.points] for end in ("min", "max"))
                 ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
             theory = closed_form_ber(curve.theory, results.convention)
-            if theory and metric == "ber":
+            if theory and metric == "ber" and versus is None:
                 fine = np.linspace(snr.min(), snr.max(), 200)
                 ax.plot(fine, theory(fine), "--", color=colour, linewidth=1, label=f"{curve.name} closed form")
         if kind == "rate":
             ax.set_yscale("log")
-        ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]")
+        if versus is None:
+            ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]")
+        else:
+            versus_kind = next(c.metrics[versus] for c in results.curves if versus in c.metrics)
+            ax.set_xscale("log" if versus_kind == "rate" else "linear")
+            ax.set_xlabel(f"{versus} (measured)")
         ax.set_ylabel(metric.upper() if kind == "rate" else metric)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
@@ -121,6 +133,49 @@ def comparison_grid(runner, curve_indices, snrs, out_path, num_images=3, title="
             ax.set_title(f"{snr:g} dB" if c is None else f"{_mean_psnr(images, originals):.1f} dB PSNR", fontsize=9)
             if col == 0:
                 ax.set_ylabel("original" if c is None else names[row - 1], fontsize=9)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=110)
+    plt.close(fig)
+
+
+def slice_grid(runner, curve_indices, figure, out_path, title=""):
+    """Volumes: one axial slice (``figure.slice``, default the middle) of the first test volume at
+    each tap of ``figure.taps``, one row per curve and SNR; channel 0 of each tap, label maps
+    (``figure.labels``) in a colour map. A curve without a tap leaves its cell empty."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [(c, snr) for c in curve_indices for snr in figure.snr]
+    pictures = []  # per row: tap → the slice shown
+    for c, snr in rows:
+        taps = _eager_taps(runner, c, snr, 1)  # the first test volume
+        shown = {}
+        for name in figure.taps:
+            if name in taps:
+                volume = np.asarray(taps[name][0])
+                picture = volume[figure.slice if figure.slice is not None else len(volume) // 2]
+                shown[name] = picture[..., 0] if picture.ndim == 3 else picture
+        pictures.append(shown)
+    top_label = max([float(p[n].max()) for p in pictures for n in figure.labels if n in p] + [1.0])  # one colour scale for all label maps
+    fig, axes = plt.subplots(len(rows), len(figure.taps), figsize=(1.9 * len(figure.taps), 1.9 * len(rows)), squeeze=False)
+    for r, ((c, snr), shown) in enumerate(zip(rows, pictures)):
+        for col, name in enumerate(figure.taps):
+            ax = axes[r][col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title(name, fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{runner.scenario.curves[c].name}\n{snr:g} dB", fontsize=8)
+            if name not in shown:
+                ax.set_frame_on(False)
+            elif name in figure.labels:
+                ax.imshow(shown[name], cmap="nipy_spectral", vmin=0, vmax=top_label, interpolation="nearest")
+            else:
+                ax.imshow(shown[name], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)

@@ -50,8 +50,10 @@ def _metric_cells(point, kinds, confidence, interval):
 class LiveTable:
     """Prints one row per finished point, a refreshed progress line on terminals, and notes."""
 
-    def __init__(self, convention, confidence, interval, stream=None, quiet=False):
+    def __init__(self, convention, confidence, interval, stream=None, quiet=False, shown=None):
+        """``shown``: the metric names to print (default: all)."""
         self.stream = stream or sys.stdout
+        self.shown = None if shown is None else set(shown)
         self.quiet = quiet
         self.label = CONVENTION_LABELS[convention]
         self.confidence, self.interval = confidence, interval
@@ -65,6 +67,8 @@ class LiveTable:
 
     def start_curve(self, name, kinds, num_points, closed_form=None):
         """``closed_form(snr_db) -> BER`` adds a column with the exact reference value."""
+        if self.shown is not None:
+            kinds = {name: kind for name, kind in kinds.items() if name in self.shown}
         self.kinds, self.num_points, self.point_seconds, self.closed_form = kinds, num_points, [], closed_form
         cols = [(self.label + " dB", 8), ("samples", 11)] + _columns(kinds, self.confidence) + [("throughput", 12), ("elapsed", 9), ("ETA", 9)]
         if closed_form:

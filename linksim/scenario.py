@@ -248,10 +248,26 @@ class ComparisonFigure(Params):
     num_images: int = Field(default=3, ge=1, le=16)
 
 
-class Figures(Params):
-    """Extra figures written by ``linksim run``."""
+class SliceFigure(Params):
+    """Volumes (samples [D, H, W, C]): one axial slice of several taps, one row per curve and SNR
+    (``<out>_slices.png``). Channel 0 of each tap is shown; label maps with a colour map."""
 
+    curves: list[str] = Field(min_length=1, max_length=16)
+    snr: list[Annotated[float, Field(ge=-100, le=200)]] = Field(min_length=1, max_length=16)
+    taps: list[str] = Field(min_length=1, max_length=16)
+    labels: list[str] = Field(default=[], max_length=16)  # taps that hold label maps
+    slice: int | None = Field(default=None, ge=0, le=100_000)  # default: the middle slice
+
+
+class Figures(Params):
+    """What ``linksim run`` shows: ``metrics`` limits the printed table and the metric plot to these
+    (every metric is stored); ``versus`` adds ``<out>_versus_<metric>.png``, the shown metrics against
+    that measured metric instead of the SNR; plus the extra figures."""
+
+    metrics: list[str] | None = Field(default=None, min_length=1, max_length=64)
+    versus: str | None = Field(default=None, min_length=1, max_length=64)
     comparison: ComparisonFigure | None = None
+    slices: SliceFigure | None = None
 
 
 class Scenario(Params):
@@ -284,6 +300,20 @@ class Scenario(Params):
 
     def curve_named(self, name: str):
         return next(c for c in self.curves if c.name == name)
+
+    @model_validator(mode="after")
+    def _shown_metrics(self):
+        names = {n for c in self.curves for m in c.metrics for n in m.metric_names()}
+        for key, wanted in (("metrics", self.figures.metrics or []), ("versus", [self.figures.versus] if self.figures.versus else [])):
+            unknown = [n for n in wanted if n not in names]
+            if unknown:
+                raise ValueError(f"figures.{key}: no curve measures {unknown[0]!r} (metrics: {', '.join(sorted(names))})")
+        slices = self.figures.slices
+        if slices is not None:
+            unknown = [n for n in slices.curves if n not in {c.name for c in self.curves}]
+            if unknown:
+                raise ValueError(f"figures.slices: no curve {unknown[0]!r}")
+        return self
 
     @model_validator(mode="after")
     def _figure_curves(self):

@@ -7,7 +7,7 @@ import importlib
 
 __all__ = ["SYSTEMS"]
 
-SYSTEMS = ("conv", "scdm", "amp_sc", "vscc")
+SYSTEMS = ("conv", "scdm", "amp_sc", "vscc", "disc_med")
 
 for _name in SYSTEMS:
     importlib.import_module(f"{__name__}.{_name}")

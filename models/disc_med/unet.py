@@ -3,9 +3,10 @@
 One architecture serves both learned receivers: the channel-aware denoiser (input: the target
 slice of the interpolated semantic volume and its two neighbours, 3 channels; condition: the
 embedded SNR or BER) and the DDPM's ε-network (input: x_t concatenated with the segmentation and
-edge condition; condition: the embedded timestep). Two resolutions, each block two 3×3
-convolutions with group normalisation and SiLU, FiLM after the first; skip connections by
-concatenation; a final 1×1 convolution.
+edge condition; condition: the embedded timestep) and the downstream slice segmenter (a constant
+condition). ``levels`` resolutions (the paper's backbones have five; two or three at CPU scale),
+each block two 3×3 convolutions with group normalisation and SiLU, FiLM after the first; average
+pooling down, nearest upsampling up, skip connections by concatenation; a final 1×1 convolution.
 """
 import math
 
@@ -73,17 +74,19 @@ class _Block(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="linksim")
 class ConditionalUNet(keras.layers.Layer):
-    """Two-level U-Net with FiLM conditioning.
+    """U-Net with FiLM conditioning.
 
     Parameters
     ----------
     filters : int
-        Width of the first level (the second has twice as many).
+        Width of the first level; level l has ``filters · 2^l``.
     out_channels : int
+    levels : int
+        Resolutions, ≥ 2 (H and W must be multiples of 2^(levels − 1)).
 
     Input
     -----
-    x : [batch, H, W, C_in] float32, H and W even
+    x : [batch, H, W, C_in] float32
     embedding : [batch, E] float32
 
     Output
@@ -91,22 +94,29 @@ class ConditionalUNet(keras.layers.Layer):
     : [batch, H, W, out_channels] float32
     """
 
-    def __init__(self, filters: int = 16, out_channels: int = 1, **kwargs):
+    def __init__(self, filters: int = 16, out_channels: int = 1, levels: int = 2, **kwargs):
         super().__init__(**kwargs)
-        check_positive_ints(filters=filters, out_channels=out_channels)
-        self.filters, self.out_channels = int(filters), int(out_channels)
-        self.down = _Block(self.filters)
-        self.middle = _Block(2 * self.filters)
-        self.up = _Block(self.filters)
+        check_positive_ints(filters=filters, out_channels=out_channels, levels=levels)
+        if levels < 2:
+            raise ValueError(f"levels must be at least 2, got {levels}")
+        self.filters, self.out_channels, self.levels = int(filters), int(out_channels), int(levels)
+        self.down = [_Block(self.filters * 2**l) for l in range(self.levels - 1)]
+        self.middle = _Block(self.filters * 2 ** (self.levels - 1))
+        self.up = [_Block(self.filters * 2**l) for l in reversed(range(self.levels - 1))]
         self.pool = keras.layers.AveragePooling2D(2)
         self.upsample = keras.layers.UpSampling2D(2)
         self.head = keras.layers.Conv2D(self.out_channels, 1)
 
     def call(self, x, embedding):
-        skip = self.down(x, embedding)                                   # [batch, H, W, f]
-        deep = self.middle(self.pool(skip), embedding)                   # [batch, H/2, W/2, 2f]
-        x = self.up(tf.concat([self.upsample(deep), skip], -1), embedding)  # [batch, H, W, f]
+        skips = []
+        for block in self.down:
+            x = block(x, embedding)  # [batch, H/2^l, W/2^l, f·2^l]
+            skips.append(x)
+            x = self.pool(x)
+        x = self.middle(x, embedding)
+        for block, skip in zip(self.up, reversed(skips)):
+            x = block(tf.concat([self.upsample(x), skip], -1), embedding)
         return self.head(x)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "out_channels": self.out_channels}
+        return {**super().get_config(), "filters": self.filters, "out_channels": self.out_channels, "levels": self.levels}

@@ -1,0 +1,709 @@
+"""Catalogue of DiSC-Med (:mod:`models.disc_med`): CT volume datasets, the semantic link's
+stages, the objectives that train its networks, and the downstream segmentation metric.
+
+Samples are CT volumes with their label maps: ``[D, H, W, 2]`` float32, channel 0 the CT (HU
+clipped to [−400, 400] and mapped onto [0, 1]), channel 1 the AMOS label id (0 background,
+1 … 15 the organs of :data:`linksim.ct_phantom.AMOS_LABELS`). A DiSC-Med curve reads them as
+
+    images → semantic_extraction → strided_compress → channel (real_awgn | semantic_errors)
+           → trilinear_restore → semantic_denoiser (or semantic_decision) → ddpm_reconstruction
+           → ct_segmenter (blind downstream model) → metric ``segmentation``
+
+and the baselines replace the semantic chain with ``ct_encoder`` → channel → ``ct_decoder``.
+"""
+import functools
+import os
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from linksim.datasets import DatasetParams
+from linksim.metrics import Metric, MetricParams, _mean_stats
+from linksim.objectives import ObjectiveParams
+from linksim.registry import register
+from linksim.stages import MODULATION, StageParams, make_stage
+
+__all__ = ["CTPhantom", "AMOS", "DICOMSeries", "SemanticExtractionParams", "StridedCompressParams", "TrilinearRestoreParams",
+           "SemanticErrorsParams", "SemanticDenoiserParams", "SemanticDecisionParams", "DDPMReconstructionParams",
+           "CTSegmenterParams", "CTEncoderParams", "CTDecoderParams", "SegmentationObjective", "SemanticCrossEntropy",
+           "DDPMObjective", "CTMSEObjective", "SegmentationMetric", "SemanticErrorRate"]
+
+NUM_CLASSES = 16  # background and the 15 AMOS organs
+Side = Annotated[int, Field(ge=2, le=4096)]
+
+
+# ---------------------------------------------------------------- datasets
+
+
+class _CTVolumes(DatasetParams):
+    """CT volumes resampled to ``shape`` = [D, H, W]: samples ``(D, H, W, 2)`` float32 (CT in [0, 1], label id)."""
+
+    shape: list[Side] = Field(default=[16, 64, 64], min_length=3, max_length=3)
+
+    stored_max: ClassVar[float] = 1.0
+    value_range: ClassVar[tuple[float, float]] = (0.0, float(NUM_CLASSES - 1))  # the label channel; the CT is in [0, 1]
+
+    @property
+    def sample_shape(self):
+        return (*self.shape, 2)
+
+
+def _samples(ct_hu, labels):
+    """[N, D, H, W] HU and labels → [N, D, H, W, 2] float32 samples."""
+    import numpy as np
+
+    from linksim.ct_phantom import hu_to_unit
+
+    return np.stack([hu_to_unit(ct_hu), labels.astype(np.float32)], -1)
+
+
+@functools.lru_cache(maxsize=8)
+def _phantom_split(first_seed, count, shape):
+    from linksim.ct_phantom import phantom_patients
+
+    return _samples(*phantom_patients(first_seed, count, shape))
+
+
+@register("dataset", "ct-phantom")
+class CTPhantom(_CTVolumes):
+    """Procedural abdominal CT phantom (linksim.ct_phantom), one volume per patient, split by patient
+    (train: seeds 0 … train_patients − 1; test: seeds from 1 000 000)."""
+
+    dataset: Literal["ct-phantom"]
+    train_patients: int = Field(default=24, ge=1, le=100_000)
+    test_patients: int = Field(default=4, ge=1, le=100_000)
+
+    def load(self, split, seed=0):
+        first, count = (0, self.train_patients) if split == "train" else (1_000_000, self.test_patients)
+        return _phantom_split(first, count, tuple(self.shape))
+
+
+@register("dataset", "amos")
+class AMOS(_CTVolumes):
+    """AMOS-layout NIfTI (``path``/imagesTr + labelsTr for training, imagesVa + labelsVa for testing),
+    resampled to ``shape`` (trilinear CT, nearest labels)."""
+
+    dataset: Literal["amos"]
+    path: str = Field(min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _folders_exist(self):
+        from linksim.medical_data import AMOS_SPLITS
+
+        for folder in (d for pair in AMOS_SPLITS.values() for d in pair):
+            if not os.path.isdir(os.path.join(self.path, folder)):
+                raise ValueError(f"no folder {folder!r} in {self.path!r}; expected the AMOS layout (imagesTr, labelsTr, imagesVa, labelsVa)")
+        return self
+
+    def load(self, split, seed=0):
+        import numpy as np
+
+        from linksim.medical_data import amos_cases, load_nifti_volume, resize_volume
+
+        cases = amos_cases(self.path, "train" if split == "train" else "validation")
+        ct = [resize_volume(load_nifti_volume(image), self.shape) for image, _ in cases]
+        labels = [resize_volume(load_nifti_volume(label, labels=True), self.shape, labels=True) for _, label in cases]
+        return _samples(np.stack(ct), np.stack(labels))
+
+
+@register("dataset", "dicom")
+class DICOMSeries(_CTVolumes):
+    """DICOM CT series without labels (``path``: one sub-folder per series), resampled to ``shape``;
+    the label channel is 0, so the link must segment the CT itself (``ct_segmenter`` before
+    ``semantic_extraction``). Test split only."""
+
+    dataset: Literal["dicom"]
+    path: str = Field(min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _folder_exists(self):
+        if not os.path.isdir(self.path):
+            raise ValueError(f"no such folder {self.path!r}; expected one sub-folder of DICOM files per series")
+        if not any(os.path.isdir(os.path.join(self.path, f)) for f in os.listdir(self.path)):
+            raise ValueError(f"no series sub-folders in {self.path!r}; expected one sub-folder of DICOM files per series")
+        return self
+
+    def load(self, split, seed=0):
+        import numpy as np
+
+        from linksim.errors import InputError
+        from linksim.medical_data import load_dicom_series, resize_volume
+
+        if split != "test":
+            raise InputError(f"{self.path}: a DICOM dataset has no labels and serves the test split only; train on ct-phantom or amos")
+        folders = sorted(os.path.join(self.path, f) for f in os.listdir(self.path) if os.path.isdir(os.path.join(self.path, f)))
+        ct = np.stack([resize_volume(load_dicom_series(f), self.shape) for f in folders])
+        return _samples(ct, np.zeros(ct.shape, np.uint8))
+
+
+# ---------------------------------------------------------------- stages
+
+
+def _volume_shape(data):
+    if len(data.sample_shape) != 4:
+        raise ValueError(f"needs CT volume samples [D, H, W, 2] (dataset ct-phantom, amos or dicom), got samples of shape {data.sample_shape}")
+    return data.sample_shape[:3]
+
+
+class _Strided(StageParams):
+    """Strides of the compression (the paper's: every 2nd slice, every 4th pixel)."""
+
+    strides: list[Annotated[int, Field(ge=1, le=64)]] = Field(default=[2, 4, 4], min_length=3, max_length=3)
+
+    def check(self, curve, data):
+        shape = _volume_shape(data)
+        if any(n % s for n, s in zip(shape, self.strides)):
+            raise ValueError(f"volume shape {list(shape)} is not a multiple of the strides {self.strides}")
+
+
+@register("stage", "semantic_extraction")
+class SemanticExtractionParams(StageParams):
+    """Segmentation and Canny edge volumes: dataset samples [batch, D, H, W, 2] (labels of channel 1) or
+    label maps [batch, D, H, W] (a ct_segmenter's) → [batch, D, H, W, 2] (label / 15, edge bit)."""
+
+    type: Literal["semantic_extraction"]
+    edge_sigma: float = Field(default=1.0, gt=0, le=100)
+
+    tap_default: ClassVar[str] = "semantics"
+    xla_compatible: ClassVar[bool] = False
+
+    def check(self, curve, data):
+        _volume_shape(data)
+
+    def build(self, info):
+        import numpy as np
+        import tensorflow as tf
+
+        from models.disc_med.semantic_codes import encode_semantics
+        from models.disc_med.semantics import edge_volume
+
+        depth, height, width = info.data.sample_shape[:3]
+
+        def edges_of(labels):
+            return np.stack([edge_volume(v, self.edge_sigma) for v in labels]).astype(np.int32)
+
+        def apply(x, ctx):
+            labels = tf.cast(tf.round(x[..., 1] if len(x.shape) == 5 else x), tf.int32)  # [batch, D, H, W]
+            edges = tf.numpy_function(edges_of, [labels], tf.int32, stateful=False)
+            edges.set_shape([None, depth, height, width])
+            return encode_semantics(labels, edges, NUM_CLASSES)
+
+        return make_stage(self, None, apply)
+
+
+@register("stage", "strided_compress")
+class StridedCompressParams(_Strided):
+    """Strided sampling [batch, D, H, W, C] → [batch, D/2, H/4, W/4, C] (strides as set)."""
+
+    type: Literal["strided_compress"]
+
+    tap_default: ClassVar[str] = "latent"
+
+    def build(self, info):
+        from models.disc_med.resampling import strided_compress
+
+        return make_stage(self, None, lambda x, ctx: strided_compress(x, tuple(self.strides)))
+
+
+@register("stage", "trilinear_restore")
+class TrilinearRestoreParams(_Strided):
+    """Trilinear interpolation of a strided volume back to the dataset's [D, H, W] (eq. 3)."""
+
+    type: Literal["trilinear_restore"]
+
+    tap_default: ClassVar[str] = "restored"
+
+    def build(self, info):
+        from models.disc_med.resampling import trilinear_restore
+
+        shape = info.data.sample_shape[:3]
+        return make_stage(self, None, lambda x, ctx: trilinear_restore(x, shape, tuple(self.strides)))
+
+
+class _PointBER(StageParams):
+    """An error probability: fixed, or the closed-form BER of ``modulation`` at the point's SNR (esno/ebno)."""
+
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+    modulation: MODULATION | None = None
+
+    def ber(self, snr_db, convention) -> float:
+        if self.error_probability is not None:
+            return self.error_probability
+        from phy.ber_theory import ber_awgn
+
+        if convention not in ("esno", "ebno"):
+            raise ValueError("an error probability from a modulation's BER needs the 'esno' or 'ebno' convention")
+        return float(ber_awgn(self.modulation, snr_db, convention))
+
+
+@register("stage", "semantic_errors")
+class SemanticErrorsParams(_PointBER):
+    """The paper's discrete channel on (label / 15, edge) volumes: labels through a transition matrix T
+    (default symmetric: error probability p, wrong labels equally likely), edge bits through a BSC(p);
+    p fixed (``error_probability``) or the closed-form BER of ``modulation`` at the point's SNR."""
+
+    type: Literal["semantic_errors"]
+    transition: list[list[Annotated[float, Field(ge=0, le=1)]]] | None = None
+
+    tap_default: ClassVar[str] = "received"
+    point_parameter: ClassVar[str] = "error_probability"
+
+    @model_validator(mode="after")
+    def _valid(self):
+        if self.error_probability is None and self.modulation is None:
+            raise ValueError("give 'error_probability' or 'modulation' (or both)")
+        if self.transition is not None:
+            if len(self.transition) != NUM_CLASSES or any(len(row) != NUM_CLASSES for row in self.transition):
+                raise ValueError(f"'transition' must be {NUM_CLASSES}×{NUM_CLASSES} (background and the 15 AMOS labels)")
+            bad = [k for k, row in enumerate(self.transition) if abs(sum(row) - 1.0) > 1e-6]
+            if bad:
+                raise ValueError(f"row {bad[0]} of 'transition' sums to {sum(self.transition[bad[0]]):.6g}, not 1")
+        return self
+
+    def build(self, info):
+        from models.disc_med.semantic_codes import semantic_errors
+
+        return make_stage(self, None, lambda x, ctx: semantic_errors(x, ctx.point_value, NUM_CLASSES, ctx.seed, self.transition),
+                          point_value=lambda snr_db: self.ber(snr_db, info.convention))
+
+
+@register("stage", "semantic_denoiser")
+class SemanticDenoiserParams(_PointBER):
+    """Channel-aware denoiser (models.disc_med.denoiser): restored [batch, D, H, W, 2] → class and edge
+    probabilities [batch, D, H, W, 17], conditioned on the SNR (dB / 10) or on log10 of the BER (fixed
+    ``error_probability`` or ``modulation``'s at the point). Trained by ``loss: semantic_ce``."""
+
+    type: Literal["semantic_denoiser"]
+    condition: Literal["snr", "ber"] = "snr"
+    filters: int = Field(default=16, ge=1, le=1024)
+    levels: int = Field(default=2, ge=2, le=6)
+    embedding: int = Field(default=32, ge=1, le=1024)
+
+    tap_default: ClassVar[str] = "denoised"
+    learned: ClassVar[bool] = True
+    trained_by: ClassVar[str] = "semantic_ce"
+    point_parameter: ClassVar[str] = "log10_ber"
+
+    @model_validator(mode="after")
+    def _state(self):
+        if self.condition == "ber" and self.error_probability is None and self.modulation is None:
+            raise ValueError("'condition: ber' needs 'error_probability' or 'modulation' (the BER the denoiser is told)")
+        return self
+
+    def check(self, curve, data):
+        shape = _volume_shape(data)
+        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
+            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+
+    def state(self, snr_db, point_value):
+        """The channel state the denoiser is told: SNR dB / 10, or log10 BER (the stage's point value)."""
+        return snr_db / 10.0 if self.condition == "snr" else point_value
+
+    def build(self, info):
+        import math
+
+        import tensorflow as tf
+
+        from models.disc_med.denoiser import SemanticDenoiser
+
+        layer = SemanticDenoiser(NUM_CLASSES, self.filters, self.levels, self.embedding, name=self.tap_name)
+
+        def apply(x, ctx):
+            state = tf.fill([tf.shape(x)[0]], tf.cast(self.state(ctx.snr_db, ctx.point_value), tf.float32))
+            return SemanticDenoiser.probabilities(layer(x, state, training=ctx.training))
+
+        point = (lambda snr_db: math.log10(max(self.ber(snr_db, info.convention), 1e-12))) if self.condition == "ber" else None
+        return make_stage(self, layer, apply, point_value=point, learned=True)
+
+
+@register("stage", "semantic_decision")
+class SemanticDecisionParams(StageParams):
+    """The ablation without denoiser: restored [batch, D, H, W, 2] → nearest label one-hot and edge > 1/2 [.., 17]."""
+
+    type: Literal["semantic_decision"]
+
+    tap_default: ClassVar[str] = "denoised"
+
+    def build(self, info):
+        from models.disc_med.semantic_codes import decide_semantics
+
+        return make_stage(self, None, lambda x, ctx: decide_semantics(x, NUM_CLASSES))
+
+
+@register("stage", "ddpm_reconstruction")
+class DDPMReconstructionParams(StageParams):
+    """Conditional DDPM (models.disc_med.reconstruction): condition [batch, D, H, W, 17] → CT [batch, D, H, W, 1]
+    by ``sampling_steps`` DDIM steps per slice from the link's seed. Trained by ``loss: ddpm`` on clean semantics."""
+
+    type: Literal["ddpm_reconstruction"]
+    filters: int = Field(default=16, ge=1, le=1024)
+    levels: int = Field(default=3, ge=2, le=6)
+    num_steps: int = Field(default=1000, ge=2, le=10_000)
+    sampling_steps: int = Field(default=25, ge=1, le=10_000)
+    embedding: int = Field(default=32, ge=1, le=1024)
+
+    tap_default: ClassVar[str] = "reconstruction"
+    learned: ClassVar[bool] = True
+    trained_by: ClassVar[str] = "ddpm"
+
+    @model_validator(mode="after")
+    def _steps(self):
+        if self.sampling_steps > self.num_steps:
+            raise ValueError(f"'sampling_steps' ({self.sampling_steps}) must not exceed 'num_steps' ({self.num_steps})")
+        return self
+
+    def check(self, curve, data):
+        shape = _volume_shape(data)
+        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
+            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+
+    def build(self, info):
+        from models.disc_med.reconstruction import DDPMReconstructor
+
+        layer = DDPMReconstructor(NUM_CLASSES, self.filters, self.levels, self.num_steps, self.sampling_steps, self.embedding,
+                                  name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, ctx.seed), learned=True)
+
+
+@register("stage", "ct_segmenter")
+class CTSegmenterParams(StageParams):
+    """Slice segmentation U-Net (models.disc_med.segmenter): CT [batch, D, H, W, K≥1] (channel 0) → labels
+    [batch, D, H, W] float32. Trained by ``loss: segmentation`` on the clean CT and labels of the training split."""
+
+    type: Literal["ct_segmenter"]
+    filters: int = Field(default=16, ge=1, le=1024)
+    levels: int = Field(default=3, ge=2, le=6)
+
+    tap_default: ClassVar[str] = "segmentation"
+    learned: ClassVar[bool] = True
+    trained_by: ClassVar[str] = "segmentation"
+
+    def check(self, curve, data):
+        shape = _volume_shape(data)
+        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
+            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+
+    def build(self, info):
+        from models.disc_med.segmenter import SliceSegmenter
+
+        layer = SliceSegmenter(NUM_CLASSES, self.filters, self.levels, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+class _CTCodec(StageParams):
+    """Width and kind of the CT autoencoder baselines (``codebook``: VQ-VAE with that many codes)."""
+
+    filters: int = Field(default=32, ge=1, le=1024)
+    codebook: int | None = Field(default=None, ge=2, le=65536)
+
+    learned: ClassVar[bool] = True
+    trained_by: ClassVar[str] = "ct_mse"
+
+    def check(self, curve, data):
+        shape = _volume_shape(data)
+        factor = 4 if self.codebook is None else 8
+        if shape[1] % factor or shape[2] % factor:
+            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of {factor}")
+
+
+@register("stage", "ct_encoder")
+class CTEncoderParams(_CTCodec):
+    """DCAE / VQ-VAE encoder (models.disc_med.autoencoders): CT volumes → D·H·W/16 real values per volume at
+    mean power ``power`` ([batch, D, H/4, W/4, 1]; VQ-VAE [batch, D, H/8, W/8, 4])."""
+
+    type: Literal["ct_encoder"]
+    power: float = Field(default=1.0, gt=0, le=1e6)
+
+    tap_default: ClassVar[str] = "latent"
+
+    def build(self, info):
+        from models.disc_med.autoencoders import CTEncoder
+
+        layer = CTEncoder(self.filters, self.codebook, self.power, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+@register("stage", "ct_decoder")
+class CTDecoderParams(_CTCodec):
+    """DCAE / VQ-VAE decoder: received latent volumes → CT [batch, D, H, W, 1] in [0, 1]."""
+
+    type: Literal["ct_decoder"]
+
+    tap_default: ClassVar[str] = "reconstruction"
+
+    def build(self, info):
+        from models.disc_med.autoencoders import CTDecoder
+
+        layer = CTDecoder(self.filters, vq=self.codebook is not None, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+
+# ---------------------------------------------------------------- objectives
+
+
+def _trained_stage(curve, stage, kind, objective):
+    """The one stage of class ``kind`` that ``stage`` trains, and its index in the curve."""
+    chosen = [s for s in curve.stages if isinstance(s, kind) and s.tap_name in stage.train]
+    if len(chosen) != 1 or len(stage.train) != 1:
+        name = kind.model_fields["type"].annotation.__args__[0]
+        raise ValueError(f"training stage {stage.name!r}: 'loss: {objective}' trains exactly one {name} stage and nothing else")
+    return chosen[0], curve.stages.index(chosen[0])
+
+
+def _extraction_tap(curve, before, objective, stage):
+    extraction = [s for s in curve.stages[:before] if isinstance(s, SemanticExtractionParams)]
+    if not extraction:
+        raise ValueError(f"training stage {stage.name!r}: 'loss: {objective}' needs a semantic_extraction stage before the trained one")
+    return extraction[-1].tap_name
+
+
+class _OwnObjective(ObjectiveParams):
+    needs_snr: ClassVar[bool] = False
+    uses_bridge: ClassVar[bool] = False
+
+
+@register("objective", "segmentation")
+class SegmentationObjective(_OwnObjective):
+    """Cross-entropy of one ``ct_segmenter`` on the clean CT and labels of the training samples."""
+
+    type: Literal["segmentation"]
+
+    def check(self, curve, stage):
+        super().check(curve, stage)
+        _trained_stage(curve, stage, CTSegmenterParams, "segmentation")
+
+    def build(self, run):
+        import tensorflow as tf
+
+        layer = run.layers[run.stage.train[0]]
+
+        def loss(images, no, snr_db, seed, point_values):
+            labels = tf.cast(tf.round(images[..., 1]), tf.int32)
+            logits = layer.logits(images)
+            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+
+        return loss
+
+
+@register("objective", "semantic_ce")
+class SemanticCrossEntropy(ObjectiveParams):
+    """Trains one ``semantic_denoiser``: the link up to it at the training SNR, then cross-entropy of its
+    class logits against the clean labels of the semantic_extraction tap plus ``edge_weight`` × the binary
+    cross-entropy of its edge logit against the clean edges."""
+
+    type: Literal["semantic_ce"]
+    edge_weight: float = Field(default=1.0, ge=0, le=1e6)
+
+    uses_bridge: ClassVar[bool] = False
+
+    def check(self, curve, stage):
+        super().check(curve, stage)
+        _, index = _trained_stage(curve, stage, SemanticDenoiserParams, "semantic_ce")
+        _extraction_tap(curve, index, "semantic_ce", stage)
+        if index == 0:
+            raise ValueError(f"training stage {stage.name!r}: the semantic_denoiser needs the channel stages before it")
+
+    def build(self, run):
+        import tensorflow as tf
+
+        from models.disc_med.semantic_codes import label_ids
+
+        params, index = _trained_stage(run.curve, run.stage, SemanticDenoiserParams, "semantic_ce")
+        clean_tap = _extraction_tap(run.curve, index, "semantic_ce", run.stage)
+        input_tap = run.curve.stages[index - 1].tap_name
+        layer = run.layers[params.tap_name]
+
+        def loss(images, no, snr_db, seed, point_values):
+            taps = run.link(run.stage.batch_size, no, snr_db, seed, point_values, training=False, inputs=images, until=input_tap)
+            noisy = tf.stop_gradient(taps[input_tap])
+            state = tf.fill([tf.shape(noisy)[0]], tf.cast(params.state(snr_db, point_values[index]), tf.float32))
+            logits = layer(noisy, state, training=True)
+            clean = taps[clean_tap]
+            classes = tf.nn.sparse_softmax_cross_entropy_with_logits(label_ids(clean, NUM_CLASSES), logits[..., :-1])
+            edges = tf.nn.sigmoid_cross_entropy_with_logits(clean[..., 1], logits[..., -1])
+            return tf.reduce_mean(classes) + self.edge_weight * tf.reduce_mean(edges)
+
+        return loss
+
+
+@register("objective", "ddpm")
+class DDPMObjective(_OwnObjective):
+    """Eq. 5 for one ``ddpm_reconstruction``: noise prediction on the clean CT slices of the training samples,
+    conditioned on the clean semantics (one-hot labels and edges of the semantic_extraction tap)."""
+
+    type: Literal["ddpm"]
+
+    def check(self, curve, stage):
+        super().check(curve, stage)
+        _, index = _trained_stage(curve, stage, DDPMReconstructionParams, "ddpm")
+        _extraction_tap(curve, index, "ddpm", stage)
+
+    def build(self, run):
+        import tensorflow as tf
+
+        from models.disc_med.semantic_codes import decide_semantics
+
+        params, index = _trained_stage(run.curve, run.stage, DDPMReconstructionParams, "ddpm")
+        clean_tap = _extraction_tap(run.curve, index, "ddpm", run.stage)
+        layer = run.layers[params.tap_name]
+
+        def loss(images, no, snr_db, seed, point_values):
+            link_seed, loss_seed = tf.unstack(tf.random.split(seed, 2))
+            taps = run.link(run.stage.batch_size, no, snr_db, link_seed, point_values, training=False, inputs=images, until=clean_tap)
+            condition = tf.stop_gradient(decide_semantics(taps[clean_tap], NUM_CLASSES))
+            return layer.loss(images[..., :1], condition, loss_seed)
+
+        return loss
+
+
+@register("objective", "ct_mse")
+class CTMSEObjective(ObjectiveParams):
+    """Mean squared error between the CT channel of the training samples and the ``ct_decoder``'s output
+    (through the stage's ``channel`` bridge), for the autoencoder baselines; VQ losses are added by the encoder."""
+
+    type: Literal["ct_mse"]
+
+    def check(self, curve, stage):
+        super().check(curve, stage)
+        trained = [s for s in curve.stages if s.tap_name in stage.train]
+        if not any(isinstance(s, CTDecoderParams) for s in trained) or not all(isinstance(s, _CTCodec) for s in trained):
+            raise ValueError(f"training stage {stage.name!r}: 'loss: ct_mse' trains ct_encoder/ct_decoder stages, a ct_decoder among them")
+
+    def build(self, run):
+        import tensorflow as tf
+
+        decoder = [s for s in run.curve.stages if isinstance(s, CTDecoderParams)][0].tap_name
+
+        def loss(images, no, snr_db, seed, point_values):
+            taps = run.forward(images, no, snr_db, seed, point_values, until=decoder)
+            return tf.reduce_mean(tf.square(images[..., :1] - taps[decoder]))
+
+        return loss
+
+
+# ---------------------------------------------------------------- downstream metric
+
+
+def organ_key(label: int) -> str:
+    """Metric-name form of an AMOS organ: ``right kidney`` → ``right_kidney``."""
+    from linksim.ct_phantom import AMOS_LABELS
+
+    return AMOS_LABELS[label].replace(" gland", "").replace("/", "_").replace(" ", "_")
+
+
+def volume_scores(predicted, reference, organs, spacing):
+    """Per volume and organ: Dice, IoU, HD95 (nan where undefined), the organ's presence in the
+    reference and whether HD95 failed (an organ present in the reference and absent from the
+    prediction); and the mean Dice over present organs and the voxel-weighted mean IoU.
+
+    Input: predicted, reference [batch, D, H, W] label maps. Output: float64 arrays
+    dice, iou, hd, present, failed [batch, organs]; mean_dice, miou [batch].
+    """
+    import numpy as np
+
+    from linksim.segmentation_metrics import dice, hd95, iou, weighted_mean_iou
+
+    batch, count = len(reference), len(organs)
+    out = {k: np.full((batch, count), np.nan) for k in ("dice", "iou", "hd")}
+    out["present"], out["failed"] = np.zeros((batch, count)), np.zeros((batch, count))
+    mean_dice, miou = np.full(batch, np.nan), np.full(batch, np.nan)
+    for b in range(batch):
+        p, r = np.rint(predicted[b]).astype(np.int64), np.rint(reference[b]).astype(np.int64)
+        for j, organ in enumerate(organs):
+            if not np.any(r == organ):
+                continue
+            out["present"][b, j] = 1.0
+            out["dice"][b, j], out["iou"][b, j] = dice(p, r, organ), iou(p, r, organ)
+            distance = hd95(p, r, organ, spacing)
+            out["hd"][b, j] = np.nan if distance is None else distance
+            out["failed"][b, j] = float(distance is None)
+        if out["present"][b].any():
+            mean_dice[b] = np.nanmean(out["dice"][b][out["present"][b] > 0])
+            miou[b] = weighted_mean_iou(p, r, [o for o in organs])
+    return out["dice"], out["iou"], out["hd"], out["present"], out["failed"], mean_dice, miou
+
+
+@register("metric", "segmentation")
+class SegmentationMetric(MetricParams):
+    """Downstream segmentation scores of label maps against the reference labels (channel 1 of the samples):
+    ``dice`` (mean over the organs present), ``miou_w`` (voxel-weighted mean IoU), and per organ ``dice_<organ>``,
+    ``iou_<organ>``, ``hd95_<organ>`` (voxels × ``spacing``; over the volumes where it is defined) and
+    ``hd95_fail_<organ>`` (the fraction of the volumes with the organ where the prediction lacks it: HD95
+    "fail"). Means over volumes; per-organ scores over the volumes whose reference has the organ."""
+
+    type: Literal["segmentation"]
+    sent: str = Field(default="images", min_length=1)
+    received: str = Field(default="segmentation", min_length=1)
+    organs: list[Annotated[int, Field(ge=1, le=NUM_CLASSES - 1)]] = Field(default=list(range(1, NUM_CLASSES)), min_length=1, max_length=15)
+    spacing: list[Annotated[float, Field(gt=0, le=1e3)]] = Field(default=[1.0, 1.0, 1.0], min_length=3, max_length=3)
+    kind: ClassVar[str] = "mean"
+
+    def metric_names(self):
+        per_organ = [f"{k}_{organ_key(o)}" for o in self.organs for k in ("dice", "iou", "hd95", "hd95_fail")]
+        return ["dice", "miou_w", *per_organ]
+
+    def build(self):
+        import tensorflow as tf
+
+        organs, spacing = list(self.organs), tuple(self.spacing)
+        last = {}  # the scores of the batch being traced: every metric of the entry reads one computation
+
+        def scores(taps):
+            if last.get("taps") is not taps:
+                reference = taps[self.sent]
+                reference = reference[..., 1] if len(reference.shape) == 5 else reference
+                predicted = taps[self.received]
+                predicted = predicted[..., 0] if len(predicted.shape) == 5 else predicted
+                outs = tf.numpy_function(lambda p, r: volume_scores(p, r, organs, spacing), [predicted, reference],
+                                         [tf.float64] * 7, stateful=False)
+                valid = taps.get("valid")
+                rows = tf.ones_like(outs[5]) if valid is None else tf.cast(valid, tf.float64)
+                last.update(taps=taps, outs=outs, rows=rows)
+            return last["outs"], last["rows"]
+
+        def mean_of(values, weights):
+            finite = tf.math.is_finite(values)
+            return _mean_stats(tf.where(finite, values, tf.zeros_like(values)), tf.where(finite, weights, tf.zeros_like(weights)))
+
+        def summary(position):
+            def update(taps):
+                outs, rows = scores(taps)
+                return mean_of(outs[position], rows)
+            return update
+
+        def per_organ(position, j):
+            def update(taps):
+                outs, rows = scores(taps)
+                return mean_of(outs[position][:, j], rows * outs[3][:, j])  # over the volumes with the organ in the reference
+            return update
+
+        metrics = [Metric("dice", "mean", summary(5)), Metric("miou_w", "mean", summary(6))]
+        for j, organ in enumerate(organs):
+            key = organ_key(organ)
+            metrics += [Metric(f"{name}_{key}", "mean", per_organ(position, j))
+                        for name, position in (("dice", 0), ("iou", 1), ("hd95", 2), ("hd95_fail", 4))]
+        return metrics
+
+
+@register("metric", "semantic_ber")
+class SemanticErrorRate(MetricParams):
+    """The paper's BER of a semantic representation: the fraction of its values (labels and edge bits of
+    two (label / 15, edge) taps, hard-decided) that differ; exact-binomial interval."""
+
+    type: Literal["semantic_ber"]
+    sent: str = Field(default="latent", min_length=1)
+    received: str = Field(default="received", min_length=1)
+
+    def build(self):
+        import tensorflow as tf
+
+        from linksim.metrics import _rate_stats
+        from models.disc_med.semantic_codes import label_ids
+
+        def decided(x):
+            return tf.stack([label_ids(x, NUM_CLASSES), tf.cast(x[..., 1] > 0.5, tf.int32)], -1)
+
+        def update(taps):
+            return _rate_stats(tf.not_equal(decided(taps[self.sent]), decided(taps[self.received])), taps.get("valid"))
+
+        return Metric(self.metric_name, "rate", update)

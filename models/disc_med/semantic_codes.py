@@ -1,0 +1,63 @@
+"""DiSC-Med's semantic representation and its discrete channel.
+
+What is sent per voxel (after the strided compression) is two real values: the segmentation label
+as ``label / (C − 1)`` in [0, 1] and the edge bit in {0, 1}. The paper leaves the numeric form of
+the transmitted segmentation open ("logits or one-hot"); one value per voxel keeps the paper's
+(D/2, H/4, W/4) size per semantic volume. What the receiver hands the reconstruction is a
+condition of C + 1 channels: the class probabilities (one-hot when decided) and the edge
+probability.
+"""
+import tensorflow as tf
+
+__all__ = ["encode_semantics", "decide_semantics", "label_ids", "symmetric_transition", "semantic_errors"]
+
+
+def encode_semantics(labels, edges, num_classes: int):
+    """Labels [..] int and edges [..] {0, 1} → [.., 2] float32: (label / (C − 1), edge)."""
+    return tf.stack([tf.cast(labels, tf.float32) / (num_classes - 1), tf.cast(edges, tf.float32)], -1)
+
+
+def label_ids(semantics, num_classes: int):
+    """The nearest label of the first channel: [.., 2] → [..] int32 in [0, C)."""
+    scaled = tf.round(semantics[..., 0] * (num_classes - 1))
+    return tf.cast(tf.clip_by_value(scaled, 0, num_classes - 1), tf.int32)
+
+
+def decide_semantics(semantics, num_classes: int):
+    """Hard decisions without a denoiser: nearest label one-hot and edge > 1/2.
+
+    Input [.., 2] float32 → output [.., C + 1] float32."""
+    one_hot = tf.one_hot(label_ids(semantics, num_classes), num_classes, dtype=tf.float32)
+    return tf.concat([one_hot, tf.cast(semantics[..., 1:2] > 0.5, tf.float32)], -1)
+
+
+def symmetric_transition(p: float, num_classes: int):
+    """T with T_kk = 1 − p and T_kj = p / (C − 1): every wrong label equally likely. [C, C] float32."""
+    off = p / (num_classes - 1)
+    return tf.fill([num_classes, num_classes], tf.cast(off, tf.float32)) + tf.eye(num_classes) * tf.cast(1.0 - p - off, tf.float32)
+
+
+def semantic_errors(semantics, p, num_classes: int, seed, transition=None):
+    """The paper's discrete channel: labels through a transition matrix, edge bits through a BSC(p).
+
+    Input
+    -----
+    semantics : [.., 2] float32 (label / (C − 1), edge)
+    p : scalar float32 — the edge flip probability, and the label error probability of the
+        symmetric T when ``transition`` is None
+    transition : [C, C] float32 or None — row k: P(received j | sent k)
+    seed : [2] int32 (stateless)
+
+    Output
+    ------
+    : [.., 2] float32, same encoding
+    """
+    label_seed, edge_seed = tf.unstack(tf.random.split(seed, 2))
+    labels = label_ids(semantics, num_classes)
+    table = symmetric_transition(p, num_classes) if transition is None else tf.convert_to_tensor(transition, tf.float32)
+    logits = tf.math.log(tf.maximum(tf.gather(table, tf.reshape(labels, [-1])), 1e-30))  # [voxels, C]
+    received = tf.random.stateless_categorical(logits, 1, label_seed, dtype=tf.int32)[:, 0]
+    received = tf.reshape(received, tf.shape(labels))
+    flips = tf.random.stateless_uniform(tf.shape(labels), edge_seed) < p
+    edges = tf.cast(tf.math.logical_xor(semantics[..., 1] > 0.5, flips), tf.int32)
+    return encode_semantics(received, edges, num_classes)
