@@ -93,7 +93,7 @@ class ChunkRunner:
 
             execution = self.scenario.montecarlo.execution
             if execution != "eager":  # xla where every stage compiles; a curve with NumPy stages runs as a graph
-                xla = execution == "xla" and all(s.xla_compatible for s in [curve.source, *curve.stages])
+                xla = execution == "xla" and all(s.xla_compatible for s in [curve.source, *curve.stages, *curve.metrics])
                 step = tf.function(step, jit_compile=xla)
             rates = [m.name for m in metrics if m.kind == "rate"]
             self._curves[c] = CurveRuntime(

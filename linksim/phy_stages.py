@@ -155,6 +155,21 @@ class RayleighParams(StageParams):
         return make_stage(self, channel, apply)
 
 
+def modulation_ber(modulation: str, snr_db: float, convention: str) -> float:
+    """Exact BER of uncoded ``modulation`` over AWGN at a point of the sweep. With the ``snr``
+    convention (real samples, noise variance = signal power / SNR) only BPSK has a meaning: ±√P
+    on a real channel, BER = Q(√SNR), i.e. complex BPSK at Es/N0 = SNR / 2."""
+    import math
+
+    from phy.ber_theory import ber_awgn
+
+    if convention == "snr":
+        if modulation != "bpsk":
+            raise ValueError(f"with the 'snr' convention (real samples) bits stand for real BPSK only, not {modulation}")
+        return float(ber_awgn("bpsk", snr_db - 10 * math.log10(2), "esno"))
+    return float(ber_awgn(modulation, snr_db, convention))
+
+
 @register("stage", "bsc")
 class BSCParams(StageParams):
     """Binary symmetric channel (Sionna's): flip probability fixed, or the closed-form BER of ``modulation`` at the
@@ -185,11 +200,7 @@ class BSCParams(StageParams):
         """p at an SNR point: the fixed value, or the modulation's exact BER over AWGN."""
         if self.error_probability is not None:
             return self.error_probability
-        from phy.ber_theory import ber_awgn
-
-        if convention not in ("esno", "ebno"):
-            raise ValueError("a BSC standing for a modulation needs the 'esno' or 'ebno' convention")
-        return float(ber_awgn(self.modulation, snr_db, convention))
+        return modulation_ber(self.modulation, snr_db, convention)
 
     def build(self, info):
         from phy.channels import BinarySymmetricChannel

@@ -1,9 +1,8 @@
-"""Catalogue of DiSC-Med (:mod:`models.disc_med`): CT volume datasets, the semantic link's
-stages, the objectives that train its networks, and the downstream segmentation metric.
+"""Catalogue of DiSC-Med (:mod:`models.disc_med`): the semantic link's stages, the objectives
+that train its networks, and the BER of its semantic representation.
 
-Samples are CT volumes with their label maps: ``[D, H, W, 2]`` float32, channel 0 the CT (HU
-clipped to [−400, 400] and mapped onto [0, 1]), channel 1 the AMOS label id (0 background,
-1 … 15 the organs of :data:`linksim.ct_phantom.AMOS_LABELS`). A DiSC-Med curve reads them as
+It reads the CT volume datasets of :mod:`linksim.datasets` (samples ``[D, H, W, 2]``: CT in
+[0, 1] and AMOS label id) and is scored by the generic ``segmentation`` metric. A curve reads
 
     images → semantic_extraction → strided_compress → channel (real_awgn | semantic_errors)
            → trilinear_restore → semantic_denoiser (or semantic_decision) → ddpm_reconstruction
@@ -11,129 +10,21 @@ clipped to [−400, 400] and mapped onto [0, 1]), channel 1 the AMOS label id (0
 
 and the baselines replace the semantic chain with ``ct_encoder`` → channel → ``ct_decoder``.
 """
-import functools
-import os
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from linksim.datasets import DatasetParams
-from linksim.metrics import Metric, MetricParams, _mean_stats
+from linksim.datasets import NUM_CT_CLASSES as NUM_CLASSES
+from linksim.metrics import Metric, MetricParams
 from linksim.objectives import ObjectiveParams
 from linksim.registry import register
 from linksim.stages import MODULATION, StageParams, make_stage
 
-__all__ = ["CTPhantom", "AMOS", "DICOMSeries", "SemanticExtractionParams", "StridedCompressParams", "TrilinearRestoreParams",
+__all__ = ["SemanticExtractionParams", "StridedCompressParams", "TrilinearRestoreParams",
            "SemanticErrorsParams", "SemanticDenoiserParams", "SemanticDecisionParams", "DDPMReconstructionParams",
-           "CTSegmenterParams", "CTEncoderParams", "CTDecoderParams", "SegmentationObjective", "SemanticCrossEntropy",
-           "DDPMObjective", "CTMSEObjective", "SegmentationMetric", "SemanticErrorRate"]
+           "CTSegmenterParams", "CTEncoderParams", "CTDecoderParams", "SegmenterCrossEntropy", "SemanticCrossEntropy",
+           "DDPMObjective", "CTMSEObjective", "SemanticErrorRate"]
 
-NUM_CLASSES = 16  # background and the 15 AMOS organs
-Side = Annotated[int, Field(ge=2, le=4096)]
-
-
-# ---------------------------------------------------------------- datasets
-
-
-class _CTVolumes(DatasetParams):
-    """CT volumes resampled to ``shape`` = [D, H, W]: samples ``(D, H, W, 2)`` float32 (CT in [0, 1], label id)."""
-
-    shape: list[Side] = Field(default=[16, 64, 64], min_length=3, max_length=3)
-
-    stored_max: ClassVar[float] = 1.0
-    value_range: ClassVar[tuple[float, float]] = (0.0, float(NUM_CLASSES - 1))  # the label channel; the CT is in [0, 1]
-
-    @property
-    def sample_shape(self):
-        return (*self.shape, 2)
-
-
-def _samples(ct_hu, labels):
-    """[N, D, H, W] HU and labels → [N, D, H, W, 2] float32 samples."""
-    import numpy as np
-
-    from linksim.ct_phantom import hu_to_unit
-
-    return np.stack([hu_to_unit(ct_hu), labels.astype(np.float32)], -1)
-
-
-@functools.lru_cache(maxsize=8)
-def _phantom_split(first_seed, count, shape):
-    from linksim.ct_phantom import phantom_patients
-
-    return _samples(*phantom_patients(first_seed, count, shape))
-
-
-@register("dataset", "ct-phantom")
-class CTPhantom(_CTVolumes):
-    """Procedural abdominal CT phantom (linksim.ct_phantom), one volume per patient, split by patient
-    (train: seeds 0 … train_patients − 1; test: seeds from 1 000 000)."""
-
-    dataset: Literal["ct-phantom"]
-    train_patients: int = Field(default=24, ge=1, le=100_000)
-    test_patients: int = Field(default=4, ge=1, le=100_000)
-
-    def load(self, split, seed=0):
-        first, count = (0, self.train_patients) if split == "train" else (1_000_000, self.test_patients)
-        return _phantom_split(first, count, tuple(self.shape))
-
-
-@register("dataset", "amos")
-class AMOS(_CTVolumes):
-    """AMOS-layout NIfTI (``path``/imagesTr + labelsTr for training, imagesVa + labelsVa for testing),
-    resampled to ``shape`` (trilinear CT, nearest labels)."""
-
-    dataset: Literal["amos"]
-    path: str = Field(min_length=1, max_length=4096)
-
-    @model_validator(mode="after")
-    def _folders_exist(self):
-        from linksim.medical_data import AMOS_SPLITS
-
-        for folder in (d for pair in AMOS_SPLITS.values() for d in pair):
-            if not os.path.isdir(os.path.join(self.path, folder)):
-                raise ValueError(f"no folder {folder!r} in {self.path!r}; expected the AMOS layout (imagesTr, labelsTr, imagesVa, labelsVa)")
-        return self
-
-    def load(self, split, seed=0):
-        import numpy as np
-
-        from linksim.medical_data import amos_cases, load_nifti_volume, resize_volume
-
-        cases = amos_cases(self.path, "train" if split == "train" else "validation")
-        ct = [resize_volume(load_nifti_volume(image), self.shape) for image, _ in cases]
-        labels = [resize_volume(load_nifti_volume(label, labels=True), self.shape, labels=True) for _, label in cases]
-        return _samples(np.stack(ct), np.stack(labels))
-
-
-@register("dataset", "dicom")
-class DICOMSeries(_CTVolumes):
-    """DICOM CT series without labels (``path``: one sub-folder per series), resampled to ``shape``;
-    the label channel is 0, so the link must segment the CT itself (``ct_segmenter`` before
-    ``semantic_extraction``). Test split only."""
-
-    dataset: Literal["dicom"]
-    path: str = Field(min_length=1, max_length=4096)
-
-    @model_validator(mode="after")
-    def _folder_exists(self):
-        if not os.path.isdir(self.path):
-            raise ValueError(f"no such folder {self.path!r}; expected one sub-folder of DICOM files per series")
-        if not any(os.path.isdir(os.path.join(self.path, f)) for f in os.listdir(self.path)):
-            raise ValueError(f"no series sub-folders in {self.path!r}; expected one sub-folder of DICOM files per series")
-        return self
-
-    def load(self, split, seed=0):
-        import numpy as np
-
-        from linksim.errors import InputError
-        from linksim.medical_data import load_dicom_series, resize_volume
-
-        if split != "test":
-            raise InputError(f"{self.path}: a DICOM dataset has no labels and serves the test split only; train on ct-phantom or amos")
-        folders = sorted(os.path.join(self.path, f) for f in os.listdir(self.path) if os.path.isdir(os.path.join(self.path, f)))
-        ct = np.stack([resize_volume(load_dicom_series(f), self.shape) for f in folders])
-        return _samples(ct, np.zeros(ct.shape, np.uint8))
 
 
 # ---------------------------------------------------------------- stages
@@ -221,7 +112,8 @@ class TrilinearRestoreParams(_Strided):
 
 
 class _PointBER(StageParams):
-    """An error probability: fixed, or the closed-form BER of ``modulation`` at the point's SNR (esno/ebno)."""
+    """An error probability: fixed, or the closed-form BER of ``modulation`` at the point's SNR
+    (:func:`linksim.phy_stages.modulation_ber`; with the ``snr`` convention, real BPSK)."""
 
     error_probability: float | None = Field(default=None, ge=0, le=1)
     modulation: MODULATION | None = None
@@ -229,11 +121,9 @@ class _PointBER(StageParams):
     def ber(self, snr_db, convention) -> float:
         if self.error_probability is not None:
             return self.error_probability
-        from phy.ber_theory import ber_awgn
+        from linksim.phy_stages import modulation_ber
 
-        if convention not in ("esno", "ebno"):
-            raise ValueError("an error probability from a modulation's BER needs the 'esno' or 'ebno' convention")
-        return float(ber_awgn(self.modulation, snr_db, convention))
+        return modulation_ber(self.modulation, snr_db, convention)
 
 
 @register("stage", "semantic_errors")
@@ -368,7 +258,7 @@ class DDPMReconstructionParams(StageParams):
 @register("stage", "ct_segmenter")
 class CTSegmenterParams(StageParams):
     """Slice segmentation U-Net (models.disc_med.segmenter): CT [batch, D, H, W, K≥1] (channel 0) → labels
-    [batch, D, H, W] float32. Trained by ``loss: segmentation`` on the clean CT and labels of the training split."""
+    [batch, D, H, W] float32. Trained by ``loss: segmenter_ce`` on the clean CT and labels of the training split."""
 
     type: Literal["ct_segmenter"]
     filters: int = Field(default=16, ge=1, le=1024)
@@ -376,7 +266,7 @@ class CTSegmenterParams(StageParams):
 
     tap_default: ClassVar[str] = "segmentation"
     learned: ClassVar[bool] = True
-    trained_by: ClassVar[str] = "segmentation"
+    trained_by: ClassVar[str] = "segmenter_ce"
 
     def check(self, curve, data):
         shape = _volume_shape(data)
@@ -462,15 +352,15 @@ class _OwnObjective(ObjectiveParams):
     uses_bridge: ClassVar[bool] = False
 
 
-@register("objective", "segmentation")
-class SegmentationObjective(_OwnObjective):
+@register("objective", "segmenter_ce")
+class SegmenterCrossEntropy(_OwnObjective):
     """Cross-entropy of one ``ct_segmenter`` on the clean CT and labels of the training samples."""
 
-    type: Literal["segmentation"]
+    type: Literal["segmenter_ce"]
 
     def check(self, curve, stage):
         super().check(curve, stage)
-        _trained_stage(curve, stage, CTSegmenterParams, "segmentation")
+        _trained_stage(curve, stage, CTSegmenterParams, "segmenter_ce")
 
     def build(self, run):
         import tensorflow as tf
@@ -579,110 +469,6 @@ class CTMSEObjective(ObjectiveParams):
             return tf.reduce_mean(tf.square(images[..., :1] - taps[decoder]))
 
         return loss
-
-
-# ---------------------------------------------------------------- downstream metric
-
-
-def organ_key(label: int) -> str:
-    """Metric-name form of an AMOS organ: ``right kidney`` → ``right_kidney``."""
-    from linksim.ct_phantom import AMOS_LABELS
-
-    return AMOS_LABELS[label].replace(" gland", "").replace("/", "_").replace(" ", "_")
-
-
-def volume_scores(predicted, reference, organs, spacing):
-    """Per volume and organ: Dice, IoU, HD95 (nan where undefined), the organ's presence in the
-    reference and whether HD95 failed (an organ present in the reference and absent from the
-    prediction); and the mean Dice over present organs and the voxel-weighted mean IoU.
-
-    Input: predicted, reference [batch, D, H, W] label maps. Output: float64 arrays
-    dice, iou, hd, present, failed [batch, organs]; mean_dice, miou [batch].
-    """
-    import numpy as np
-
-    from linksim.segmentation_metrics import dice, hd95, iou, weighted_mean_iou
-
-    batch, count = len(reference), len(organs)
-    out = {k: np.full((batch, count), np.nan) for k in ("dice", "iou", "hd")}
-    out["present"], out["failed"] = np.zeros((batch, count)), np.zeros((batch, count))
-    mean_dice, miou = np.full(batch, np.nan), np.full(batch, np.nan)
-    for b in range(batch):
-        p, r = np.rint(predicted[b]).astype(np.int64), np.rint(reference[b]).astype(np.int64)
-        for j, organ in enumerate(organs):
-            if not np.any(r == organ):
-                continue
-            out["present"][b, j] = 1.0
-            out["dice"][b, j], out["iou"][b, j] = dice(p, r, organ), iou(p, r, organ)
-            distance = hd95(p, r, organ, spacing)
-            out["hd"][b, j] = np.nan if distance is None else distance
-            out["failed"][b, j] = float(distance is None)
-        if out["present"][b].any():
-            mean_dice[b] = np.nanmean(out["dice"][b][out["present"][b] > 0])
-            miou[b] = weighted_mean_iou(p, r, [o for o in organs])
-    return out["dice"], out["iou"], out["hd"], out["present"], out["failed"], mean_dice, miou
-
-
-@register("metric", "segmentation")
-class SegmentationMetric(MetricParams):
-    """Downstream segmentation scores of label maps against the reference labels (channel 1 of the samples):
-    ``dice`` (mean over the organs present), ``miou_w`` (voxel-weighted mean IoU), and per organ ``dice_<organ>``,
-    ``iou_<organ>``, ``hd95_<organ>`` (voxels × ``spacing``; over the volumes where it is defined) and
-    ``hd95_fail_<organ>`` (the fraction of the volumes with the organ where the prediction lacks it: HD95
-    "fail"). Means over volumes; per-organ scores over the volumes whose reference has the organ."""
-
-    type: Literal["segmentation"]
-    sent: str = Field(default="images", min_length=1)
-    received: str = Field(default="segmentation", min_length=1)
-    organs: list[Annotated[int, Field(ge=1, le=NUM_CLASSES - 1)]] = Field(default=list(range(1, NUM_CLASSES)), min_length=1, max_length=15)
-    spacing: list[Annotated[float, Field(gt=0, le=1e3)]] = Field(default=[1.0, 1.0, 1.0], min_length=3, max_length=3)
-    kind: ClassVar[str] = "mean"
-
-    def metric_names(self):
-        per_organ = [f"{k}_{organ_key(o)}" for o in self.organs for k in ("dice", "iou", "hd95", "hd95_fail")]
-        return ["dice", "miou_w", *per_organ]
-
-    def build(self):
-        import tensorflow as tf
-
-        organs, spacing = list(self.organs), tuple(self.spacing)
-        last = {}  # the scores of the batch being traced: every metric of the entry reads one computation
-
-        def scores(taps):
-            if last.get("taps") is not taps:
-                reference = taps[self.sent]
-                reference = reference[..., 1] if len(reference.shape) == 5 else reference
-                predicted = taps[self.received]
-                predicted = predicted[..., 0] if len(predicted.shape) == 5 else predicted
-                outs = tf.numpy_function(lambda p, r: volume_scores(p, r, organs, spacing), [predicted, reference],
-                                         [tf.float64] * 7, stateful=False)
-                valid = taps.get("valid")
-                rows = tf.ones_like(outs[5]) if valid is None else tf.cast(valid, tf.float64)
-                last.update(taps=taps, outs=outs, rows=rows)
-            return last["outs"], last["rows"]
-
-        def mean_of(values, weights):
-            finite = tf.math.is_finite(values)
-            return _mean_stats(tf.where(finite, values, tf.zeros_like(values)), tf.where(finite, weights, tf.zeros_like(weights)))
-
-        def summary(position):
-            def update(taps):
-                outs, rows = scores(taps)
-                return mean_of(outs[position], rows)
-            return update
-
-        def per_organ(position, j):
-            def update(taps):
-                outs, rows = scores(taps)
-                return mean_of(outs[position][:, j], rows * outs[3][:, j])  # over the volumes with the organ in the reference
-            return update
-
-        metrics = [Metric("dice", "mean", summary(5)), Metric("miou_w", "mean", summary(6))]
-        for j, organ in enumerate(organs):
-            key = organ_key(organ)
-            metrics += [Metric(f"{name}_{key}", "mean", per_organ(position, j))
-                        for name, position in (("dice", 0), ("iou", 1), ("hd95", 2), ("hd95_fail", 4))]
-        return metrics
 
 
 @register("metric", "semantic_ber")

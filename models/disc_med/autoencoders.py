@@ -56,7 +56,7 @@ class CTEncoder(keras.layers.Layer):
             self.codebook = self.add_weight(name="codebook", shape=(self.codebook_size, 4),
                                             initializer=keras.initializers.RandomUniform(-1.0, 1.0))
 
-    def quantize(self, latent):
+    def nearest_code(self, latent):
         """Nearest codebook entry of each 4-vector, straight-through; adds the VQ-VAE losses in training."""
         codebook = tf.convert_to_tensor(self.codebook)  # [K, 4]
         flat = tf.reshape(latent, [-1, 4])
@@ -70,7 +70,7 @@ class CTEncoder(keras.layers.Layer):
         depth = volumes.shape[1]
         latent = self.body(to_slices(volumes[..., :1]))
         if self.codebook_size is not None:
-            latent = self.quantize(latent)
+            latent = self.nearest_code(latent)
         latent = from_slices(latent, depth)
         power = tf.reduce_mean(tf.square(latent), axis=[1, 2, 3, 4], keepdims=True)
         return latent * tf.sqrt(self.power / tf.maximum(power, 1e-12))
