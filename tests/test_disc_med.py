@@ -253,3 +253,21 @@ def test_a_transition_matrix_of_the_wrong_size_or_not_stochastic_is_refused(writ
         assert main(["validate", write_scenario(scenario, "bad.yaml")]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and expected in err, err
+
+
+@pytest.mark.parametrize("name", ["denoiser", "ddpm", "segmenter", "encoder", "decoder"])
+def test_the_layers_round_trip_their_config_in_safe_mode(name):
+    import keras
+
+    from models.disc_med.autoencoders import CTDecoder, CTEncoder
+    from models.disc_med.denoiser import SemanticDenoiser
+    from models.disc_med.reconstruction import DDPMReconstructor
+    from models.disc_med.segmenter import SliceSegmenter
+
+    layer = {"denoiser": lambda: SemanticDenoiser(NUM_CLASSES, filters=4), "segmenter": lambda: SliceSegmenter(NUM_CLASSES, filters=4),
+             "ddpm": lambda: DDPMReconstructor(NUM_CLASSES, filters=4, sampler="ddpm"),
+             "encoder": lambda: CTEncoder(filters=4, codebook=8, power=0.5), "decoder": lambda: CTDecoder(filters=4, vq=True)}[name]()
+    clone = type(layer).from_config(layer.get_config())
+    assert clone.get_config() == layer.get_config()
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=True)
+    assert type(restored) is type(layer) and restored.get_config() == layer.get_config()

@@ -59,6 +59,27 @@ def test_the_ddpm_schedule_is_ho_et_al_and_ddim_with_an_exact_oracle_returns_x0(
         np.testing.assert_allclose(ddim_sample(oracle, schedule, x_t, x0, steps), x0, atol=2e-3)
 
 
+def test_the_ancestral_ddpm_chain_with_an_exact_oracle_ends_at_x0_and_its_noise_follows_the_seed():
+    from models.disc_med.ddpm import DDPMSchedule, ddpm_sample
+
+    schedule = DDPMSchedule(num_steps=50, beta_start=1e-3, beta_end=0.2)
+    x0 = tf.random.uniform((2, 4, 4, 1), seed=6)
+    start = tf.random.normal(x0.shape, seed=7)
+
+    def oracle(x, t, condition):  # for a point mass at x0 the exact ε, and the last step's mean is x0 (eq. 5 at t = 1)
+        alpha_bar = tf.reshape(tf.gather(schedule.alpha_bar_tf, t), [-1, 1, 1, 1])
+        return (x - tf.sqrt(alpha_bar) * condition) / tf.sqrt(1.0 - alpha_bar)
+
+    np.testing.assert_allclose(ddpm_sample(oracle, schedule, start, x0, tf.constant([1, 2])), x0, atol=1e-4)
+
+    def blind(x, t, condition):  # ε = 0: the chain is x scaled plus the injected noise
+        return tf.zeros_like(x)
+
+    first, again, other = (ddpm_sample(blind, schedule, start, None, tf.constant(s)).numpy() for s in ([1, 2], [1, 2], [3, 4]))
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first, other)
+
+
 def test_one_ddpm_training_step_lowers_the_loss():
     from models.disc_med.ddpm import DDPMSchedule, eps_loss
 

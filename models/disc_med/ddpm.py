@@ -12,7 +12,7 @@ tested with exact oracles.
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["DDPMSchedule", "q_sample", "eps_loss", "ddim_sample"]
+__all__ = ["DDPMSchedule", "q_sample", "eps_loss", "ddim_sample", "ddpm_sample"]
 
 
 class DDPMSchedule:
@@ -77,4 +77,33 @@ def ddim_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, steps: int):
             return x0
         previous = float(schedule.alpha_bar[timesteps[i + 1]])
         x = np.sqrt(previous) * x0 + np.sqrt(1.0 - previous) * eps
+    return x
+
+
+def ddpm_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, seed):
+    """The full ancestral DDPM chain of eq. 5, t = T … 1 (σ_t² = β_t, no noise in the last step),
+    as one ``tf.while_loop`` (T U-Net passes).
+
+    Input
+    -----
+    x_start : [batch, ...] float32 — x_T, usually N(0, I)
+    condition : anything ``eps_fn`` takes
+    seed : [2] int32 — stateless seed of the per-step noise z
+
+    Output
+    ------
+    : [batch, ...] float32 — x_0
+    """
+    alpha = tf.constant(1.0 - schedule.beta, tf.float32)
+    beta = tf.constant(schedule.beta, tf.float32)
+    x = tf.convert_to_tensor(x_start, tf.float32)
+    batch = tf.shape(x)[0]
+
+    def step(t, x):
+        eps = eps_fn(x, tf.fill([batch], t), condition)
+        mean = (x - beta[t] / tf.sqrt(1.0 - schedule.alpha_bar_tf[t]) * eps) / tf.sqrt(alpha[t])
+        z = tf.random.stateless_normal(tf.shape(x), tf.random.experimental.stateless_fold_in(seed, t))
+        return t - 1, mean + tf.cast(t > 0, tf.float32) * tf.sqrt(beta[t]) * z
+
+    _, x = tf.while_loop(lambda t, x: t >= 0, step, (tf.constant(schedule.num_steps - 1), x))
     return x

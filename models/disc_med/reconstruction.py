@@ -5,14 +5,15 @@ The ε-network is the slice U-Net, its input x_t concatenated with the condition
 coordinates), its FiLM condition the embedded timestep. Training minimises eq. 5's noise-prediction
 loss on clean slices scaled to [−1, 1] with the clean semantics as condition (the paper trains the
 DDPM before and apart from the channel). Sampling starts from N(0, I) drawn from the link's
-stateless seed; the paper runs the full DDPM chain, here deterministic DDIM with a configurable
-number of steps (the full chain at CPU scale costs ``num_steps`` U-Net passes per slice).
+stateless seed; ``sampler: ddpm`` runs the paper's full ancestral chain (eq. 5, ``num_steps`` U-Net
+passes per slice), ``sampler: ddim`` deterministic DDIM with ``sampling_steps`` steps (the CPU
+scale's choice).
 """
 import keras
 import tensorflow as tf
 
 from models.checks import check_positive_ints
-from models.disc_med.ddpm import DDPMSchedule, ddim_sample, eps_loss
+from models.disc_med.ddpm import DDPMSchedule, ddim_sample, ddpm_sample, eps_loss
 from models.disc_med.slices import coordinates, from_slices, to_slices
 from models.disc_med.unet import ConditionalUNet, TimestepEmbedding
 
@@ -32,6 +33,8 @@ class DDPMReconstructor(keras.layers.Layer):
         T of the training schedule (linear β from 1e-4 to 0.02, as DDPM).
     sampling_steps : int
         DDIM steps at the receiver (≤ num_steps).
+    sampler : "ddim" | "ddpm"
+        DDIM with ``sampling_steps`` steps, or the full DDPM chain (eq. 5).
 
     Input
     -----
@@ -44,12 +47,15 @@ class DDPMReconstructor(keras.layers.Layer):
     """
 
     def __init__(self, num_classes: int, filters: int = 16, levels: int = 3, num_steps: int = 1000, sampling_steps: int = 25,
-                 embedding: int = 32, **kwargs):
+                 embedding: int = 32, sampler: str = "ddim", **kwargs):
         super().__init__(**kwargs)
         check_positive_ints(num_classes=num_classes, filters=filters, levels=levels, num_steps=num_steps,
                             sampling_steps=sampling_steps, embedding=embedding)
         self.num_classes, self.filters, self.levels = int(num_classes), int(filters), int(levels)
         self.num_steps, self.sampling_steps, self.embedding_units = int(num_steps), int(sampling_steps), int(embedding)
+        if sampler not in ("ddim", "ddpm"):
+            raise ValueError(f"sampler must be 'ddim' or 'ddpm', got {sampler!r}")
+        self.sampler = sampler
         self.schedule = DDPMSchedule(self.num_steps)
         self.schedule.sampling_timesteps(self.sampling_steps)  # refuses steps > num_steps now
         self.time_embedding = TimestepEmbedding(self.embedding_units)
@@ -72,10 +78,15 @@ class DDPMReconstructor(keras.layers.Layer):
     def call(self, condition, seed):
         depth = condition.shape[1]
         slices = to_slices(condition)  # [batch·D, H, W, C + 1]
-        start = tf.random.stateless_normal(tf.concat([tf.shape(slices)[:3], [1]], 0), seed)
-        x0 = ddim_sample(self.eps, self.schedule, start, slices, self.sampling_steps)
+        start_seed, chain_seed = tf.unstack(tf.random.split(seed, 2))
+        start = tf.random.stateless_normal(tf.concat([tf.shape(slices)[:3], [1]], 0), start_seed)
+        if self.sampler == "ddpm":
+            x0 = ddpm_sample(self.eps, self.schedule, start, slices, chain_seed)
+        else:
+            x0 = ddim_sample(self.eps, self.schedule, start, slices, self.sampling_steps)
         return from_slices(tf.clip_by_value((x0 + 1.0) / 2.0, 0.0, 1.0), depth)
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "filters": self.filters, "levels": self.levels,
-                "num_steps": self.num_steps, "sampling_steps": self.sampling_steps, "embedding": self.embedding_units}
+                "num_steps": self.num_steps, "sampling_steps": self.sampling_steps, "embedding": self.embedding_units,
+                "sampler": self.sampler}
