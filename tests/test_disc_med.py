@@ -271,3 +271,14 @@ def test_the_layers_round_trip_their_config_in_safe_mode(name):
     assert clone.get_config() == layer.get_config()
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer), safe_mode=True)
     assert type(restored) is type(layer) and restored.get_config() == layer.get_config()
+
+
+def test_the_soft_dice_loss_is_zero_for_a_sure_right_answer_and_one_minus_dice_otherwise():
+    from models.disc_med.semantic_codes import soft_dice_loss
+
+    labels = tf.constant([[0, 1, 1, 2], [0, 0, 2, 2]])
+    sure = tf.one_hot(labels, 4) * 60.0  # softmax ≈ one-hot
+    assert float(soft_dice_loss(sure, labels, 4, smooth=0.0)) == pytest.approx(0.0, abs=1e-6)
+    flat = tf.zeros([2, 4, 4])  # every class 1/4 everywhere: class 1 has 2 voxels, class 2 has 3
+    expected = 1 - np.mean([2 * 0.25 * 2 / (8 * 0.25 + 2), 2 * 0.25 * 3 / (8 * 0.25 + 3)])  # class 3 is absent: not counted
+    assert float(soft_dice_loss(flat, labels, 4, smooth=0.0)) == pytest.approx(expected, rel=1e-6)

@@ -356,9 +356,11 @@ class _OwnObjective(ObjectiveParams):
 
 @register("objective", "segmenter_ce")
 class SegmenterCrossEntropy(_OwnObjective):
-    """Cross-entropy of one ``ct_segmenter`` on the clean CT and labels of the training samples."""
+    """Cross-entropy plus ``dice_weight`` × soft Dice loss (nnU-Net's pair) of one ``ct_segmenter`` on the
+    clean CT and labels of the training samples."""
 
     type: Literal["segmenter_ce"]
+    dice_weight: float = Field(default=1.0, ge=0, le=1e6)
 
     def check(self, curve, stage):
         super().check(curve, stage)
@@ -367,24 +369,28 @@ class SegmenterCrossEntropy(_OwnObjective):
     def build(self, run):
         import tensorflow as tf
 
+        from models.disc_med.semantic_codes import soft_dice_loss
+
         layer = run.layers[run.stage.train[0]]
 
         def loss(images, no, snr_db, seed, point_values):
             labels = tf.cast(tf.round(images[..., 1]), tf.int32)
             logits = layer.logits(images)
-            return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+            return (tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+                    + self.dice_weight * soft_dice_loss(logits, labels, NUM_CLASSES))
 
         return loss
 
 
 @register("objective", "semantic_ce")
 class SemanticCrossEntropy(ObjectiveParams):
-    """Trains one ``semantic_denoiser``: the link up to it at the training SNR, then cross-entropy of its
-    class logits against the clean labels of the semantic_extraction tap plus ``edge_weight`` × the binary
-    cross-entropy of its edge logit against the clean edges."""
+    """Trains one ``semantic_denoiser``: the link up to it at the training SNR, then cross-entropy plus
+    ``dice_weight`` × soft Dice of its class logits against the clean labels of the semantic_extraction tap,
+    plus ``edge_weight`` × the binary cross-entropy of its edge logit against the clean edges."""
 
     type: Literal["semantic_ce"]
     edge_weight: float = Field(default=1.0, ge=0, le=1e6)
+    dice_weight: float = Field(default=1.0, ge=0, le=1e6)
 
     uses_bridge: ClassVar[bool] = False
 
@@ -398,7 +404,7 @@ class SemanticCrossEntropy(ObjectiveParams):
     def build(self, run):
         import tensorflow as tf
 
-        from models.disc_med.semantic_codes import label_ids
+        from models.disc_med.semantic_codes import label_ids, soft_dice_loss
 
         params, index = _trained_stage(run.curve, run.stage, SemanticDenoiserParams, "semantic_ce")
         clean_tap = _extraction_tap(run.curve, index, "semantic_ce", run.stage)
@@ -411,9 +417,11 @@ class SemanticCrossEntropy(ObjectiveParams):
             state = tf.fill([tf.shape(noisy)[0]], tf.cast(params.state(snr_db, point_values[index]), tf.float32))
             logits = layer(noisy, state, training=True)
             clean = taps[clean_tap]
-            classes = tf.nn.sparse_softmax_cross_entropy_with_logits(label_ids(clean, NUM_CLASSES), logits[..., :-1])
+            labels = label_ids(clean, NUM_CLASSES)
+            classes = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits[..., :-1])
             edges = tf.nn.sigmoid_cross_entropy_with_logits(clean[..., 1], logits[..., -1])
-            return tf.reduce_mean(classes) + self.edge_weight * tf.reduce_mean(edges)
+            return (tf.reduce_mean(classes) + self.dice_weight * soft_dice_loss(logits[..., :-1], labels, NUM_CLASSES)
+                    + self.edge_weight * tf.reduce_mean(edges))
 
         return loss
 

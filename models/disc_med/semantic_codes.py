@@ -9,7 +9,7 @@ probability.
 """
 import tensorflow as tf
 
-__all__ = ["encode_semantics", "decide_semantics", "label_ids", "symmetric_transition", "semantic_errors"]
+__all__ = ["encode_semantics", "decide_semantics", "label_ids", "symmetric_transition", "semantic_errors", "soft_dice_loss"]
 
 
 def encode_semantics(labels, edges, num_classes: int):
@@ -61,3 +61,17 @@ def semantic_errors(semantics, p, num_classes: int, seed, transition=None):
     flips = tf.random.stateless_uniform(tf.shape(labels), edge_seed) < p
     edges = tf.cast(tf.math.logical_xor(semantics[..., 1] > 0.5, flips), tf.int32)
     return encode_semantics(received, edges, num_classes)
+
+
+def soft_dice_loss(logits, labels, num_classes: int, smooth: float = 1.0):
+    """1 − the mean soft Dice over the foreground classes present in ``labels`` (nnU-Net's Dice term,
+    which keeps small organs from drowning in the background of a cross-entropy).
+
+    Input: logits [.., C] float32, labels [..] int32. Output: scalar float32.
+    """
+    probabilities = tf.reshape(tf.nn.softmax(logits), [-1, num_classes])[:, 1:]  # [voxels, C − 1]
+    truth = tf.reshape(tf.one_hot(labels, num_classes), [-1, num_classes])[:, 1:]
+    overlap = tf.reduce_sum(probabilities * truth, 0)
+    dice = (2.0 * overlap + smooth) / (tf.reduce_sum(probabilities, 0) + tf.reduce_sum(truth, 0) + smooth)  # [C − 1]
+    present = tf.cast(tf.reduce_sum(truth, 0) > 0, tf.float32)
+    return 1.0 - tf.reduce_sum(dice * present) / tf.maximum(tf.reduce_sum(present), 1.0)
