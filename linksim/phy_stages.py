@@ -134,6 +134,26 @@ class RealAWGNParams(StageParams):
         return make_stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
 
 
+@register("stage", "lmmse")
+class LMMSEParams(StageParams):
+    """Linear MMSE estimate of symbols of power P from y = x + n: y·P / (P + N0) (the point's N0; ``signal_power``
+    P, default 1). The best scaling of y for any zero-mean symbols of power P, whatever their distribution."""
+
+    type: Literal["lmmse"]
+    signal_power: float = Field(default=1.0, gt=0, le=1e12)
+
+    tap_default: ClassVar[str] = "estimate"
+
+    def build(self, info):
+        import tensorflow as tf
+
+        def apply(y, ctx):
+            gain = self.signal_power / (self.signal_power + ctx.no)
+            return y * tf.cast(gain, y.dtype)
+
+        return make_stage(self, None, apply)
+
+
 @register("stage", "rayleigh")
 class RayleighParams(StageParams):
     """Rayleigh block fading + AWGN with perfect-CSI equalisation (sets no_eff for demappers)."""

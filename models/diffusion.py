@@ -69,7 +69,8 @@ class VESchedule:
         return np.clip(np.rint(position), 0, self.num_levels - 1).astype(np.int64)
 
 
-def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: int = 2, r: float = 0.16, seed=(0, 0)):
+def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: int = 2, r: float = 0.16, seed=(0, 0),
+              final_denoise: bool = False):
     r"""SCDM's predictor-corrector sampler (Algorithm 2), from ``start_level`` down to level 0.
 
     For ``i = N_snr − 1 … 0``: the reverse-diffusion predictor
@@ -97,6 +98,9 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: 
         Corrector step ratio (SCDM: 0.16).
     seed : [2] int
         Stateless seed; level ``i`` draws from ``fold_in(seed, i)``.
+    final_denoise : bool
+        End with one noise-free step to the posterior mean at the lowest level, Tweedie's formula
+        ``z ← z + σ_0² s(z, σ_0)`` (score_sde's ``denoise=True``; SCDM's Algorithm 2 stops at z_0).
 
     Output
     ------
@@ -130,4 +134,6 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: 
 
     start = tf.clip_by_value(tf.cast(start_level, tf.int32), 0, schedule.num_levels - 1)
     _, z = tf.while_loop(lambda i, z: i >= 0, level, (start - 1, z))
+    if final_denoise:
+        z = z + tf.cast(tf.square(sigmas[0]), tf.complex64) * score_fn(z, sigmas[0])
     return z

@@ -19,7 +19,7 @@ import tensorflow as tf
 from models.diffusion import VESchedule, pc_sample
 from phy.channels import complex_normal
 
-__all__ = ["ScoreUNet", "SCDMDenoiser"]
+__all__ = ["ScoreUNet", "SCDMDenoiser", "HistogramPosteriorMean"]
 
 
 class _ResBlock(keras.layers.Layer):
@@ -152,6 +152,8 @@ class SCDMDenoiser(keras.layers.Layer):
         Langevin steps L per level (SCDM: 2).
     r : float
         Corrector step ratio (SCDM: 0.16).
+    final_denoise : bool
+        End with Tweedie's noise-free step at σ_0 (score_sde's sampler; not in SCDM's Algorithm 2).
 
     Input
     -----
@@ -165,14 +167,15 @@ class SCDMDenoiser(keras.layers.Layer):
     """
 
     def __init__(self, channels=(32, 64, 64), heads: int = 4, embedding: int = 64, sigma_min: float = 0.01,
-                 sigma_max: float = 10.0, num_levels: int = 64, num_corrector: int = 2, r: float = 0.16, **kwargs):
+                 sigma_max: float = 10.0, num_levels: int = 64, num_corrector: int = 2, r: float = 0.16,
+                 final_denoise: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.schedule = VESchedule(sigma_min, sigma_max, num_levels)
         if int(num_corrector) != num_corrector or num_corrector < 0:
             raise ValueError(f"num_corrector must be a non-negative integer, got {num_corrector!r}")
         if not r > 0:
             raise ValueError(f"r must be positive, got {r!r}")
-        self.num_corrector, self.r = int(num_corrector), float(r)
+        self.num_corrector, self.r, self.final_denoise = int(num_corrector), float(r), bool(final_denoise)
         self.score = ScoreUNet(channels, heads, embedding)
 
     def build(self, input_shape):
@@ -189,7 +192,7 @@ class SCDMDenoiser(keras.layers.Layer):
     def call(self, received, no, seed=None):
         seed = tf.constant([0, 0]) if seed is None else seed
         z = pc_sample(self.score, tf.stop_gradient(received), self.schedule, self.start_level(no),
-                      num_corrector=self.num_corrector, r=self.r, seed=seed)
+                      num_corrector=self.num_corrector, r=self.r, seed=seed, final_denoise=self.final_denoise)
         return tf.stop_gradient(z)
 
     def dsm_loss(self, clean, seed):
@@ -221,4 +224,57 @@ class SCDMDenoiser(keras.layers.Layer):
         s = self.schedule
         return {**super().get_config(), "channels": list(self.score.channels), "heads": self.score.heads,
                 "embedding": self.score.embedding, "sigma_min": s.sigma_min, "sigma_max": s.sigma_max,
-                "num_levels": s.num_levels, "num_corrector": self.num_corrector, "r": self.r}
+                "num_levels": s.num_levels, "num_corrector": self.num_corrector, "r": self.r, "final_denoise": self.final_denoise}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class HistogramPosteriorMean(keras.layers.Layer):
+    """The posterior mean of sent constellation points under their empirical distribution: no network.
+
+    The prior is a histogram over the M points of the constellation (one for all channel uses, or
+    one per use with ``per_position``), counted from the symbols an encoder sends on the training
+    samples (:meth:`accumulate`, each symbol binned to its nearest point); the estimate of a
+    received y is Σ_k π_k N(y; c_k, N0) c_k / Σ_k π_k N(y; c_k, N0). It is the MMSE estimator of
+    SCDM's symbols if the encoder's power normalisation is left aside, and so the yardstick for what
+    a score model learns beyond the symbol statistics.
+
+    Input
+    -----
+    received : [batch, n] complex64
+    no : scalar float32 — N0 per complex symbol
+
+    Output
+    ------
+    : [batch, n] complex64
+    """
+
+    def __init__(self, modulation: str = "qam64", num_symbols: int = 128, per_position: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        from phy.constellations import make_constellation
+
+        self.modulation, self.num_symbols, self.per_position = modulation, int(num_symbols), bool(per_position)
+        self.points = tf.constant(make_constellation(modulation).points.numpy(), tf.complex64)  # [M]
+
+    def build(self, input_shape):
+        rows = self.num_symbols if self.per_position else 1
+        self.counts = self.add_weight(name="counts", shape=(rows, int(self.points.shape[0])), initializer="ones", trainable=False)
+
+    def accumulate(self, symbols):
+        """Add the nearest points of sent symbols [batch, n] to the histogram."""
+        nearest = tf.argmin(tf.abs(tf.cast(symbols, tf.complex64)[..., None] - self.points), axis=-1)  # [batch, n]
+        one_hot = tf.one_hot(nearest, int(self.points.shape[0]))  # [batch, n, M]
+        totals = tf.reduce_sum(one_hot, 0) if self.per_position else tf.reduce_sum(one_hot, [0, 1])[None]
+        self.counts.assign_add(totals)
+
+    def reset(self):
+        """Empty the histogram (``build`` starts every count at one, so an unused point keeps a small prior)."""
+        self.counts.assign(tf.zeros_like(self.counts))
+
+    def call(self, received, no):
+        log_prior = tf.math.log(tf.maximum(self.counts / tf.reduce_sum(self.counts, -1, keepdims=True), 1e-30))  # [rows, M]
+        distance = tf.square(tf.abs(tf.cast(received, tf.complex64)[..., None] - self.points))  # [batch, n, M]
+        weights = tf.nn.softmax(log_prior[None] - distance / tf.cast(no, tf.float32), axis=-1)
+        return tf.reduce_sum(tf.cast(weights, tf.complex64) * self.points, -1)
+
+    def get_config(self):
+        return {**super().get_config(), "modulation": self.modulation, "num_symbols": self.num_symbols, "per_position": self.per_position}

@@ -109,3 +109,19 @@ def test_sampler_from_level_zero_is_the_identity_and_is_seeded():
     a = pc_sample(score, z, schedule, 20, seed=(1, 1)).numpy()
     assert np.array_equal(a, pc_sample(score, z, schedule, 20, seed=(1, 1)).numpy())
     assert not np.array_equal(a, pc_sample(score, z, schedule, 20, seed=(1, 2)).numpy())
+
+
+def test_the_final_tweedie_step_is_the_exact_posterior_mean_at_the_lowest_level():
+    """From level 0 the sampler is just the final step: z + σ_0² s(z, σ_0) = E[x | z] of the mixture at σ_0."""
+    schedule = VESchedule(0.05, 10.0, 64)
+    weights = SKEWED
+    rng = np.random.default_rng(5)
+    z = (POINTS[rng.integers(0, 16, (4, 32))] + 0.07 * (rng.normal(size=(4, 32)) + 1j * rng.normal(size=(4, 32)))).astype(np.complex64)
+    out = pc_sample(_mixture_score(weights), z, schedule, 0, final_denoise=True).numpy()
+    no = schedule.sigmas[0] ** 2
+    d = z[..., None] - POINTS
+    w = weights * np.exp(-np.abs(d) ** 2 / (TAU**2 + no))
+    w /= w.sum(axis=-1, keepdims=True)
+    posterior_mean = np.sum(w * (POINTS + TAU**2 / (TAU**2 + no) * d), axis=-1)
+    np.testing.assert_allclose(out, posterior_mean, atol=2e-5)
+    assert np.array_equal(pc_sample(_mixture_score(weights), z, schedule, 0).numpy(), z)  # without it: unchanged

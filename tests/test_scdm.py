@@ -270,3 +270,66 @@ def test_jcm_encoder_with_real_constellations_sends_real_points(modulation, valu
     if values is not None:
         np.testing.assert_allclose(np.unique(np.round(z.real, 5)), values)  # BPSK: unit power is ±1 whatever the choice
     assert JCMDecoder(image_size=16, num_symbols=32, filters=4)(z).shape == (4, 16, 16, 3)
+
+
+# ---------------------------------------------------------------------------------- baselines of the denoiser
+def test_the_histogram_posterior_mean_equals_a_brute_force_sum_over_the_constellation():
+    from models.scdm import HistogramPosteriorMean
+
+    rng = np.random.default_rng(8)
+    points = make_constellation("qam16").points.numpy()
+    for per_position in (False, True):
+        layer = HistogramPosteriorMean("qam16", num_symbols=6, per_position=per_position)
+        layer.build((None, 6))
+        layer.reset()
+        sent = points[rng.choice(16, size=(50, 6), p=np.r_[np.full(4, 0.16), np.full(12, 0.36 / 12)])]
+        layer.accumulate(tf.constant(sent * 1.01, tf.complex64))  # off the grid: binned to the nearest point
+        counts = np.array([[np.sum(sent[:, j] == c) for c in points] for j in range(6)], np.float64)
+        counts = counts if per_position else counts.sum(0, keepdims=True)
+        np.testing.assert_array_equal(layer.counts.numpy(), counts)
+        no = 0.3
+        received = (sent[:4] + np.sqrt(no / 2) * (rng.normal(size=(4, 6)) + 1j * rng.normal(size=(4, 6)))).astype(np.complex64)
+        expected = np.zeros(received.shape, complex)
+        for b in range(4):
+            for j in range(6):
+                prior = counts[j if per_position else 0] / counts[j if per_position else 0].sum()
+                w = np.array([p * np.exp(-abs(received[b, j] - c) ** 2 / no) for p, c in zip(prior, points)])
+                expected[b, j] = np.sum(w * points) / w.sum()
+        np.testing.assert_allclose(layer(tf.constant(received), tf.constant(no)).numpy(), expected, atol=2e-6)
+    _round_trip(layer)
+
+
+def test_lmmse_scales_by_p_over_p_plus_n0_and_beats_every_other_scaling():
+    spec = {"name": "lmmse", "snr": {"convention": "esno", "values": [3.0]},
+            "curves": [{"name": "c", "source": {"type": "bits", "num_bits": 4000},
+                        "stages": [{"type": "mapper", "modulation": "qam16"}, {"type": "awgn"}, {"type": "lmmse"}],
+                        "metrics": [{"type": "mse", "sent": "symbols", "received": "estimate"}]}]}
+    scenario = parse_scenario(spec)
+    link, _ = build_curve(scenario, scenario.curves[0])
+    no = link.noise_variance(3.0)
+    taps = link(50, tf.constant(no, tf.float32), tf.constant(3.0), tf.constant([1, 1]))
+    np.testing.assert_allclose(taps["estimate"].numpy(), taps["received"].numpy() / (1 + no), rtol=1e-6)
+    sent, received = taps["symbols"].numpy(), taps["received"].numpy()
+    mse = {g: np.mean(np.abs(g * received - sent) ** 2) for g in (1.0, 1 / (1 + no), 0.9 / (1 + no), 1.1 / (1 + no))}
+    assert min(mse, key=mse.get) == 1 / (1 + no)
+    assert mse[1 / (1 + no)] == pytest.approx(no / (1 + no), rel=0.03)  # the LMMSE error of unit-power symbols
+
+
+def test_the_posterior_mean_stage_counts_the_encoders_points_when_its_curve_is_calibrated(tmp_path):
+    spec = tiny_scdm()
+    jcm = spec["curves"][0]["stages"]
+    spec["curves"] = spec["curves"][:1] + [{
+        "name": "histogram", "source": {"type": "images"},
+        "stages": jcm[:2] + [{"type": "posterior_mean", "modulation": "qam16", "num_symbols": 16}] + jcm[2:],
+        "metrics": [{"type": "mse", "sent": "symbols", "received": "denoised"}], "training": {"init_from": "jcm"}}]
+    scenario = parse_scenario(spec)
+    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner.curve(0)  # trains the codec the histogram curve starts from
+    link = runner.curve(1).link
+    layer = link.stages[2].block
+    encoder = link.stages[0].block
+    train = scenario.data.load("train")
+    sent = encoder(tf.constant(train, tf.float32) / 255.0, training=False).numpy()
+    points = make_constellation("qam16").points.numpy()
+    nearest = np.argmin(np.abs(sent[..., None] - points), -1)
+    np.testing.assert_array_equal(layer.counts.numpy()[0], np.bincount(nearest.ravel(), minlength=16))

@@ -8,7 +8,7 @@ from linksim.objectives import ObjectiveParams
 from linksim.registry import register
 from linksim.stages import MODULATION, StageParams, layer_stage, make_stage
 
-__all__ = ["JCMEncoderParams", "JCMDecoderParams", "SCDMDenoiserParams", "ScoreMatching"]
+__all__ = ["JCMEncoderParams", "JCMDecoderParams", "SCDMDenoiserParams", "PosteriorMeanParams", "ScoreMatching"]
 
 
 class _JCMCodecParams(StageParams):
@@ -68,6 +68,7 @@ class SCDMDenoiserParams(StageParams):
     num_levels: int = Field(default=64, ge=2, le=10_000)
     num_corrector: int = Field(default=2, ge=0, le=100)
     r: float = Field(default=0.16, gt=0, le=10)
+    final_denoise: bool = False  # Tweedie's noise-free last step (score_sde), not in SCDM's Algorithm 2
 
     tap_default: ClassVar[str] = "denoised"
     learned: ClassVar[bool] = True
@@ -84,8 +85,46 @@ class SCDMDenoiserParams(StageParams):
 
         layer = SCDMDenoiser(channels=self.channels, heads=self.heads, embedding=self.embedding, sigma_min=self.sigma_min,
                              sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
-                             name=self.tap_name)
+                             final_denoise=self.final_denoise, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, ctx.no, seed=ctx.seed), learned=True)
+
+
+@register("stage", "posterior_mean")
+class PosteriorMeanParams(StageParams):
+    """Posterior mean of the received symbols [batch, n] complex64 under the histogram of the points the curve's
+    jcm_encoder sends on the training samples (models.scdm.HistogramPosteriorMean): the network-free baseline of
+    a channel denoiser. The histogram is counted after training (or with ``init_from`` alone) and kept with the
+    checkpoint; ``per_position``: one histogram per channel use."""
+
+    type: Literal["posterior_mean"]
+    modulation: MODULATION = "qam64"
+    num_symbols: int = Field(default=128, ge=1, le=2**20)
+    per_position: bool = False
+
+    tap_default: ClassVar[str] = "denoised"
+    learned: ClassVar[bool] = True  # holds statistics of the training set (no trainable weights)
+
+    def check(self, curve, data):
+        encoders = [s for s in curve.stages if isinstance(s, JCMEncoderParams)]
+        if not encoders:
+            raise ValueError("needs a jcm_encoder before it (its symbols make the histogram)")
+        if (encoders[0].modulation, encoders[0].num_symbols) != (self.modulation, self.num_symbols):
+            raise ValueError(f"'modulation' and 'num_symbols' must be the jcm_encoder's ({encoders[0].modulation}, {encoders[0].num_symbols})")
+
+    def build(self, info):
+        from models.scdm import HistogramPosteriorMean
+
+        layer = HistogramPosteriorMean(self.modulation, self.num_symbols, self.per_position, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, ctx.no), learned=True)
+
+    def calibrate(self, layer, layers, samples):
+        """Count the points the encoder sends (in evaluation mode) on every training sample."""
+        from models.jcm import JCMEncoder
+
+        encoder = next(e for e in layers.values() if isinstance(e, JCMEncoder))
+        layer.reset()
+        for images in samples():
+            layer.accumulate(encoder(images, training=False))
 
 
 @register("objective", "dsm")
