@@ -21,7 +21,7 @@ from models.checks import check_positive_ints
 from phy.constellations import axis_labels, make_constellation, modulation_info
 from phy.snr import normalize_power
 
-__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder"]
+__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "JCMResNetEncoder", "JCMResNetDecoder"]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -224,3 +224,179 @@ class JCMDecoder(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols, "filters": self.filters}
+
+
+# ---------------------------------------------------------------------------------- JCM as published
+def _prelu():
+    """PyTorch's default PReLU: one slope for the whole tensor, 0.25 at start."""
+    return keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25), shared_axes=[1, 2, 3])
+
+
+def _batch_norm():
+    """PyTorch's BatchNorm2d defaults (momentum 0.1 of the new batch, ε = 1e-5)."""
+    return keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-5)
+
+
+class _ResNetBlock(keras.layers.Layer):
+    """JCM's residual block: conv3×3 (stride s) → BN → PReLU → conv3×3 → BN, plus a 1×1 conv + BN
+    shortcut where the shape changes, → PReLU."""
+
+    def __init__(self, filters: int, stride: int = 1, **kwargs):
+        super().__init__(**kwargs)
+        self.filters, self.stride = int(filters), int(stride)
+
+    def build(self, input_shape):
+        conv = keras.layers.Conv2D
+        self.left = [conv(self.filters, 3, strides=self.stride, padding="same", use_bias=False), _batch_norm(), _prelu(),
+                     conv(self.filters, 3, padding="same", use_bias=False), _batch_norm()]
+        self.shortcut = []
+        if self.stride != 1 or int(input_shape[-1]) != self.filters:
+            self.shortcut = [conv(self.filters, 1, strides=self.stride, use_bias=False), _batch_norm()]
+        self.out = _prelu()
+        for path in (self.left, self.shortcut):
+            shape = input_shape
+            for layer in path:
+                layer.build(shape)
+                shape = layer.compute_output_shape(shape)
+        self.out.build(shape)
+
+    def call(self, x, training=False):
+        y, skip = x, x
+        for layer in self.left:
+            y = layer(y, training=training) if isinstance(layer, keras.layers.BatchNormalization) else layer(y)
+        for layer in self.shortcut:
+            skip = layer(skip, training=training) if isinstance(layer, keras.layers.BatchNormalization) else layer(skip)
+        return self.out(y + skip)
+
+
+def _run(layers, x, training):
+    for layer in layers:
+        x = layer(x, training=training) if isinstance(layer, (_ResNetBlock, keras.layers.BatchNormalization)) else layer(x)
+    return x
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class JCMResNetEncoder(keras.layers.Layer):
+    """JCM's published encoder (SJTU-mxtao/Joint-Coding-Modulation-for-Digital-Semantic-Communication,
+    ``modules.Encoder`` and ``network.JCM``), in Keras.
+
+    A 3×3 conv (64, BN, PReLU) and residual blocks of 64, 128 (stride 2), 2 × 256 (stride 2) and
+    2 × A·n (stride 2) channels take an H × W image to an (H/8) × (W/8) map (4 × 4 for 32 × 32) of
+    A·n channels (A = 2 axes for QAM, 1 for BPSK/PAM). ``analog``: the map is averaged over its
+    positions and the A·n values are sent as they are (JCM's analog pre-training network). Otherwise a
+    fully connected layer with ReLU (as in JCM's code) gives the logits of the L levels of each of the
+    A·n axes, and the Gumbel-softmax modulator picks one level per axis at temperature 1.5 (JCM's).
+    JCM's evaluation samples too (its ``gumbel_softmax`` runs in both modes); ``stochastic: false``
+    takes the most likely level instead. The fully connected layer exists in both modes, so weights
+    copy from the analog to the digital codec.
+
+    Where this differs from the code: power is normalised to 1 per image (JCM's code normalises over
+    the whole batch, which makes an image's symbols depend on its batch mates), and levels and
+    labels are Gray QAM's (symbol choices are unaffected).
+
+    Input
+    -----
+    images : [batch, H, W, 3] float32, H = W a multiple of 8
+    training : bool — BatchNorm on batch statistics and straight-through Gumbel gradients
+    seed : [2] int32 — Gumbel noise
+
+    Output
+    ------
+    : [batch, n] complex64, mean |z|² = 1 per image
+    """
+
+    def __init__(self, image_size: int = 32, num_symbols: int = 128, modulation: str = "qam64", temperature: float = 1.5,
+                 analog: bool = False, stochastic: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        check_positive_ints(image_size=image_size, num_symbols=num_symbols)
+        if image_size % 8:
+            raise ValueError(f"image_size must be a multiple of 8, got {image_size}")
+        self.image_size, self.num_symbols, self.analog, self.stochastic = int(image_size), int(num_symbols), bool(analog), bool(stochastic)
+        self.modulator = GumbelQAM(modulation, temperature)
+        self.modulation, self.temperature = modulation, float(temperature)
+        self.axes = self.modulator.num_axes * self.num_symbols  # A·n real values
+
+    def build(self, input_shape):
+        self.body = [keras.layers.Conv2D(64, 3, padding="same", use_bias=False), _batch_norm(), _prelu(),
+                     _ResNetBlock(64), _ResNetBlock(128, 2), _ResNetBlock(256, 2), _ResNetBlock(256),
+                     _ResNetBlock(self.axes, 2), _ResNetBlock(self.axes)]
+        shape = input_shape
+        for layer in self.body:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape) if not isinstance(layer, _ResNetBlock) else (*shape[:1], shape[1] // layer.stride,
+                                                                                                     shape[2] // layer.stride, layer.filters)
+        self.logits = keras.layers.Dense(self.axes * self.modulator.num_levels, activation="relu")
+        self.logits.build((None, shape[1] * shape[2] * shape[3]))
+
+    def features(self, images, training=False):
+        """The (H/8, W/8, A·n) map: [batch, H/8, W/8, A·n] float32."""
+        return _run(self.body, images, training)
+
+    def call(self, images, training=False, seed=None):
+        x = self.features(images, training)
+        if self.analog:
+            values = tf.reduce_mean(x, axis=[1, 2])  # [batch, A·n]
+            values = tf.reshape(values, [-1, self.num_symbols, self.modulator.num_axes])
+            symbols = tf.complex(values[..., 0], values[..., 1] if self.modulator.num_axes == 2 else tf.zeros_like(values[..., 0]))
+            return normalize_power(symbols)
+        logits = tf.reshape(self.logits(tf.reshape(x, [tf.shape(x)[0], -1])),
+                            [-1, self.num_symbols, self.modulator.num_axes, self.modulator.num_levels])  # [batch, n, A, L]
+        return normalize_power(self.modulator(logits, training=training or self.stochastic, seed=seed))
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols, "modulation": self.modulation,
+                "temperature": self.temperature, "analog": self.analog, "stochastic": self.stochastic}
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class JCMResNetDecoder(keras.layers.Layer):
+    """JCM's published reconstruction decoder (``modules.Decoder_Recon``), in Keras.
+
+    The received A·n values are laid out as an (H/8) × (W/8) map; a 1×1 conv to 256 channels
+    (PReLU), two stages of 2 residual blocks of 256 (each followed by PReLU), depth-to-space ×4, a 1×1
+    conv to 128 (PReLU), 2 residual blocks of 128 (PReLU), depth-to-space ×2 and a 1×1 conv to 3
+    channels give the image; the output is linear, as in JCM.
+
+    Input
+    -----
+    symbols : [batch, n] complex64
+
+    Output
+    ------
+    : [batch, H, W, 3] float32
+    """
+
+    def __init__(self, image_size: int = 32, num_symbols: int = 128, modulation: str = "qam64", **kwargs):
+        super().__init__(**kwargs)
+        check_positive_ints(image_size=image_size, num_symbols=num_symbols)
+        self.image_size, self.num_symbols, self.modulation = int(image_size), int(num_symbols), modulation
+        self.num_axes = modulation_info(modulation).num_axes
+        side = self.image_size // 8
+        if image_size % 8 or (self.num_axes * self.num_symbols) % (side * side):
+            raise ValueError(f"A·n = {self.num_axes * self.num_symbols} values must fill the {side}×{side} map of a {image_size}-pixel image")
+
+    def build(self, input_shape):
+        side = self.image_size // 8
+        conv = keras.layers.Conv2D
+        self.first = [conv(256, 1), _prelu(), _ResNetBlock(256), _ResNetBlock(256), _prelu(), _ResNetBlock(256), _ResNetBlock(256), _prelu()]
+        self.second = [conv(128, 1), _prelu(), _ResNetBlock(128), _ResNetBlock(128), _prelu()]
+        self.last = conv(3, 1)
+        shape = (None, side, side, self.num_axes * self.num_symbols // (side * side))
+        for layers, after in ((self.first, lambda s: (None, s[1] * 4, s[2] * 4, 256 // 16)), (self.second, lambda s: (None, s[1] * 2, s[2] * 2, 128 // 4))):
+            for layer in layers:
+                layer.build(shape)
+                shape = (None, shape[1], shape[2], layer.filters) if isinstance(layer, (_ResNetBlock, keras.layers.Conv2D)) else shape
+            shape = after(shape)
+        self.last.build(shape)
+
+    def call(self, symbols, training=False):
+        side = self.image_size // 8
+        symbols = tf.convert_to_tensor(symbols, tf.complex64)
+        parts = [tf.math.real(symbols), tf.math.imag(symbols)][: self.num_axes]
+        x = tf.reshape(tf.stack(parts, -1), [-1, side, side, self.num_axes * self.num_symbols // (side * side)])
+        x = tf.nn.depth_to_space(_run(self.first, x, training), 4)  # [batch, 4·side, 4·side, 16]
+        x = tf.nn.depth_to_space(_run(self.second, x, training), 2)  # [batch, H, W, 32]
+        return self.last(x)
+
+    def get_config(self):
+        return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols, "modulation": self.modulation}

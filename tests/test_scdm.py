@@ -333,3 +333,39 @@ def test_the_posterior_mean_stage_counts_the_encoders_points_when_its_curve_is_c
     points = make_constellation("qam16").points.numpy()
     nearest = np.argmin(np.abs(sent[..., None] - points), -1)
     np.testing.assert_array_equal(layer.counts.numpy()[0], np.bincount(nearest.ravel(), minlength=16))
+
+
+# ---------------------------------------------------------------------------------- JCM as published
+def test_the_published_jcm_codec_shapes_power_sampling_and_analog_to_digital_copy():
+    from models.jcm import JCMResNetDecoder, JCMResNetEncoder
+
+    images = tf.random.uniform([3, 16, 16, 3], seed=9)
+    encoder = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16")
+    symbols = encoder(images, seed=tf.constant([1, 2]))
+    assert symbols.shape == (3, 8) and symbols.dtype == tf.complex64
+    np.testing.assert_allclose(np.mean(np.abs(symbols.numpy()) ** 2, -1), 1.0, rtol=1e-5)
+    assert not np.allclose(symbols, encoder(images, seed=tf.constant([3, 4])))  # JCM samples at test time too
+    decided = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16", stochastic=False)
+    decided(images)
+    decided.set_weights(encoder.get_weights())
+    np.testing.assert_array_equal(decided(images, seed=tf.constant([1, 2])), decided(images, seed=tf.constant([3, 4])))
+    assert JCMResNetDecoder(image_size=16, num_symbols=8, modulation="qam16")(symbols).shape == (3, 16, 16, 3)
+    analog = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16", analog=True)
+    analog(images)
+    analog.set_weights(encoder.get_weights())  # the analog pre-training hands all its weights on
+    _round_trip(encoder), _round_trip(analog)
+
+
+def test_the_published_jcm_batch_norm_uses_batch_statistics_and_learns_them_only_in_training():
+    from models.jcm import JCMResNetEncoder
+
+    encoder = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16", stochastic=False)
+    images = tf.random.uniform([6, 16, 16, 3], seed=10) * 3.0 + 1.0
+    encoder(images)
+    norms = [v for v in encoder.variables if "moving_mean" in v.path]
+    start = [v.numpy().copy() for v in norms]
+    features = encoder.features(images, training=False)
+    assert all(np.array_equal(a, v.numpy()) for a, v in zip(start, norms))  # evaluation leaves the statistics alone
+    trained = encoder.features(images, training=True)
+    assert not np.allclose(features, trained)  # batch statistics differ from the initial running ones
+    assert all(not np.array_equal(a, v.numpy()) for a, v in zip(start, norms))  # training moves every running mean
