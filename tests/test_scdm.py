@@ -369,3 +369,27 @@ def test_the_published_jcm_batch_norm_uses_batch_statistics_and_learns_them_only
     trained = encoder.features(images, training=True)
     assert not np.allclose(features, trained)  # batch statistics differ from the initial running ones
     assert all(not np.array_equal(a, v.numpy()) for a, v in zip(start, norms))  # training moves every running mean
+
+
+@pytest.mark.parametrize("esno_db", [-12.0, 0.0, 12.0])
+def test_the_links_received_minus_sent_noise_is_the_variance_of_the_level_the_denoiser_starts_at(esno_db):
+    """What the SCDM link's channel adds has variance N0 (chi-square interval), and the denoiser starts at
+    the level whose σ² is within half a level step of it (σ = √N0 is the VE diffusion's noise)."""
+    from scipy.stats import chi2
+
+    spec = tiny_scdm()
+    curve = {k: v for k, v in spec["curves"][1].items() if k != "training"}
+    scenario = parse_scenario({**spec, "snr": {"convention": "esno", "values": [esno_db]}, "curves": [curve]})
+    link, _ = build_curve(scenario, scenario.curves[0])
+    no = link.noise_variance(esno_db)
+    images = tf.constant(scenario.data.load("test")[:64], tf.float32) / 255.0
+    taps = link(64, tf.constant(no, tf.float32), tf.constant(esno_db), tf.constant([2, 3]), inputs=images, until="received")
+    noise = (taps["received"] - taps["symbols"]).numpy()
+    dof = 2 * noise.size  # real and imaginary parts, each of variance N0 / 2
+    total = np.sum(np.abs(noise) ** 2) / (no / 2)
+    assert chi2.ppf(1e-4, dof) < total < chi2.ppf(1 - 1e-4, dof)
+    denoiser = link.stages[2].block
+    sigmas = denoiser.schedule.sigmas
+    level = int(denoiser.start_level(tf.constant(no, tf.float32)))
+    half_step = sigmas[1] / sigmas[0]  # the square root of the σ² ratio of neighbouring levels
+    assert sigmas[level] ** 2 / half_step <= no * (1 + 1e-6) and no <= sigmas[level] ** 2 * half_step * (1 + 1e-6)
