@@ -143,6 +143,7 @@ class TrainingStage(Params):
     optimizer: Literal["adam", "sgd"] = "adam"  # sgd: momentum 0.9
     learning_rate: float = Field(default=1e-3, gt=0, le=10)
     schedule: Literal["constant", "cosine"] = "cosine"
+    ema: float | None = Field(default=None, gt=0, lt=1)  # keep an exponential moving average of the weights (this momentum) and end on it
     loss: ObjectiveSpec = MSEObjective(type="mse")
     snr: TrainingSNR | None = None
     channel: BridgeSpec = PhyBridge(type="phy")

@@ -199,6 +199,8 @@ class Trainer:
                 state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
                          "losses": state["losses"] + [[stage.name, rnd, epoch, loss]]}
                 state["complete"] = last and item + 1 == len(self._schedule())
+                if last and stage.ema is not None:
+                    optimizer.finalize_variable_values(variables)  # the stage ends on the moving average of its weights
                 if state["complete"]:
                     self._calibrate(train)
                 self._save(holder, optimizer, state)
@@ -240,7 +242,9 @@ class Trainer:
         rate = stage.learning_rate
         if stage.schedule == "cosine":
             rate = keras.optimizers.schedules.CosineDecay(stage.learning_rate, decay_steps=max(total_steps, 1))
-        optimizer = keras.optimizers.Adam(learning_rate=rate) if stage.optimizer == "adam" else keras.optimizers.SGD(learning_rate=rate, momentum=0.9)
+        ema = {"use_ema": stage.ema is not None, "ema_momentum": stage.ema or 0.99}
+        optimizer = (keras.optimizers.Adam(learning_rate=rate, **ema) if stage.optimizer == "adam"
+                     else keras.optimizers.SGD(learning_rate=rate, momentum=0.9, **ema))
         variables = [v for name in stage.train for v in self.layers[name].trainable_variables]
         optimizer.build(variables)
         objective = stage.loss

@@ -80,9 +80,10 @@ def test_checkpoint_is_reused_and_a_changed_configuration_retrains(tmp_path):
         ChunkRunner(changed, str(tmp_path), train_missing=False).curve(0)
 
 
-def test_interrupted_training_resumes_to_the_same_weights(tmp_path):
+@pytest.mark.parametrize("ema", [None, 0.8])
+def test_interrupted_training_resumes_to_the_same_weights(tmp_path, ema):
     """Two stages × 2 rounds; stop after 2 of the 4 epochs, resume in a fresh process state."""
-    spec = tiny_learned(steps=4, rounds=2)
+    spec = tiny_learned(steps=4, rounds=2, **({} if ema is None else {"ema": ema}))
     spec["curves"][0]["training"]["stages"].append(
         {"name": "decoder_only", "train": ["reconstruction"], "steps": 3, "batch_size": 16, "learning_rate": 1e-3,
          "schedule": "constant", "snr": {"low": 10.0, "high": 10.0}, "loss": "l1"})
@@ -98,6 +99,38 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path):
     for a, b in zip(_weights(straight), _weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert checkpoint_path(scenario, scenario.curves[0], "x").startswith("x/tiny_learned/codec-")
+
+
+def test_a_stage_with_ema_ends_on_the_moving_average_of_its_weights():
+    from linksim.train import _build_layers
+
+    scenario = parse_scenario(tiny_learned(steps=3, ema=0.5))
+    link = _untrained_link(scenario)
+    images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
+    _build_layers(link, images.shape[1:])
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    optimizer, step, variables = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 3)
+    args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))
+    average = None
+    for _ in range(3):
+        step(images, *args)
+        now = [v.numpy().copy() for v in variables]
+        average = now if average is None else [0.5 * a + 0.5 * w for a, w in zip(average, now)]  # the first step starts it
+    assert not all(np.allclose(a, v.numpy()) for a, v in zip(average, variables))
+    optimizer.finalize_variable_values(variables)
+    for a, v in zip(average, variables):
+        np.testing.assert_allclose(v.numpy(), a, rtol=1e-5, atol=1e-7)
+
+
+def test_a_training_run_with_ema_ends_elsewhere_than_the_same_run_without(tmp_path):
+    """Tracking the average leaves the trajectory alone, so only the final swap makes the two differ."""
+    finals = []
+    for ema in (None, 0.5):
+        scenario = parse_scenario(tiny_learned(steps=3, **({} if ema is None else {"ema": ema})))
+        link = _untrained_link(scenario)
+        Trainer(scenario, 0, link, str(tmp_path / str(ema)), stream=None).run()
+        finals.append(_weights(link))
+    assert not all(np.allclose(a, b) for a, b in zip(*finals))
 
 
 def test_training_scenario_errors(write_scenario, capsys):
