@@ -3,7 +3,7 @@ import numpy as np
 
 from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "constellation_scatter"]
+__all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter"]
 
 
 def plot_results(results, out_path, metrics=None, versus=None):

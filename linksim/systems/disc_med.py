@@ -26,7 +26,6 @@ __all__ = ["SemanticExtractionParams", "StridedCompressParams", "TrilinearRestor
            "DDPMObjective", "CTMSEObjective", "SemanticErrorRate"]
 
 
-
 # ---------------------------------------------------------------- stages
 
 
@@ -34,6 +33,13 @@ def _volume_shape(data):
     if len(data.sample_shape) != 4:
         raise ValueError(f"needs CT volume samples [D, H, W, 2] (dataset ct-phantom, amos or dicom), got samples of shape {data.sample_shape}")
     return data.sample_shape[:3]
+
+
+def _check_levels(data, levels):
+    """A U-Net of ``levels`` resolutions halves H and W levels − 1 times."""
+    shape = _volume_shape(data)
+    if shape[1] % 2 ** (levels - 1) or shape[2] % 2 ** (levels - 1):
+        raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (levels - 1)}")
 
 
 class _Strided(StageParams):
@@ -181,9 +187,7 @@ class SemanticDenoiserParams(_PointBER):
         return self
 
     def check(self, curve, data):
-        shape = _volume_shape(data)
-        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
-            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+        _check_levels(data, self.levels)
 
     def state(self, snr_db, point_value):
         """The channel state the denoiser is told: SNR dB / 10, or log10 BER (the stage's point value)."""
@@ -245,9 +249,7 @@ class DDPMReconstructionParams(StageParams):
         return self
 
     def check(self, curve, data):
-        shape = _volume_shape(data)
-        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
-            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+        _check_levels(data, self.levels)
 
     def build(self, info):
         from models.disc_med.reconstruction import DDPMReconstructor
@@ -271,9 +273,7 @@ class CTSegmenterParams(StageParams):
     trained_by: ClassVar[str] = "segmenter_ce"
 
     def check(self, curve, data):
-        shape = _volume_shape(data)
-        if shape[1] % 2 ** (self.levels - 1) or shape[2] % 2 ** (self.levels - 1):
-            raise ValueError(f"H and W ({shape[1]}, {shape[2]}) must be multiples of 2^(levels − 1) = {2 ** (self.levels - 1)}")
+        _check_levels(data, self.levels)
 
     def build(self, info):
         from models.disc_med.segmenter import SliceSegmenter
