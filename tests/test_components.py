@@ -48,7 +48,8 @@ def test_a_component_by_name_equals_its_mapping_with_default_parameters(short, l
 
 
 @pytest.mark.parametrize("overrides, message", [
-    ({"loss": "hinge"}, r"curves\[0\]\.training\.stages\[0\]\.loss: type 'hinge' does not match any of the expected tags: 'dsm', 'l1', 'mse'"),
+    ({"loss": "hinge"}, r"curves\[0\]\.training\.stages\[0\]\.loss: type 'hinge' does not match any of the expected tags: "
+                        + ", ".join(f"'{n}'" for n in registry.names("objective"))),
     ({"channel": {"type": "wire"}}, r"stages\[0\]\.channel: type 'wire' does not match any of the expected tags: 'analog', 'phy', 'surrogate'"),
     ({"channel": {"type": "surrogate", "noise": "pink"}}, r"stages\[0\]\.channel\.noise: input should be 'uniform' or 'gaussian'"),
     ({"channel": {"type": "phy", "mask_ratio": 1.5}}, r"stages\[0\]\.channel\.mask_ratio: input should be less than 1"),
@@ -75,7 +76,7 @@ def test_a_surrogate_bridge_needs_a_quantizer_in_the_span():
 def test_linksim_list_shows_every_kind():
     entries = registry.catalogue()
     assert set(entries) == {"source", "stage", "metric", "dataset", "objective", "bridge"}
-    assert {"bundled-photos", "cifar10", "image-folder"} == {n for n, _ in entries["dataset"]}
+    assert {"bundled-photos", "cifar10", "image-folder", "ct-phantom", "amos", "dicom"} == {n for n, _ in entries["dataset"]}
     assert {"phy", "surrogate", "analog"} == {n for n, _ in entries["bridge"]}
     assert {"mse", "l1", "dsm"} <= {n for n, _ in entries["objective"]}
 
