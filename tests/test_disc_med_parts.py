@@ -138,3 +138,20 @@ def test_edges_of_a_label_map_trace_its_organ_boundaries():
     boundary = mask & ~ndimage.binary_erosion(mask) | ndimage.binary_dilation(mask) & ~mask
     near = ndimage.binary_dilation(boundary)
     assert edges[1].sum() > 40 and np.all(near[edges[1] > 0])  # every edge pixel lies on the square's border
+
+
+def test_clipped_ddim_keeps_every_prediction_in_the_data_range_and_leaves_an_exact_oracle_alone():
+    from models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
+
+    schedule = DDPMSchedule()
+    x0 = tf.random.uniform((2, 8, 8, 1), minval=-1.0, maxval=1.0, seed=8)
+    x_t = q_sample(schedule, x0, tf.fill([2], 999), tf.random.normal(x0.shape, seed=9))
+
+    def oracle(x, t, condition):
+        alpha_bar = tf.reshape(tf.gather(schedule.alpha_bar_tf, t), [-1, 1, 1, 1])
+        return (x - tf.sqrt(alpha_bar) * condition) / tf.sqrt(1.0 - alpha_bar)
+
+    np.testing.assert_allclose(ddim_sample(oracle, schedule, x_t, x0, 10, clip=(-1.0, 1.0)), x0, atol=2e-3)
+    wild = ddim_sample(lambda x, t, c: tf.ones_like(x) * 3.0, schedule, x_t, None, 10, clip=(-1.0, 1.0)).numpy()
+    assert wild.min() >= -1.0 and wild.max() <= 1.0
+    assert np.abs(ddim_sample(lambda x, t, c: tf.ones_like(x) * 3.0, schedule, x_t, None, 10).numpy()).max() > 1.0

@@ -54,8 +54,13 @@ def eps_loss(eps_fn, schedule: DDPMSchedule, x0, condition, t, eps):
     return tf.reduce_mean(tf.square(eps - eps_fn(q_sample(schedule, x0, t, eps), t, condition)))
 
 
-def ddim_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, steps: int):
+def ddim_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, steps: int, clip: tuple[float, float] | None = None):
     """Deterministic DDIM (η = 0) from x_start at t = num_steps − 1 down to x_0.
+
+    With ``clip``, every step's prediction of x_0 is clipped to that range and ε re-derived from it
+    (the ``clip_denoised`` of the DDPM and DDIM reference code): early in the chain, where √ᾱ_t is
+    tiny, an imperfect ε-network's x_0 estimate is far outside the data range and would carry the
+    trajectory away.
 
     Input
     -----
@@ -73,6 +78,9 @@ def ddim_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, steps: int):
         alpha_bar = float(schedule.alpha_bar[t])
         eps = eps_fn(x, tf.fill([batch], int(t)), condition)
         x0 = (x - np.sqrt(1.0 - alpha_bar) * eps) / np.sqrt(alpha_bar)
+        if clip is not None:
+            x0 = tf.clip_by_value(x0, *clip)
+            eps = (x - np.sqrt(alpha_bar) * x0) / np.sqrt(1.0 - alpha_bar)
         if i + 1 == len(timesteps):
             return x0
         previous = float(schedule.alpha_bar[timesteps[i + 1]])

@@ -7,7 +7,7 @@ loss on clean slices scaled to [−1, 1] with the clean semantics as condition (
 DDPM before and apart from the channel). Sampling starts from N(0, I) drawn from the link's
 stateless seed; ``sampler: ddpm`` runs the paper's full ancestral chain (eq. 5, ``num_steps`` U-Net
 passes per slice), ``sampler: ddim`` deterministic DDIM with ``sampling_steps`` steps (the CPU
-scale's choice).
+scale's choice), its x_0 predictions clipped to the data range [−1, 1] as the DDIM reference code does.
 """
 import keras
 import tensorflow as tf
@@ -83,7 +83,7 @@ class DDPMReconstructor(keras.layers.Layer):
         if self.sampler == "ddpm":
             x0 = ddpm_sample(self.eps, self.schedule, start, slices, chain_seed)
         else:
-            x0 = ddim_sample(self.eps, self.schedule, start, slices, self.sampling_steps)
+            x0 = ddim_sample(self.eps, self.schedule, start, slices, self.sampling_steps, clip=(-1.0, 1.0))
         return from_slices(tf.clip_by_value((x0 + 1.0) / 2.0, 0.0, 1.0), depth)
 
     def get_config(self):
