@@ -155,3 +155,21 @@ def test_clipped_ddim_keeps_every_prediction_in_the_data_range_and_leaves_an_exa
     wild = ddim_sample(lambda x, t, c: tf.ones_like(x) * 3.0, schedule, x_t, None, 10, clip=(-1.0, 1.0)).numpy()
     assert wild.min() >= -1.0 and wild.max() <= 1.0
     assert np.abs(ddim_sample(lambda x, t, c: tf.ones_like(x) * 3.0, schedule, x_t, None, 10).numpy()).max() > 1.0
+
+
+def test_coarse_masks_add_the_body_outline_and_bone_to_the_organ_edges():
+    from linksim.ct_phantom import hu_to_unit, phantom_volume
+    from models.disc_med.semantics import coarse_masks, edge_volume
+
+    hu, labels = phantom_volume(3, (4, 48, 48))
+    ct = hu_to_unit(hu)
+    regions = coarse_masks(labels, ct)
+    np.testing.assert_array_equal(regions[labels > 0], labels[labels > 0])  # organs keep their labels
+    assert set(np.unique(regions[labels == 0])) == {0, 16, 17}  # air, body tissue, bone
+    np.testing.assert_array_equal(regions[(labels == 0) & (hu < -400)], 0)
+    assert np.all(regions[(labels == 0) & (hu > 320)] == 17)
+    organ_edges, all_edges = edge_volume(labels), edge_volume(regions)
+    assert all_edges.sum() > organ_edges.sum()
+    row = all_edges[2, 24]  # the middle row of a slice crosses the body outline on both sides
+    body = np.flatnonzero(ct[2, 24] > 0.05)
+    assert row[max(body[0] - 1, 0): body[0] + 2].any() and row[body[-1] - 1: body[-1] + 2].any()

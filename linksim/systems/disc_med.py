@@ -56,10 +56,12 @@ class _Strided(StageParams):
 @register("stage", "semantic_extraction")
 class SemanticExtractionParams(StageParams):
     """Segmentation and Canny edge volumes: dataset samples [batch, D, H, W, 2] (labels of channel 1) or
-    label maps [batch, D, H, W] (a ct_segmenter's) → [batch, D, H, W, 2] (label / 15, edge bit)."""
+    label maps [batch, D, H, W] (a ct_segmenter's) → [batch, D, H, W, 2] (label / 15, edge bit). Edges of the
+    organs and, from the CT of samples with ``body_edges``, of the body outline and bone."""
 
     type: Literal["semantic_extraction"]
     edge_sigma: float = Field(default=1.0, gt=0, le=100)
+    body_edges: bool = True
 
     tap_default: ClassVar[str] = "semantics"
     xla_compatible: ClassVar[bool] = False
@@ -72,16 +74,19 @@ class SemanticExtractionParams(StageParams):
         import tensorflow as tf
 
         from models.disc_med.semantic_codes import encode_semantics
-        from models.disc_med.semantics import edge_volume
+        from models.disc_med.semantics import coarse_masks, edge_volume
 
         depth, height, width = info.data.sample_shape[:3]
 
-        def edges_of(labels):
-            return np.stack([edge_volume(v, self.edge_sigma) for v in labels]).astype(np.int32)
+        def edges_of(labels, ct):
+            regions = [coarse_masks(v, c) if self.body_edges else v for v, c in zip(labels, ct)]
+            return np.stack([edge_volume(r, self.edge_sigma) for r in regions]).astype(np.int32)
 
         def apply(x, ctx):
-            labels = tf.cast(tf.round(x[..., 1] if len(x.shape) == 5 else x), tf.int32)  # [batch, D, H, W]
-            edges = tf.numpy_function(edges_of, [labels], tf.int32, stateful=False)
+            samples = len(x.shape) == 5
+            labels = tf.cast(tf.round(x[..., 1] if samples else x), tf.int32)  # [batch, D, H, W]
+            ct = x[..., 0] if samples else tf.zeros_like(x)
+            edges = tf.numpy_function(edges_of, [labels, ct], tf.int32, stateful=False)
             edges.set_shape([None, depth, height, width])
             return encode_semantics(labels, edges, NUM_CLASSES)
 
