@@ -260,6 +260,9 @@ class _ResNetBlock(keras.layers.Layer):
                 shape = layer.compute_output_shape(shape)
         self.out.build(shape)
 
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1] // self.stride, input_shape[2] // self.stride, self.filters)
+
     def call(self, x, training=False):
         y, skip = x, x
         for layer in self.left:
@@ -323,8 +326,7 @@ class JCMResNetEncoder(keras.layers.Layer):
         shape = input_shape
         for layer in self.body:
             layer.build(shape)
-            shape = layer.compute_output_shape(shape) if not isinstance(layer, _ResNetBlock) else (*shape[:1], shape[1] // layer.stride,
-                                                                                                     shape[2] // layer.stride, layer.filters)
+            shape = layer.compute_output_shape(shape)
         self.logits = keras.layers.Dense(self.axes * self.modulator.num_levels, activation="relu")
         self.logits.build((None, shape[1] * shape[2] * shape[3]))
 
@@ -382,11 +384,11 @@ class JCMResNetDecoder(keras.layers.Layer):
         self.second = [conv(128, 1), _prelu(), _ResNetBlock(128), _ResNetBlock(128), _prelu()]
         self.last = conv(3, 1)
         shape = (None, side, side, self.num_axes * self.num_symbols // (side * side))
-        for layers, after in ((self.first, lambda s: (None, s[1] * 4, s[2] * 4, 256 // 16)), (self.second, lambda s: (None, s[1] * 2, s[2] * 2, 128 // 4))):
+        for layers, block in ((self.first, 4), (self.second, 2)):
             for layer in layers:
                 layer.build(shape)
-                shape = (None, shape[1], shape[2], layer.filters) if isinstance(layer, (_ResNetBlock, keras.layers.Conv2D)) else shape
-            shape = after(shape)
+                shape = layer.compute_output_shape(shape)
+            shape = (None, shape[1] * block, shape[2] * block, shape[3] // block**2)  # depth to space
         self.last.build(shape)
 
     def call(self, symbols, training=False):
