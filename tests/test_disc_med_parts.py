@@ -81,7 +81,7 @@ def test_the_ancestral_ddpm_chain_with_an_exact_oracle_ends_at_x0_and_its_noise_
 
 
 def test_one_ddpm_training_step_lowers_the_loss():
-    from models.disc_med.ddpm import DDPMSchedule, eps_loss
+    from models.disc_med.ddpm import DDPMSchedule, prediction_loss as eps_loss
 
     schedule = DDPMSchedule(100)
     network = tf.keras.Sequential([tf.keras.layers.Conv2D(16, 3, padding="same", activation="relu"),

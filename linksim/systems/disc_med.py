@@ -233,7 +233,7 @@ class SemanticDecisionParams(StageParams):
 class DDPMReconstructionParams(StageParams):
     """Conditional DDPM (models.disc_med.reconstruction): condition [batch, D, H, W, 17] → CT [batch, D, H, W, 1]
     by ``sampling_steps`` DDIM steps per slice (``sampler: ddpm``: the full chain of eq. 5) from the link's seed.
-    Trained by ``loss: ddpm`` on clean semantics."""
+    Trained by ``loss: ddpm`` on clean semantics, the U-Net predicting ε (eq. 5) or, with ``prediction: v``, v."""
 
     type: Literal["ddpm_reconstruction"]
     filters: int = Field(default=16, ge=1, le=1024)
@@ -241,6 +241,7 @@ class DDPMReconstructionParams(StageParams):
     num_steps: int = Field(default=1000, ge=2, le=10_000)
     sampling_steps: int = Field(default=25, ge=1, le=10_000)
     sampler: Literal["ddim", "ddpm"] = "ddim"
+    prediction: Literal["epsilon", "v"] = "epsilon"
     embedding: int = Field(default=32, ge=1, le=1024)
 
     tap_default: ClassVar[str] = "reconstruction"
@@ -260,7 +261,7 @@ class DDPMReconstructionParams(StageParams):
         from models.disc_med.reconstruction import DDPMReconstructor
 
         layer = DDPMReconstructor(NUM_CLASSES, self.filters, self.levels, self.num_steps, self.sampling_steps, self.embedding,
-                                  self.sampler, name=self.tap_name)
+                                  self.sampler, self.prediction, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, ctx.seed), learned=True)
 
 

@@ -2,7 +2,11 @@
 
 Ho et al.'s variance-preserving chain: a linear β schedule over ``num_steps`` (1e-4 … 0.02 over
 1000 steps, DDPM's), ᾱ_t = Π(1 − β_s), and x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε. The network predicts ε
-from (x_t, t, condition) and trains on E‖ε − ε_θ‖² (the paper's eq. 5). The paper samples with the
+from (x_t, t, condition) and trains on E‖ε − ε_θ‖² (the paper's eq. 5). ``prediction: v`` trains the
+network on v = √ᾱ_t ε − √(1 − ᾱ_t) x_0 instead (Salimans & Ho's v-parameterisation) and reads ε back
+as √(1 − ᾱ_t) x_t + √ᾱ_t v̂: ε-prediction weighs the error of the implied x_0 by the SNR ᾱ/(1 − ᾱ),
+about 4e-5 at the chain's start, so the start of the chain — where the sampler settles the image's
+low frequencies — is barely trained; v weighs it by 1 + SNR. The paper samples with the
 full DDPM chain; on a CPU the deterministic DDIM update (η = 0) over a subsequence of the steps is
 used instead, with a configurable step count (``sampling_steps`` = ``num_steps`` walks every step).
 
@@ -12,7 +16,9 @@ tested with exact oracles.
 import numpy as np
 import tensorflow as tf
 
-__all__ = ["DDPMSchedule", "q_sample", "eps_loss", "ddim_sample", "ddpm_sample"]
+__all__ = ["PREDICTIONS", "DDPMSchedule", "q_sample", "prediction_loss", "eps_from_prediction", "ddim_sample", "ddpm_sample"]
+
+PREDICTIONS = ("epsilon", "v")
 
 
 class DDPMSchedule:
@@ -49,9 +55,27 @@ def q_sample(schedule: DDPMSchedule, x0, t, eps):
     return tf.sqrt(alpha_bar) * x0 + tf.sqrt(1.0 - alpha_bar) * eps
 
 
-def eps_loss(eps_fn, schedule: DDPMSchedule, x0, condition, t, eps):
-    """Mean of ‖ε − ε_θ(x_t, t, c)‖² per element (eq. 5), for given t [batch] and ε."""
-    return tf.reduce_mean(tf.square(eps - eps_fn(q_sample(schedule, x0, t, eps), t, condition)))
+def _alpha_bar(schedule, t, like):
+    return _broadcast(tf.gather(schedule.alpha_bar_tf, t), like)
+
+
+def prediction_loss(net_fn, schedule: DDPMSchedule, x0, condition, t, eps, prediction: str = "epsilon"):
+    """Mean per element of ‖target − net(x_t, t, c)‖², target ε (eq. 5) or v, for given t [batch] and ε."""
+    x_t = q_sample(schedule, x0, t, eps)
+    if prediction == "epsilon":
+        target = eps
+    else:
+        alpha_bar = _alpha_bar(schedule, t, x0)
+        target = tf.sqrt(alpha_bar) * eps - tf.sqrt(1.0 - alpha_bar) * x0
+    return tf.reduce_mean(tf.square(target - net_fn(x_t, t, condition)))
+
+
+def eps_from_prediction(schedule: DDPMSchedule, x_t, t, output, prediction: str = "epsilon"):
+    """The ε that a network output ([batch, ...]) stands for: itself, or √(1 − ᾱ_t) x_t + √ᾱ_t v."""
+    if prediction == "epsilon":
+        return output
+    alpha_bar = _alpha_bar(schedule, t, x_t)
+    return tf.sqrt(1.0 - alpha_bar) * x_t + tf.sqrt(alpha_bar) * output
 
 
 def ddim_sample(eps_fn, schedule: DDPMSchedule, x_start, condition, steps: int, clip: tuple[float, float] | None = None):

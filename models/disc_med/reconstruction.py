@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from models.checks import check_positive_ints
-from models.disc_med.ddpm import DDPMSchedule, ddim_sample, ddpm_sample, eps_loss
+from models.disc_med.ddpm import PREDICTIONS, DDPMSchedule, ddim_sample, ddpm_sample, eps_from_prediction, prediction_loss
 from models.disc_med.slices import coordinates, from_slices, to_slices
 from models.disc_med.unet import ConditionalUNet, TimestepEmbedding
 
@@ -35,6 +35,8 @@ class DDPMReconstructor(keras.layers.Layer):
         DDIM steps at the receiver (≤ num_steps).
     sampler : "ddim" | "ddpm"
         DDIM with ``sampling_steps`` steps, or the full DDPM chain (eq. 5).
+    prediction : "epsilon" | "v"
+        What the U-Net predicts: ε (eq. 5) or v (see :mod:`models.disc_med.ddpm`).
 
     Input
     -----
@@ -47,7 +49,7 @@ class DDPMReconstructor(keras.layers.Layer):
     """
 
     def __init__(self, num_classes: int, filters: int = 16, levels: int = 3, num_steps: int = 1000, sampling_steps: int = 25,
-                 embedding: int = 32, sampler: str = "ddim", **kwargs):
+                 embedding: int = 32, sampler: str = "ddim", prediction: str = "epsilon", **kwargs):
         super().__init__(**kwargs)
         check_positive_ints(num_classes=num_classes, filters=filters, levels=levels, num_steps=num_steps,
                             sampling_steps=sampling_steps, embedding=embedding)
@@ -55,25 +57,32 @@ class DDPMReconstructor(keras.layers.Layer):
         self.num_steps, self.sampling_steps, self.embedding_units = int(num_steps), int(sampling_steps), int(embedding)
         if sampler not in ("ddim", "ddpm"):
             raise ValueError(f"sampler must be 'ddim' or 'ddpm', got {sampler!r}")
-        self.sampler = sampler
+        if prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {PREDICTIONS}, got {prediction!r}")
+        self.sampler, self.prediction = sampler, prediction
         self.schedule = DDPMSchedule(self.num_steps)
         self.schedule.sampling_timesteps(self.sampling_steps)  # refuses steps > num_steps now
         self.time_embedding = TimestepEmbedding(self.embedding_units)
         self.unet = ConditionalUNet(self.filters, 1, self.levels)
 
-    def eps(self, x_t, t, condition):
-        """ε_θ(x_t, t, c): x_t [n, H, W, 1], t [n] int32, c [n, H, W, C + 1] → [n, H, W, 1]."""
+    def network(self, x_t, t, condition):
+        """The U-Net's ε or v: x_t [n, H, W, 1], t [n] int32, c [n, H, W, C + 1] → [n, H, W, 1]."""
         count, height, width = tf.shape(x_t)[0], x_t.shape[1], x_t.shape[2]
         inputs = tf.concat([x_t, condition, coordinates(count, height, width)], -1)
         return self.unet(inputs, self.time_embedding(t))
 
+    def eps(self, x_t, t, condition):
+        """ε_θ(x_t, t, c), shapes as :meth:`network`."""
+        return eps_from_prediction(self.schedule, x_t, t, self.network(x_t, t, condition), self.prediction)
+
     def loss(self, ct, condition, seed):
-        """Eq. 5 on the slices of clean CT volumes [batch, D, H, W, 1] in [0, 1] under ``condition``."""
+        """Eq. 5 (or its v form) on the slices of clean CT volumes [batch, D, H, W, 1] in [0, 1] under ``condition``."""
         x0 = 2.0 * to_slices(ct) - 1.0
         condition = to_slices(condition)
         t_seed, eps_seed = tf.unstack(tf.random.split(seed, 2))
         t = tf.random.stateless_uniform([tf.shape(x0)[0]], t_seed, 0, self.num_steps, dtype=tf.int32)
-        return eps_loss(self.eps, self.schedule, x0, condition, t, tf.random.stateless_normal(tf.shape(x0), eps_seed))
+        eps = tf.random.stateless_normal(tf.shape(x0), eps_seed)
+        return prediction_loss(self.network, self.schedule, x0, condition, t, eps, self.prediction)
 
     def call(self, condition, seed):
         depth = condition.shape[1]
@@ -89,4 +98,4 @@ class DDPMReconstructor(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "filters": self.filters, "levels": self.levels,
                 "num_steps": self.num_steps, "sampling_steps": self.sampling_steps, "embedding": self.embedding_units,
-                "sampler": self.sampler}
+                "sampler": self.sampler, "prediction": self.prediction}
