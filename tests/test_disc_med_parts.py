@@ -80,14 +80,15 @@ def test_the_ancestral_ddpm_chain_with_an_exact_oracle_ends_at_x0_and_its_noise_
     assert not np.allclose(first, other)
 
 
-def test_one_ddpm_training_step_lowers_the_loss():
-    from models.disc_med.ddpm import DDPMSchedule, prediction_loss as eps_loss
+@pytest.mark.parametrize("prediction", ["epsilon", "v"])
+def test_one_ddpm_training_step_lowers_the_loss(prediction):
+    from models.disc_med.ddpm import DDPMSchedule, prediction_loss
 
     schedule = DDPMSchedule(100)
     network = tf.keras.Sequential([tf.keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
                                    tf.keras.layers.Conv2D(1, 3, padding="same")])
 
-    def eps_fn(x, t, condition):
+    def net_fn(x, t, condition):
         level = tf.broadcast_to(tf.reshape(tf.cast(t, tf.float32) / 100.0, [-1, 1, 1, 1]), tf.shape(x))
         return network(tf.concat([x, condition, level], axis=-1))
 
@@ -95,12 +96,67 @@ def test_one_ddpm_training_step_lowers_the_loss():
     condition = tf.cast(x0 > 0.5, tf.float32)
     t = tf.random.uniform([8], 0, 100, tf.int32, seed=7)
     eps = tf.random.normal(x0.shape, seed=8)
-    before = float(eps_loss(eps_fn, schedule, x0, condition, t, eps))
+    before = float(prediction_loss(net_fn, schedule, x0, condition, t, eps, prediction))
     optimizer = tf.keras.optimizers.Adam(1e-3)
     with tf.GradientTape() as tape:
-        loss = eps_loss(eps_fn, schedule, x0, condition, t, eps)
+        loss = prediction_loss(net_fn, schedule, x0, condition, t, eps, prediction)
     optimizer.apply_gradients(zip(tape.gradient(loss, network.trainable_variables), network.trainable_variables))
-    assert float(eps_loss(eps_fn, schedule, x0, condition, t, eps)) < before
+    assert float(prediction_loss(net_fn, schedule, x0, condition, t, eps, prediction)) < before
+
+
+def test_v_reads_back_as_the_exact_eps_and_weighs_the_chain_start_where_eps_does_not():
+    from models.disc_med.ddpm import DDPMSchedule, eps_from_prediction, prediction_loss, q_sample
+
+    schedule = DDPMSchedule()
+    x0 = tf.random.uniform((4, 8, 8, 1), minval=-1.0, maxval=1.0, seed=3)
+    eps = tf.random.normal(x0.shape, seed=4)
+    t = tf.constant([0, 300, 700, 999])
+    x_t = q_sample(schedule, x0, t, eps)
+    alpha_bar = tf.reshape(tf.gather(schedule.alpha_bar_tf, t), [-1, 1, 1, 1])
+    v = tf.sqrt(alpha_bar) * eps - tf.sqrt(1.0 - alpha_bar) * x0
+    np.testing.assert_allclose(eps_from_prediction(schedule, x_t, t, v, "v"), eps, atol=1e-5)
+    assert float(prediction_loss(lambda x, t, c: v, schedule, x0, None, t, eps, "v")) < 1e-10
+
+    # A network right about everything but x_0, off by δ = 0.5 at the chain's start (t = 999):
+    # the ε loss sees δ² times the SNR ᾱ/(1 − ᾱ) ≈ 4e-5 of it, the v loss δ² (1 + SNR).
+    last = tf.fill([4], 999)
+    x_last = q_sample(schedule, x0, last, eps)
+    a = float(schedule.alpha_bar[999])
+    wrong_x0 = x0 + 0.5
+    wrong_eps = (x_last - np.sqrt(a) * wrong_x0) / np.sqrt(1 - a)
+    wrong_v = np.sqrt(a) * wrong_eps - np.sqrt(1 - a) * wrong_x0
+    eps_weight = float(prediction_loss(lambda x, t, c: wrong_eps, schedule, x0, None, last, eps)) / 0.25
+    v_weight = float(prediction_loss(lambda x, t, c: wrong_v, schedule, x0, None, last, eps, "v")) / 0.25
+    np.testing.assert_allclose([eps_weight, v_weight], [a / (1 - a), 1 / (1 - a)], rtol=1e-3)
+
+
+def test_a_v_prediction_ddpm_draws_back_the_slices_it_was_fitted_to():
+    """Overfit the reconstruction layer to two 16×16 slices (a dark background and a bright disc or
+    square, the condition their masks) and sample them back from the condition with clipped DDIM."""
+    from models.disc_med.reconstruction import DDPMReconstructor
+
+    rows, cols = np.mgrid[:16, :16]
+    disc = (rows - 8) ** 2 + (cols - 8) ** 2 < 25
+    square = (abs(rows - 7) < 4) & (abs(cols - 9) < 5)
+    masks = np.stack([disc, square]).astype(np.float32)                    # [2, 16, 16]
+    ct = (0.1 + 0.7 * masks)[:, None, :, :, None]                          # [2, 1, 16, 16, 1] volumes of one slice
+    condition = np.stack([1 - masks, masks], -1)[:, None].astype(np.float32)  # [2, 1, 16, 16, 2]
+    tf.keras.utils.set_random_seed(1)
+    layer = DDPMReconstructor(num_classes=1, filters=8, levels=2, sampling_steps=20, prediction="v")
+    optimizer = tf.keras.optimizers.Adam(tf.keras.optimizers.schedules.CosineDecay(5e-3, 300))
+
+    @tf.function(jit_compile=True)
+    def step(seed):
+        with tf.GradientTape() as tape:
+            loss = layer.loss(ct, condition, seed)
+        optimizer.apply_gradients(zip(tape.gradient(loss, layer.trainable_variables), layer.trainable_variables))
+
+    layer(condition, tf.constant([0, 0]))
+    for i in range(300):
+        step(tf.constant([0, i]))
+    drawn = layer(condition, tf.constant([5, 5])).numpy()
+    assert abs(drawn.mean() - ct.mean()) < 0.05
+    assert 10 * np.log10(1 / np.mean((drawn - ct) ** 2)) > 18.0
 
 
 def test_the_conditional_unet_ignores_its_condition_at_init_and_learns_to_use_it():
