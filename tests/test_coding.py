@@ -59,7 +59,7 @@ def _sionna_codec(code):
     return encoder, Polar5GDecoder(encoder, dec_type="hybSCL", list_size=8)
 
 
-@pytest.mark.parametrize("code, snrs, blocks, execution", [("ldpc", (6.5, 7.5), 3000, "graph"), ("polar", (7.5,), 2000, "xla")])
+@pytest.mark.parametrize("code, snrs, blocks, execution", [("ldpc", (6.5, 7.5), 3000, "graph"), ("polar", (7.5,), 1000, "xla")])
 def test_coded_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(code, snrs, blocks, execution, write_scenario, tmp_path):
     """The Polar scenario asks for XLA and falls back to a graph (NumPy list decoder). The LDPC one
     runs as a graph: the interleaver draws its permutation with TensorFlow's RNG inside the
