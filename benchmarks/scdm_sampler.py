@@ -41,7 +41,8 @@ def main():
     batch = scenario.montecarlo.batch_size
     link(1, tf.constant(1.0), tf.constant(0.0), tf.constant([0, 0]), tf.zeros([len(link.stages)]), inputs=tf.zeros((1, size, size, 3)))
     layers = {s.name: s.block for s in link.stages if s.learned}
-    denoiser, encoder = layers["scdm_denoiser"], layers["jcm_encoder"]
+    encoder_name, decoder_name = [name for name in layers if name.endswith(("_encoder", "_decoder"))]
+    denoiser, encoder = layers["scdm_denoiser"], layers[encoder_name]
     n = encoder.num_symbols
 
     print(f"# SCDM sampler, curve {curve.name!r} of {args.scenario}: batch {batch} images, n = {n} symbols, "
@@ -63,9 +64,9 @@ def main():
         print(f"{snr:9g} {levels:6d} {levels * (1 + denoiser.num_corrector):12d} {batch / seconds:10.1f} {1e3 * seconds / batch:9.2f}")
 
     mb = {name: layer.count_params() * 4 / 2**20 for name, layer in layers.items()}
-    codec = mb["jcm_encoder"] + mb["jcm_decoder"]
+    codec = mb[encoder_name] + mb[decoder_name]
     bank, framework = BANK_SIZE * codec, codec + mb["scdm_denoiser"]
-    print(f"# model sizes (float32): JCM codec {codec:.3f} MB ({layers['jcm_encoder'].count_params() + layers['jcm_decoder'].count_params()} "
+    print(f"# model sizes (float32): JCM codec {codec:.3f} MB ({layers[encoder_name].count_params() + layers[decoder_name].count_params()} "
           f"parameters), SCDM denoiser {mb['scdm_denoiser']:.3f} MB ({denoiser.count_params()} parameters)")
     print(f"# storage: bank of {BANK_SIZE} JCM codecs {bank:.2f} MB; one codec + SCDM {framework:.3f} MB; factor {bank / framework:.1f}")
     print(f"# paper (Table I): JCM {PAPER['jcm_mb']} MB, SCDM {PAPER['scdm_mb']} MB; bank {PAPER['bank_mb']} MB, "

@@ -1,8 +1,10 @@
 """JCM (Bo et al., TCOM 2024): image codec whose encoder picks Gray QAM (or PAM/BPSK) symbols.
 
-``JCMEncoder`` maps an image to logits over the PAM levels of each channel use, ``GumbelQAM``
-picks a constellation point per use, and the sequence is normalised to unit average power;
-``JCMDecoder`` maps the received complex symbols back to an image.
+An encoder maps an image to logits over the PAM levels of each channel use, ``GumbelQAM`` picks a
+constellation point per use, and the sequence is normalised to unit average power; the decoder
+maps the received complex symbols back to an image. ``JCMResNetEncoder`` / ``JCMResNetDecoder``
+follow JCM's published code; ``SmallJCMEncoder`` / ``SmallJCMDecoder`` are a light convolutional
+codec with the same modulator, for fast tests and quick scenarios.
 
 The Gumbel-softmax modulator: logits over PAM levels → Gray square-QAM (or real PAM/BPSK) symbols.
 
@@ -21,7 +23,7 @@ from models.checks import check_positive_ints
 from phy.constellations import axis_labels, make_constellation, modulation_info
 from phy.snr import normalize_power
 
-__all__ = ["GumbelQAM", "JCMEncoder", "JCMDecoder", "JCMResNetEncoder", "JCMResNetDecoder"]
+__all__ = ["GumbelQAM", "QAMEncoder", "SmallJCMEncoder", "SmallJCMDecoder", "JCMResNetEncoder", "JCMResNetDecoder"]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -97,13 +99,24 @@ def _check_codec(image_size, num_symbols, filters):
     return num_symbols // positions
 
 
+class QAMEncoder(keras.layers.Layer):
+    """What every JCM encoder has: ``num_symbols`` channel uses of a ``modulator`` (:class:`GumbelQAM`),
+    and i.i.d. uniform points of its constellation for the ablations that ignore the encoder."""
+
+    def uniform_symbols(self, batch_size, seed):
+        """i.i.d. uniform constellation points, power-normalised like the encoder's: [batch, n] complex64."""
+        points = tf.constant(make_constellation(self.modulation).points.numpy(), tf.complex64)
+        index = tf.random.stateless_uniform([batch_size, self.num_symbols], seed, 0, len(points), tf.int32)
+        return normalize_power(tf.gather(points, index))
+
+
 def _residual(filters):
     return [keras.layers.Conv2D(filters, 3, padding="same", activation="relu"), keras.layers.Conv2D(filters, 3, padding="same")]
 
 
 @keras.saving.register_keras_serializable(package="linksim")
-class JCMEncoder(keras.layers.Layer):
-    """Image → n unit-power Gray QAM symbols.
+class SmallJCMEncoder(QAMEncoder):
+    """Image → n unit-power Gray QAM symbols, a light convolutional stand-in for JCM's encoder.
 
     Two stride-2 convolutions and a residual block reduce an ``H × W`` image to ``H/4 × W/4``
     positions; a 1×1 convolution gives each position ``n / (H/4 · W/4)`` channel uses of logits
@@ -145,7 +158,6 @@ class JCMEncoder(keras.layers.Layer):
         self.image_size, self.num_symbols, self.filters = int(image_size), int(num_symbols), int(filters)
         self.modulator = GumbelQAM(modulation, temperature)
         self.modulation, self.temperature = modulation, float(temperature)
-        self.constellation_points = tf.constant(make_constellation(modulation).points.numpy(), tf.complex64)
 
     def build(self, input_shape):
         conv = keras.layers.Conv2D
@@ -166,24 +178,19 @@ class JCMEncoder(keras.layers.Layer):
         logits = tf.reshape(self.logits(x), [-1, self.num_symbols, self.modulator.num_axes, self.modulator.num_levels])  # [batch, n, A, L]
         return normalize_power(self.modulator(logits, training=training, seed=seed))
 
-    def uniform_symbols(self, batch_size, seed):
-        """i.i.d. uniform constellation points, power-normalised like the encoder's: [batch, n] complex64."""
-        index = tf.random.stateless_uniform([batch_size, self.num_symbols], seed, 0, len(self.constellation_points), tf.int32)
-        return normalize_power(tf.gather(self.constellation_points, index))
-
     def get_config(self):
         return {**super().get_config(), "image_size": self.image_size, "num_symbols": self.num_symbols,
                 "modulation": self.modulation, "filters": self.filters, "temperature": self.temperature}
 
 
 @keras.saving.register_keras_serializable(package="linksim")
-class JCMDecoder(keras.layers.Layer):
-    """Received complex symbols → image (mirror of :class:`JCMEncoder`).
+class SmallJCMDecoder(keras.layers.Layer):
+    """Received complex symbols → image (mirror of :class:`SmallJCMEncoder`).
 
     Parameters
     ----------
     image_size, num_symbols, filters : int
-        As in :class:`JCMEncoder`.
+        As in :class:`SmallJCMEncoder`.
 
     Input
     -----
@@ -279,7 +286,7 @@ def _run(layers, x, training):
 
 
 @keras.saving.register_keras_serializable(package="linksim")
-class JCMResNetEncoder(keras.layers.Layer):
+class JCMResNetEncoder(QAMEncoder):
     """JCM's published encoder (SJTU-mxtao/Joint-Coding-Modulation-for-Digital-Semantic-Communication,
     ``modules.Encoder`` and ``network.JCM``), in Keras.
 
@@ -329,6 +336,7 @@ class JCMResNetEncoder(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         self.logits = keras.layers.Dense(self.axes * self.modulator.num_levels, activation="relu")
         self.logits.build((None, shape[1] * shape[2] * shape[3]))
+        self.logits.trainable = not self.analog  # unused by the analog network, kept so its weights copy over
 
     def features(self, images, training=False):
         """The (H/8, W/8, A·n) map: [batch, H/8, W/8, A·n] float32."""

@@ -12,7 +12,7 @@ from linksim.results import Results
 from linksim.scenario import build_curve, parse_scenario
 from linksim.train import Trainer, checkpoint_path, config_hash
 from models.diffusion import VESchedule, pc_sample
-from models.jcm import JCMDecoder, JCMEncoder
+from models.jcm import SmallJCMDecoder, SmallJCMEncoder
 from phy.snr import normalize_power
 from models.scdm import SCDMDenoiser, ScoreUNet
 from phy.constellations import make_constellation
@@ -27,7 +27,7 @@ def _round_trip(layer):
 
 
 def test_jcm_codec_shapes_power_points_and_config_round_trip():
-    encoder, decoder = JCMEncoder(image_size=16, num_symbols=32, modulation="qam16", filters=8), JCMDecoder(image_size=16, num_symbols=32, filters=8)
+    encoder, decoder = SmallJCMEncoder(image_size=16, num_symbols=32, modulation="qam16", filters=8), SmallJCMDecoder(image_size=16, num_symbols=32, filters=8)
     images = tf.random.uniform([3, 16, 16, 3], seed=1)
     symbols = encoder(images)
     points = make_constellation("qam16").points.numpy()
@@ -48,7 +48,7 @@ def test_jcm_codec_shapes_power_points_and_config_round_trip():
 
 
 def test_uniform_symbols_are_power_normalised_constellation_points_with_uniform_frequencies():
-    encoder = JCMEncoder(image_size=16, num_symbols=64, modulation="qam64", filters=4)
+    encoder = SmallJCMEncoder(image_size=16, num_symbols=64, modulation="qam64", filters=4)
     z = encoder.uniform_symbols(2000, tf.constant([3, 4])).numpy()
     np.testing.assert_allclose(np.mean(np.abs(z) ** 2, axis=1), 1.0, rtol=1e-5)
     points = make_constellation("qam64").points.numpy()
@@ -60,9 +60,9 @@ def test_uniform_symbols_are_power_normalised_constellation_points_with_uniform_
 
 
 @pytest.mark.parametrize("make", [
-    lambda: JCMEncoder(image_size=16, num_symbols=30),
-    lambda: JCMEncoder(modulation="qam32"),
-    lambda: JCMDecoder(image_size=18),
+    lambda: SmallJCMEncoder(image_size=16, num_symbols=30),
+    lambda: SmallJCMEncoder(modulation="qam32"),
+    lambda: SmallJCMDecoder(image_size=18),
     lambda: ScoreUNet(channels=(8, 8)),
     lambda: ScoreUNet(embedding=7),
     lambda: SCDMDenoiser(sigma_min=1.0, sigma_max=0.5),
@@ -146,8 +146,8 @@ def test_a_score_matching_step_lowers_the_dsm_loss_on_structured_symbols():
 def tiny_scdm(**overrides):
     codec_stage = {"name": "codec", "train": ["symbols", "reconstruction"], "steps": 4, "batch_size": 8, "learning_rate": 3e-3,
                    "snr": {"low": 10.0, "high": 10.0}}
-    jcm = [{"type": "jcm_encoder", "modulation": "qam16", "num_symbols": 16, "filters": 4}, {"type": "awgn"},
-           {"type": "jcm_decoder", "num_symbols": 16, "filters": 4}]
+    jcm = [{"type": "jcm_small_encoder", "modulation": "qam16", "num_symbols": 16, "filters": 4}, {"type": "awgn"},
+           {"type": "jcm_small_decoder", "num_symbols": 16, "filters": 4}]
     scdm = jcm[:2] + [{"type": "scdm_denoiser", "channels": [4, 4, 4], "heads": 1, "embedding": 4, "num_levels": 8}] + jcm[2:]
     metrics = [{"type": "psnr"}, {"type": "mse", "sent": "symbols", "received": "received", "name": "latent_mse"}]
     scenario = {
@@ -263,13 +263,13 @@ def test_bad_training_schedules_are_refused_with_the_key(mutate, message):
 
 @pytest.mark.parametrize("modulation, values", [("bpsk", [-1.0, 1.0]), ("pam4", None)])
 def test_jcm_encoder_with_real_constellations_sends_real_points(modulation, values):
-    encoder = JCMEncoder(image_size=16, num_symbols=32, modulation=modulation, filters=4)
+    encoder = SmallJCMEncoder(image_size=16, num_symbols=32, modulation=modulation, filters=4)
     z = encoder(tf.random.uniform([4, 16, 16, 3], seed=5)).numpy()
     assert np.all(z.imag == 0)
     np.testing.assert_allclose(np.mean(np.abs(z) ** 2, axis=1), 1.0, rtol=1e-5)
     if values is not None:
         np.testing.assert_allclose(np.unique(np.round(z.real, 5)), values)  # BPSK: unit power is ±1 whatever the choice
-    assert JCMDecoder(image_size=16, num_symbols=32, filters=4)(z).shape == (4, 16, 16, 3)
+    assert SmallJCMDecoder(image_size=16, num_symbols=32, filters=4)(z).shape == (4, 16, 16, 3)
 
 
 # ---------------------------------------------------------------------------------- baselines of the denoiser
@@ -369,6 +369,60 @@ def test_the_published_jcm_batch_norm_uses_batch_statistics_and_learns_them_only
     trained = encoder.features(images, training=True)
     assert not np.allclose(features, trained)  # batch statistics differ from the initial running ones
     assert all(not np.array_equal(a, v.numpy()) for a, v in zip(start, norms))  # training moves every running mean
+
+
+@pytest.mark.parametrize("analog", [True, False])
+def test_training_steps_lower_the_published_codecs_image_mse(analog):
+    from models.jcm import JCMResNetDecoder, JCMResNetEncoder
+
+    tf.keras.utils.set_random_seed(4)
+    images = tf.random.uniform([4, 16, 16, 3], seed=11)
+    encoder = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16", analog=analog)
+    decoder = JCMResNetDecoder(image_size=16, num_symbols=8, modulation="qam16")
+    optimizer = tf.keras.optimizers.Adam(1e-3)
+
+    def loss(step):
+        return tf.reduce_mean(tf.square(decoder(encoder(images, training=True, seed=tf.constant([0, step])), training=True) - images))
+
+    before = float(loss(0))
+    for step in range(3):
+        with tf.GradientTape() as tape:
+            value = loss(step)
+        variables = encoder.trainable_variables + decoder.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(value, variables), variables))
+    assert float(loss(0)) < 0.7 * before
+
+
+def test_the_published_codec_pretrains_analog_and_the_digital_curve_starts_from_it(tmp_path, eager):
+    """JCM's recipe in a scenario: the analog curve trains, the digital curve's init_from copies every
+    weight of it, and the digital codec then trains on."""
+    codec = [{"type": "jcm_encoder", "modulation": "qam16", "num_symbols": 8, "analog": True}, {"type": "awgn"},
+             {"type": "jcm_decoder", "modulation": "qam16", "num_symbols": 8}]
+    stage = {"name": "codec", "train": ["symbols", "reconstruction"], "steps": 2, "batch_size": 2, "learning_rate": 1e-3,
+             "snr": {"low": 10.0, "high": 10.0}}
+    spec = {"name": "jcm_recipe", "seed": 3, "data": {"patch_size": 16}, "snr": {"convention": "esno", "values": [10.0]},
+            "montecarlo": {"batch_size": 2, "max_samples": 2, "target_errors": None, "execution": "graph"},
+            "curves": [{"name": "analog", "source": {"type": "images"}, "stages": codec, "metrics": [{"type": "psnr"}],
+                        "training": {"stages": [stage]}},
+                       {"name": "digital", "source": {"type": "images"}, "stages": [{**codec[0], "analog": False}] + codec[1:],
+                        "metrics": [{"type": "psnr"}], "training": {"init_from": "analog", "stages": [{**stage, "steps": 1}]}}]}
+    scenario = parse_scenario(spec)
+    untrained, _ = build_curve(scenario, scenario.curves[0])
+    Trainer(scenario, 0, untrained, root=str(tmp_path / "untrained"), stream=None).run(max_epochs=0)
+    analog = ChunkRunner(scenario, str(tmp_path), train_missing=True).curve(0).link
+    assert not all(np.array_equal(x, y) for x, y in zip(_weights(untrained.stages[2].block), _weights(analog.stages[2].block)))
+    digital, _ = build_curve(scenario, scenario.curves[1])
+    trainer = Trainer(scenario, 1, digital, root=str(tmp_path), stream=None)
+    trainer.run(max_epochs=0)
+    for a, b in zip(analog.stages, digital.stages):
+        if a.learned:
+            assert all(np.array_equal(x, y) for x, y in zip(_weights(a.block), _weights(b.block))), a.tap
+    trainer.run()
+    assert not all(np.array_equal(x, y) for x, y in zip(_weights(analog.stages[2].block), _weights(digital.stages[2].block)))
+
+    spec["curves"][1]["stages"][2] = {**codec[2], "modulation": "qam64"}
+    with pytest.raises(InputError, match=r"'modulation' and 'num_symbols' must be the encoder's \(qam16, 8\)"):
+        parse_scenario(spec)
 
 
 @pytest.mark.parametrize("esno_db", [-12.0, 0.0, 12.0])

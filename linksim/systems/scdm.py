@@ -1,5 +1,6 @@
-"""Catalogue of JCM + SCDM (:mod:`models.jcm`, :mod:`models.scdm`): the JCM codec, the
-score-based channel denoiser and the score-matching objective that trains it."""
+"""Catalogue of JCM + SCDM (:mod:`models.jcm`, :mod:`models.scdm`): the JCM codec (as published, and a
+light one), the score-based channel denoiser, the posterior-mean baseline and the score-matching
+objective that trains the denoiser."""
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -8,49 +9,118 @@ from linksim.objectives import ObjectiveParams
 from linksim.registry import register
 from linksim.stages import MODULATION, StageParams, layer_stage, make_stage
 
-__all__ = ["JCMEncoderParams", "JCMDecoderParams", "SCDMDenoiserParams", "PosteriorMeanParams", "ScoreMatching"]
+__all__ = ["JCMEncoderParams", "JCMDecoderParams", "SmallJCMEncoderParams", "SmallJCMDecoderParams", "SCDMDenoiserParams",
+           "PosteriorMeanParams", "ScoreMatching"]
 
 
-class _JCMCodecParams(StageParams):
-    """Hyper-parameters shared by the JCM encoder and decoder."""
+class _EncoderParams(StageParams):
+    """What the stages after an encoder need of it: its modulation and channel uses."""
 
+    modulation: MODULATION = "qam64"
     num_symbols: int = Field(default=128, ge=1, le=2**20)
-    filters: int = Field(default=64, ge=1, le=4096)
     learned: ClassVar[bool] = True
+    tap_default: ClassVar[str] = "symbols"
 
 
 @register("stage", "jcm_encoder")
-class JCMEncoderParams(_JCMCodecParams):
-    """JCM encoder (models.jcm.JCMEncoder): images → n unit-power Gray QAM/PAM/BPSK symbols [batch, n] complex64
-    (Gumbel-softmax straight-through in training, most likely point in evaluation)."""
+class JCMEncoderParams(_EncoderParams):
+    """JCM's published encoder (models.jcm.JCMResNetEncoder): images [batch, H, W, 3] (H = W a multiple of 8) →
+    n unit-power Gray QAM/PAM/BPSK symbols [batch, n] complex64. A ResNet with BatchNorm and PReLU to an (H/8, W/8)
+    map, fully connected logits, Gumbel-softmax at ``temperature`` (JCM's 1.5), sampled in evaluation too as JCM's
+    code does (``stochastic: false``: the most likely point). ``analog``: JCM's pre-training network, the map's
+    mean sent as unit-power complex values (a digital curve starts from it with ``init_from``)."""
 
     type: Literal["jcm_encoder"]
-    modulation: MODULATION = "qam64"
-    temperature: float = Field(default=1.0, gt=0, le=100)
+    temperature: float = Field(default=1.5, gt=0, le=100)
+    analog: bool = False
+    stochastic: bool = True
 
-    tap_default: ClassVar[str] = "symbols"
+    def check(self, curve, data):
+        _check_image_side(data, 8)
 
     def build(self, info):
-        from models.jcm import JCMEncoder
+        from models.jcm import JCMResNetEncoder
 
-        layer = JCMEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
-                           filters=self.filters, temperature=self.temperature, name=self.tap_name)
+        layer = JCMResNetEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+                                 temperature=self.temperature, analog=self.analog, stochastic=self.stochastic, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
 
 @register("stage", "jcm_decoder")
-class JCMDecoderParams(_JCMCodecParams):
-    """JCM decoder (models.jcm.JCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
+class JCMDecoderParams(StageParams):
+    """JCM's published reconstruction decoder (models.jcm.JCMResNetDecoder): received symbols [batch, n] complex64
+    → images [batch, H, W, 3]; ``modulation`` and ``num_symbols`` as the encoder's (A·n values fill the (H/8)² map)."""
 
     type: Literal["jcm_decoder"]
+    modulation: MODULATION = "qam64"
+    num_symbols: int = Field(default=128, ge=1, le=2**20)
 
     tap_default: ClassVar[str] = "reconstruction"
+    learned: ClassVar[bool] = True
+
+    def check(self, curve, data):
+        _check_image_side(data, 8)
+        _check_matches_encoder(self, curve)
 
     def build(self, info):
-        from models.jcm import JCMDecoder
+        from models.jcm import JCMResNetDecoder
 
-        layer = JCMDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        layer = JCMResNetDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+                                 name=self.tap_name)
         return layer_stage(self, layer)
+
+
+class _SmallCodecParams(StageParams):
+    filters: int = Field(default=64, ge=1, le=4096)
+
+
+@register("stage", "jcm_small_encoder")
+class SmallJCMEncoderParams(_EncoderParams, _SmallCodecParams):
+    """A light JCM-style encoder (models.jcm.SmallJCMEncoder): two strided convolutions and a residual block,
+    1×1 conv logits, Gumbel-softmax straight-through in training, the most likely point in evaluation;
+    images → [batch, n] complex64 unit-power symbols."""
+
+    type: Literal["jcm_small_encoder"]
+    temperature: float = Field(default=1.0, gt=0, le=100)
+
+    def build(self, info):
+        from models.jcm import SmallJCMEncoder
+
+        layer = SmallJCMEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+                                filters=self.filters, temperature=self.temperature, name=self.tap_name)
+        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
+
+
+@register("stage", "jcm_small_decoder")
+class SmallJCMDecoderParams(_SmallCodecParams):
+    """Mirror of jcm_small_encoder (models.jcm.SmallJCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
+
+    type: Literal["jcm_small_decoder"]
+    num_symbols: int = Field(default=128, ge=1, le=2**20)
+
+    tap_default: ClassVar[str] = "reconstruction"
+    learned: ClassVar[bool] = True
+
+    def build(self, info):
+        from models.jcm import SmallJCMDecoder
+
+        layer = SmallJCMDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        return layer_stage(self, layer)
+
+
+def _check_image_side(data, multiple):
+    side = data.sample_shape[0]
+    if side % multiple:
+        raise ValueError(f"needs images whose side is a multiple of {multiple}, got {side}")
+
+
+def _check_matches_encoder(stage, curve):
+    """A stage reading an encoder's symbols must state the encoder's modulation and channel uses."""
+    encoders = [s for s in curve.stages if isinstance(s, _EncoderParams)]
+    if not encoders:
+        raise ValueError("needs a jcm_encoder or jcm_small_encoder before it")
+    if (encoders[0].modulation, encoders[0].num_symbols) != (stage.modulation, stage.num_symbols):
+        raise ValueError(f"'modulation' and 'num_symbols' must be the encoder's ({encoders[0].modulation}, {encoders[0].num_symbols})")
 
 
 @register("stage", "scdm_denoiser")
@@ -105,11 +175,7 @@ class PosteriorMeanParams(StageParams):
     learned: ClassVar[bool] = True  # holds statistics of the training set (no trainable weights)
 
     def check(self, curve, data):
-        encoders = [s for s in curve.stages if isinstance(s, JCMEncoderParams)]
-        if not encoders:
-            raise ValueError("needs a jcm_encoder before it (its symbols make the histogram)")
-        if (encoders[0].modulation, encoders[0].num_symbols) != (self.modulation, self.num_symbols):
-            raise ValueError(f"'modulation' and 'num_symbols' must be the jcm_encoder's ({encoders[0].modulation}, {encoders[0].num_symbols})")
+        _check_matches_encoder(self, curve)
 
     def build(self, info):
         from models.scdm import HistogramPosteriorMean
@@ -119,9 +185,9 @@ class PosteriorMeanParams(StageParams):
 
     def calibrate(self, layer, layers, samples):
         """Count the points the encoder sends (in evaluation mode) on every training sample."""
-        from models.jcm import JCMEncoder
+        from models.jcm import QAMEncoder
 
-        encoder = next(e for e in layers.values() if isinstance(e, JCMEncoder))
+        encoder = next(e for e in layers.values() if isinstance(e, QAMEncoder))
         layer.reset()
         for images in samples():
             layer.accumulate(encoder(images, training=False))
@@ -149,8 +215,8 @@ class ScoreMatching(ObjectiveParams):
         before = [s for s in curve.stages[:index] if s.learned]
         if not before:
             raise ValueError(f"training stage {stage.name!r}: 'loss: dsm' needs a learned stage (the encoder) before the denoiser")
-        if self.symbols == "uniform" and not isinstance(before[-1], JCMEncoderParams):
-            raise ValueError(f"training stage {stage.name!r}: 'symbols: uniform' needs a jcm_encoder before the denoiser")
+        if self.symbols == "uniform" and not isinstance(before[-1], _EncoderParams):
+            raise ValueError(f"training stage {stage.name!r}: 'symbols: uniform' needs a jcm_encoder or jcm_small_encoder before the denoiser")
 
     def build(self, run):
         import tensorflow as tf
