@@ -215,10 +215,18 @@ def cmd_train(args):
 
 
 def cmd_table(args):
-    from linksim.report import format_csv, format_results, long_rows
+    from linksim.report import format_csv, format_point, format_results, long_rows
     from linksim.results import Results
 
     results = Results.load(args.results)
+    if args.snr is not None or args.metrics is not None:
+        if args.snr is None or args.metrics is None or args.csv:
+            raise InputError("table: --snr and --metrics go together, without --csv")
+        try:
+            sys.stdout.write(format_point(results, args.snr, args.metrics))
+        except ValueError as exc:
+            raise InputError(f"{args.results}: {exc}") from None
+        return
     import_tensorflow()  # closed-form references use Sionna's constellations
     sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
 
@@ -351,6 +359,8 @@ def build_parser():
     p = sub.add_parser("table", help="print the table of a results file")
     p.add_argument("results")
     p.add_argument("--csv", action="store_true", help="long-format CSV: " + "curve,snr_db,convention,metric,value,ci_low,ci_high,count")
+    p.add_argument("--snr", type=float, help="with --metrics: one SNR point, every curve against the matching metrics")
+    p.add_argument("--metrics", metavar="PATTERN", help="with --snr: metrics whose names match this shell pattern, e.g. 'dice_*'")
     p.set_defaults(func=cmd_table)
 
     p = sub.add_parser("compare", help="a metric of every curve side by side with its difference to a baseline curve, and the means")

@@ -6,7 +6,7 @@ import time
 
 from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison"]
+__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison", "format_point"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
@@ -203,4 +203,32 @@ def format_comparison(results, metric: str, baseline: str, snr_window=None, curv
         gap = sum(values[n][snr] - values[baseline][snr] for snr in shared) / max(len(shared), 1)
         cells.append(f"{mean:{width[n]}.4g}" + ("" if n == baseline else f" {gap:+7.2f}"))
     lines.append(f"{'mean':>10} " + " ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+def format_point(results, snr_db: float, metrics: str) -> str:
+    """Every curve against the metrics whose names match the shell pattern ``metrics`` (e.g. ``'dice_*'``),
+    at the SNR point ``snr_db``: one row per curve that has the point, one column per metric (in the order
+    the curves list them), blank where a curve lacks the metric. A paper's per-class table."""
+    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    names, rows = [], {}
+    for curve in results.curves:
+        point = next((p for p in curve.points if math.isclose(p.snr_db, snr_db)), None)
+        if point is None:
+            continue
+        rows[curve.name] = {}
+        for name, kind in curve.metrics.items():
+            if fnmatch.fnmatchcase(name, metrics):
+                names += [name] if name not in names else []
+                rows[curve.name][name] = summarize(kind, point.stats[name], confidence, interval).value
+    if not names:
+        available = sorted({float(p.snr_db) for c in results.curves for p in c.points})
+        raise ValueError(f"no curve has a metric matching {metrics!r} at {snr_db:g} dB (points: {', '.join(f'{x:g}' for x in available)})")
+    label = max(12, *(len(n) for n in rows))
+    width = {n: max(8, len(n)) for n in names}
+    lines = [f"# {metrics} at {CONVENTION_LABELS[results.convention]} = {snr_db:g} dB",
+             f"{'curve':<{label}} " + " ".join(f"{n:>{width[n]}}" for n in names)]
+    for curve, values in rows.items():
+        if values:
+            lines.append(f"{curve:<{label}} " + " ".join(f"{values[n]:{width[n]}.4g}" if n in values else " " * width[n] for n in names))
     return "\n".join(lines) + "\n"

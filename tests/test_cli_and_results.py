@@ -83,6 +83,14 @@ def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tm
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "Δ"]  # names are never cut
 
+    assert main(["table", str(out), "--snr", "2", "--metrics", "b?r"]) == 0  # one point, curves × metrics
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split() == ["curve", "ber"]
+    assert {line.split()[0]: float(line.split()[1]) for line in lines[2:]} == pytest.approx({c: v[2.0] for c, v in ber.items()}, rel=1e-3)
+    assert main(["table", str(out), "--snr", "3", "--metrics", "ber"]) == 2
+    assert "no curve has a metric matching 'ber' at 3 dB (points: 0, 2, 4)" in capsys.readouterr().err
+    assert main(["table", str(out), "--snr", "2"]) == 2
+
 
 def test_plot_writes_a_png(finished_run, tmp_path, capsys):
     _, out, _ = finished_run
