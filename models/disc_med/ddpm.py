@@ -43,6 +43,10 @@ def _broadcast(values, like):
     return tf.reshape(values, [-1] + [1] * (len(like.shape) - 1))
 
 
+def _alpha_bar(schedule, t, like):
+    return _broadcast(tf.gather(schedule.alpha_bar_tf, t), like)
+
+
 def q_sample(schedule: DDPMSchedule, x0, t, eps):
     """x_t = √ᾱ_t x_0 + √(1 − ᾱ_t) ε.
 
@@ -51,12 +55,8 @@ def q_sample(schedule: DDPMSchedule, x0, t, eps):
     x0, eps : [batch, ...] float32
     t : [batch] int32
     """
-    alpha_bar = _broadcast(tf.gather(schedule.alpha_bar_tf, t), x0)
+    alpha_bar = _alpha_bar(schedule, t, x0)
     return tf.sqrt(alpha_bar) * x0 + tf.sqrt(1.0 - alpha_bar) * eps
-
-
-def _alpha_bar(schedule, t, like):
-    return _broadcast(tf.gather(schedule.alpha_bar_tf, t), like)
 
 
 def prediction_loss(net_fn, schedule: DDPMSchedule, x0, condition, t, eps, prediction: str = "epsilon"):
