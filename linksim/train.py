@@ -35,6 +35,7 @@ from linksim.objectives import TrainingRun
 __all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights", "CurveWeights"]
 
 FORMAT = 1
+WINDOWS_PER_EPOCH = 10  # loss windows kept per epoch (state['windows'], loss.png)
 
 
 def config_hash(scenario, curve) -> str:
@@ -160,7 +161,8 @@ class Trainer:
         keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=(2, self.c)).generate_state(1)[0]))
         _build_layers(self.link, train.shape[1:])
         holder = _holder(self.layers)
-        state = {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "complete": False}
+        state = {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "windows": [],
+                 "complete": False}
         current = _current(self.directory)
         saved = _read_state(current) if os.path.isdir(current) else None
         if saved is not None:
@@ -193,11 +195,12 @@ class Trainer:
                 if max_epochs is not None and epochs_run >= max_epochs:
                     return state
                 num_steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
-                loss = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs)
+                loss, windows = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs)
                 epochs_run += 1
                 last = epoch + 1 == epochs
                 state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
-                         "losses": state["losses"] + [[stage.name, rnd, epoch, loss]]}
+                         "losses": state["losses"] + [[stage.name, rnd, epoch, loss]],
+                         "windows": state.get("windows", []) + [[stage.name, rnd, epoch, *w] for w in windows]}
                 state["complete"] = last and item + 1 == len(self._schedule())
                 if last and stage.ema is not None:
                     optimizer.finalize_variable_values(variables)  # the stage ends on the moving average of its weights
@@ -272,7 +275,11 @@ class Trainer:
         return [overrides.get(s.point_parameter, v) for s, v in zip(self.curve.stages, values)]
 
     def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs):
-        """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage)."""
+        """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage).
+
+        Returns the mean loss and the mean loss of each run of ``WINDOWS_PER_EPOCH``-th of the
+        epoch's steps, ``[first step, last step, mean]`` each: the loss curve within an epoch,
+        for stages whose epochs are long (a sampler in the loop) or few."""
         import tensorflow as tf
 
         from linksim.data import batches
@@ -286,6 +293,8 @@ class Trainer:
         snrs = rng.uniform(low, high, steps_per_epoch)
         tty = getattr(self.stream, "isatty", lambda: False)()
         start, total = time.perf_counter(), 0.0
+        window = max(1, -(-steps_per_epoch // WINDOWS_PER_EPOCH))
+        windows, window_total = [], 0.0
         for step, batch in enumerate(images):
             snr = float(snrs[step])
             point_values = self.point_values(stage, snr)
@@ -293,6 +302,11 @@ class Trainer:
                            tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, epoch, step), tf.int32),
                            tf.constant(point_values, tf.float32))
             total += float(loss)
+            window_total += float(loss)
+            if (step + 1) % window == 0 or step + 1 == steps_per_epoch:
+                first = step - step % window
+                windows.append([first, step, window_total / (step + 1 - first)])
+                window_total = 0.0
             if tty and step % 10 == 0:
                 self._say(f"\r  {stage.name} epoch {epoch + 1}/{epochs} step {step + 1}/{steps_per_epoch} loss {total / (step + 1):.5f}", end="")
         seconds = time.perf_counter() - start
@@ -301,7 +315,7 @@ class Trainer:
         self._say(f"{chr(13) if tty else ''}# train {self.label}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
                   f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s")
-        return mean
+        return mean, windows
 
     def _save(self, holder, optimizer, state):
         os.makedirs(self.directory, exist_ok=True)
@@ -312,7 +326,7 @@ class Trainer:
         np.savez(os.path.join(fresh, "optimizer.npz"), *[v.numpy() for v in (optimizer.variables if optimizer else [])])
         with open(os.path.join(fresh, "state.json"), "w") as f:
             json.dump(state, f, indent=1)
-        _plot_losses(state["losses"], os.path.join(fresh, "loss.png"))
+        _plot_losses(state, os.path.join(fresh, "loss.png"))
         current, previous = os.path.join(self.directory, "current"), os.path.join(self.directory, "previous")
         shutil.rmtree(previous, ignore_errors=True)
         if os.path.isdir(current):
@@ -373,15 +387,27 @@ class CurveWeights:
         self._loaded_point[c] = point
 
 
-def _plot_losses(losses, path):
+def _plot_losses(state, path):
+    """The training loss against steps: each window's mean (line) and each epoch's mean (dots at the epoch's end)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(range(1, len(losses) + 1), [entry[3] for entry in losses], "o-", markersize=3)
-    ax.set_xlabel("epoch (all stages)")
+    steps, done = [], 0  # cumulative step at the end of each window, over all stages
+    for _stage, _rnd, _epoch, first, last, _mean in state.get("windows", []):
+        done += last - first + 1
+        steps.append(done)
+    if steps:
+        ax.plot(steps, [w[5] for w in state["windows"]], "-", linewidth=1, label="window mean")
+        ends = [steps[i] for i in range(len(steps)) if i + 1 == len(steps) or state["windows"][i + 1][3] == 0]  # next starts an epoch
+        ax.plot(ends, [entry[3] for entry in state["losses"][len(state["losses"]) - len(ends):]], "o", markersize=3, label="epoch mean")
+        ax.set_xlabel("training step (all stages)")
+        ax.legend()
+    else:  # a checkpoint written before windows were kept
+        ax.plot(range(1, len(state["losses"]) + 1), [entry[3] for entry in state["losses"]], "o-", markersize=3)
+        ax.set_xlabel("epoch (all stages)")
     ax.set_ylabel("training loss")
     ax.set_yscale("log")
     ax.grid(True, alpha=0.3)

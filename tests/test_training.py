@@ -1,5 +1,6 @@
 """Training: a step lowers the loss, checkpoints are reused and invalidated, resume is exact."""
 import copy
+import os
 
 import numpy as np
 import pytest
@@ -89,16 +90,28 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, ema):
          "schedule": "constant", "snr": {"low": 10.0, "high": 10.0}, "loss": "l1"})
     scenario = parse_scenario(spec)
     straight = _untrained_link(scenario)
-    Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
+    uninterrupted = Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
     first = _untrained_link(scenario)
     partial = Trainer(scenario, 0, first, str(tmp_path / "b"), stream=None).run(max_epochs=2)
     assert not partial["complete"] and partial["item"] == 2
     resumed = _untrained_link(scenario)
     state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), stream=None).run()
     assert state["complete"] and len(state["losses"]) == 4
+    assert [w[:5] for w in state["windows"]] == [w[:5] for w in uninterrupted["windows"]]
+    np.testing.assert_allclose([w[5] for w in state["windows"]], [w[5] for w in uninterrupted["windows"]], rtol=1e-4)
     for a, b in zip(_weights(straight), _weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
     assert checkpoint_path(scenario, scenario.curves[0], "x").startswith("x/tiny_learned/codec-")
+
+
+def test_the_loss_windows_cover_each_epoch_once_and_average_to_its_loss(tmp_path):
+    scenario = parse_scenario(tiny_learned(steps=23))
+    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), stream=None).run()
+    windows = state["windows"]
+    assert [(w[3], w[4]) for w in windows] == [(first, min(first + 2, 22)) for first in range(0, 23, 3)]  # ⌈23/10⌉ = 3 steps each
+    sizes = np.array([w[4] - w[3] + 1 for w in windows])
+    assert np.sum(sizes * [w[5] for w in windows]) / 23 == pytest.approx(state["losses"][0][3], rel=1e-6)
+    assert os.path.isfile(os.path.join(checkpoint_path(scenario, scenario.curves[0], str(tmp_path)), "current", "loss.png"))
 
 
 def test_a_stage_with_ema_ends_on_the_moving_average_of_its_weights():
