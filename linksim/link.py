@@ -139,7 +139,7 @@ class Link:
         return [float(s.point_value(snr_db)) if s.point_value else 0.0 for s in self.stages]
 
     def __call__(self, batch_size: int, no, snr_db, seed, point_values=None, training=False, chunk=0,
-                 max_samples: int | None = None, inputs=None, bridge=None, until: str | None = None) -> dict:
+                 max_samples: int | None = None, inputs=None, bridge=None, until: str | None = None, head: dict | None = None) -> dict:
         """Run one batch.
 
         Input
@@ -163,6 +163,10 @@ class Link:
             gradients through non-differentiable stages.
         until : str or None
             Stop after the stage with this tap.
+        head : dict tap name → tensor, or None
+            The taps of the first stages from an earlier call on the same batch and seed (its
+            ``until`` output, without ``output``): the chain continues after the last of them.
+            Those stages must leave nothing in the context that later stages read (``no_eff``).
         seed : [2] tf.int32
             Stateless seed of the batch; stage ``i`` gets its own split of it, and Sionna's
             global generator is reset from it when a stage uses it, so the batch is a pure
@@ -182,7 +186,14 @@ class Link:
         x = self.source.apply(None, ctx) if inputs is None else inputs
         taps = {self.source.tap: x}
         span = self.digital_span() if bridge is not None else None
+        done = 0
+        if head:
+            done = 1 + max(i for i, s in enumerate(self.stages) if s.tap in head)
+            taps.update({self.stages[i].tap: head[self.stages[i].tap] for i in range(done)})
+            x = taps[self.stages[done - 1].tap]
         for i, (stage, stage_seed) in enumerate(zip(self.stages, seeds[1:])):
+            if i < done:
+                continue
             ctx.seed = stage_seed
             ctx.point_value = None if point_values is None else point_values[i]
             ctx.training = training if isinstance(training, bool) else stage.tap in training

@@ -55,11 +55,15 @@ class ObjectiveParams(Params):
     """Base of the objectives.
 
     ``needs_snr``: the stage draws a training SNR per batch (its ``snr`` is required unless the
-    schedule is ``per_point``); ``uses_bridge``: the stage's ``channel`` applies.
+    schedule is ``per_point``); ``uses_bridge``: the stage's ``channel`` applies;
+    ``replays_head``: the loss takes ``head=`` (the stored taps of the frozen stages before the
+    first trained one, see ``cache_head`` of a training stage) and passes it to
+    :meth:`TrainingRun.forward`.
     """
 
     needs_snr: ClassVar[bool] = True
     uses_bridge: ClassVar[bool] = True
+    replays_head: ClassVar[bool] = False
 
     def check(self, curve, stage) -> None:
         """Raise ``ValueError`` if this objective cannot train ``stage`` of ``curve``."""
@@ -70,7 +74,8 @@ class ObjectiveParams(Params):
 
     @abstractmethod
     def build(self, run: TrainingRun) -> Callable:
-        """``loss(images, no, snr_db, seed, point_values) -> scalar`` of one training batch."""
+        """``loss(images, no, snr_db, seed, point_values) -> scalar`` of one training batch (with
+        ``head=None`` as well where ``replays_head``)."""
 
 
 class TapTerm(Params):
@@ -85,6 +90,8 @@ class _Distance(ObjectiveParams):
     """Distance between the link's input and output, plus an optional ``restoration`` term."""
 
     restoration: TapTerm | None = None
+
+    replays_head: ClassVar[bool] = True
 
     def check(self, curve, stage):
         super().check(curve, stage)
@@ -103,8 +110,8 @@ class _Distance(ObjectiveParams):
 
         term = self.restoration
 
-        def loss(images, no, snr_db, seed, point_values):
-            taps = run.forward(images, no, snr_db, seed, point_values)
+        def loss(images, no, snr_db, seed, point_values, head=None):
+            taps = run.forward(images, no, snr_db, seed, point_values, head=head)
             value = self.distance(tf.cast(images, tf.float32), tf.cast(taps["output"], tf.float32))
             if term is not None:
                 value += term.weight * self.distance(tf.cast(taps[term.target], tf.float32), tf.cast(taps[term.output], tf.float32))

@@ -133,6 +133,13 @@ class TrainingStage(Params):
     between the learned stages does in training. Either may be written as its name alone
     (``loss: l1``) or with parameters (``loss: {type: l1, restoration: {...}}``). ``snr`` is the
     training SNR range; objectives that need none and ``per_point`` schedules do without it.
+
+    ``cache_head: K`` runs the frozen stages before the first trained one (the head) in the first
+    K epochs only and keeps their outputs; epoch e ≥ K replays epoch e mod K — the same batches,
+    SNRs and noise — through the trained stages. The first K epochs are exactly those of an
+    uncached stage; later ones re-use K draws of the channel and the frozen stages instead of new
+    ones. Worth it when the head is costly and the trained tail cheap (a decoder fine-tuned behind
+    a sampler). The head runs under XLA when the scenario's execution is ``xla``.
     """
 
     name: str = Field(pattern=NAME_PATTERN)
@@ -144,6 +151,7 @@ class TrainingStage(Params):
     learning_rate: float = Field(default=1e-3, gt=0, le=10)
     schedule: Literal["constant", "cosine"] = "cosine"
     ema: float | None = Field(default=None, gt=0, lt=1)  # keep an exponential moving average of the weights (this momentum) and end on it
+    cache_head: int | None = Field(default=None, ge=1, le=100_000)
     loss: ObjectiveSpec = MSEObjective(type="mse")
     snr: TrainingSNR | None = None
     channel: BridgeSpec = PhyBridge(type="phy")
@@ -225,6 +233,8 @@ class Curve(Params):
                     raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
                                      f"curve (learned: {', '.join(learned) or 'none'})")
                 stage.loss.check(self, stage)
+                if stage.cache_head is not None:
+                    _check_cache_head(self, stage)
                 if stage.loss.uses_bridge:
                     stage.channel.check(self, stage)
                 elif "channel" in stage.model_fields_set:
@@ -239,6 +249,17 @@ class Curve(Params):
         """The ``coderate`` given, or the product of the rates of the curve's encoder stages."""
         rates = [s.code_rate() for s in self.stages if s.code_rate() is not None]
         return math.prod(rates) if rates else self.coderate
+
+
+def _check_cache_head(curve, stage):
+    """``cache_head`` needs frozen stages before the first trained one and an objective that replays them."""
+    if not stage.loss.replays_head:
+        raise ValueError(f"training stage {stage.name!r}: 'cache_head' needs an objective that runs the link forward "
+                         f"(mse, l1); 'loss: {stage.loss.type}' does not")
+    first = next(i for i, s in enumerate(curve.stages) if s.learned and s.tap_name in stage.train)
+    if first == 0:
+        raise ValueError(f"training stage {stage.name!r}: 'cache_head' needs frozen stages before the first trained one "
+                         f"({curve.stages[0].tap_name!r} is trained)")
 
 
 class ComparisonFigure(Params):

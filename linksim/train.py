@@ -35,13 +35,19 @@ from linksim.objectives import TrainingRun
 __all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights", "CurveWeights"]
 
 FORMAT = 1
+ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
 WINDOWS_PER_EPOCH = 10  # loss windows kept per epoch (state['windows'], loss.png)
 
 
 def config_hash(scenario, curve) -> str:
     """12 hex digits over everything that determines the trained weights of ``curve`` (with the
     hash of the curve it starts from, for ``init_from``)."""
-    payload = {"format": FORMAT, "curve": curve.model_dump(mode="json"), "data": scenario.data.model_dump(mode="json"),
+    described = curve.model_dump(mode="json")
+    for stage in (described["training"] or {}).get("stages", []):
+        for key in ADDED_SINCE_FORMAT:
+            if stage[key] is None:
+                del stage[key]
+    payload = {"format": FORMAT, "curve": described, "data": scenario.data.model_dump(mode="json"),
                "seed": scenario.seed, "convention": scenario.snr.convention}
     if curve.training is not None and curve.training.init_from is not None:
         payload["init_from"] = config_hash(scenario, scenario.curve_named(curve.training.init_from))
@@ -140,6 +146,7 @@ class Trainer:
         self.stream = stream
         self.layers = _learned_layers(link)
         self.label = self.curve.name if point is None else f"{self.curve.name} @ {point:g} dB"
+        self._heads = {}  # (schedule item, drawn epoch) → the head's taps of each step, for ``cache_head`` stages
 
     def _say(self, text, end="\n"):
         if self.stream is not None:
@@ -189,13 +196,14 @@ class Trainer:
             epochs = stage.epochs or -(-stage.steps // steps_per_epoch)
             total_steps = stage.steps or epochs * steps_per_epoch
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
+            head_fn = self._head_function(stage) if stage.cache_head else None
             if item == state["item"] and state["epoch"] > 0:
                 self._load_optimizer(optimizer, variables, current)
             for epoch in range(state["epoch"] if item == state["item"] else 0, epochs):
                 if max_epochs is not None and epochs_run >= max_epochs:
                     return state
                 num_steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
-                loss, windows = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs)
+                loss, windows = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs, head_fn)
                 epochs_run += 1
                 last = epoch + 1 == epochs
                 state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
@@ -250,15 +258,13 @@ class Trainer:
                      else keras.optimizers.SGD(learning_rate=rate, momentum=0.9, **ema))
         variables = [v for name in stage.train for v in self.layers[name].trainable_variables]
         optimizer.build(variables)
-        objective = stage.loss
-        bridge = stage.channel.build(self.curve) if objective.uses_bridge else None
-        loss_fn = objective.build(TrainingRun(self.curve, stage, self.link, self.layers, bridge))
+        loss_fn = stage.loss.build(self._training_run(stage))
         trained = [self.layers[name] for name in stage.train]
 
         @tf.function
-        def step(images, no, snr_db, seed, point_values):
+        def step(images, no, snr_db, seed, point_values, head=None):
             with tf.GradientTape() as tape:
-                loss = loss_fn(images, no, snr_db, seed, point_values)
+                loss = loss_fn(images, no, snr_db, seed, point_values, **({} if head is None else {"head": head}))
                 auxiliary = [term for layer in trained for term in layer.losses]  # add_loss terms of this step's calls
                 if auxiliary:
                     loss += tf.add_n(auxiliary)
@@ -267,6 +273,27 @@ class Trainer:
 
         return optimizer, step, variables
 
+    def _training_run(self, stage):
+        bridge = stage.channel.build(self.curve) if stage.loss.uses_bridge else None
+        return TrainingRun(self.curve, stage, self.link, self.layers, bridge)
+
+    def _head_function(self, stage):
+        """``head(images, no, snr_db, seed, point_values) -> {tap: tensor}``: the frozen stages before the first
+        trained one, as the stage's forward runs them (same seeds, bridge and modes), under XLA where the
+        scenario's execution is ``xla`` and those stages allow it."""
+        import tensorflow as tf
+
+        first = next(i for i, s in enumerate(self.curve.stages) if s.learned and s.tap_name in stage.train)
+        head = self.curve.stages[:first]
+        run = self._training_run(stage)
+        xla = self.scenario.montecarlo.execution == "xla" and all(s.xla_compatible for s in head)
+
+        def forward(images, no, snr_db, seed, point_values):
+            taps = run.forward(images, no, snr_db, seed, point_values, until=head[-1].tap_name)
+            return {s.tap_name: taps[s.tap_name] for s in head}
+
+        return tf.function(forward, jit_compile=xla)
+
     def point_values(self, stage, snr_db):
         """The stages' per-point parameters in training: at ``snr_db``, except those the stage's
         bridge fixes (``flip_probability``)."""
@@ -274,8 +301,11 @@ class Trainer:
         overrides = stage.channel.point_overrides() if stage.loss.uses_bridge else {}
         return [overrides.get(s.point_parameter, v) for s, v in zip(self.curve.stages, values)]
 
-    def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs):
+    def _epoch(self, train, stage, item, epoch, steps_per_epoch, step_fn, rnd, epochs, head_fn=None):
         """One epoch of ``steps_per_epoch`` steps (fewer in the last epoch of a ``steps`` stage).
+
+        With ``cache_head`` (``head_fn``), the epoch draws as epoch ``epoch mod cache_head`` and
+        runs the head only where that epoch's outputs are not stored yet.
 
         Returns the mean loss and the mean loss of each run of ``WINDOWS_PER_EPOCH``-th of the
         epoch's steps, ``[first step, last step, mean]`` each: the loss curve within an epoch,
@@ -286,9 +316,12 @@ class Trainer:
         from phy.seeding import stateless_seed
 
         data = self.scenario.data
-        images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + epoch,
+        drawn = epoch % stage.cache_head if head_fn is not None else epoch  # the epoch whose batches, SNRs and noise this one uses
+        stored = self._heads.setdefault((item, drawn), []) if head_fn is not None else None
+        replayed = bool(stored)
+        images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + drawn,
                          shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch, stored_max=data.stored_max).take(steps_per_epoch)
-        rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, epoch)))
+        rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.c, item, drawn)))
         low, high = (self.point, self.point) if self.point is not None else (stage.snr.low, stage.snr.high) if stage.snr else (0.0, 0.0)
         snrs = rng.uniform(low, high, steps_per_epoch)
         tty = getattr(self.stream, "isatty", lambda: False)()
@@ -297,10 +330,15 @@ class Trainer:
         windows, window_total = [], 0.0
         for step, batch in enumerate(images):
             snr = float(snrs[step])
-            point_values = self.point_values(stage, snr)
-            loss = step_fn(batch, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
-                           tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, epoch, step), tf.int32),
-                           tf.constant(point_values, tf.float32))
+            arguments = (batch, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
+                         tf.constant(stateless_seed(self.scenario.seed, 1, self.c, item, drawn, step), tf.int32),
+                         tf.constant(self.point_values(stage, snr), tf.float32))
+            if stored is None:
+                loss = step_fn(*arguments)
+            else:
+                if step == len(stored):
+                    stored.append(head_fn(*arguments))
+                loss = step_fn(*arguments, head=stored[step])
             total += float(loss)
             window_total += float(loss)
             if (step + 1) % window == 0 or step + 1 == steps_per_epoch:
@@ -312,9 +350,10 @@ class Trainer:
         seconds = time.perf_counter() - start
         mean = total / steps_per_epoch
         rounds = self.curve.training.rounds
+        head = "" if head_fn is None else f"  (head of epoch {drawn + 1} {'replayed' if replayed else 'stored'})"
         self._say(f"{chr(13) if tty else ''}# train {self.label}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
-                  f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s")
+                  f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s{head}")
         return mean, windows
 
     def _save(self, holder, optimizer, state):

@@ -247,6 +247,7 @@ def test_per_point_training_gives_each_snr_its_own_codec_and_the_sweep_uses_it(t
     (lambda s: s["curves"][0]["training"]["stages"][0].update(loss="dsm"), "exactly one score model"),
     (lambda s: s["curves"][1]["training"]["stages"][0].update(loss={"type": "mse", "symbols": "uniform"}), r"stages\[0\]\.loss\.symbols: unknown key"),
     (lambda s: s["curves"][1]["training"]["stages"][0].update(channel="surrogate"), "'loss: dsm' runs no bridge; remove 'channel'"),
+    (lambda s: s["curves"][1]["training"]["stages"][0].update(cache_head=2), "'cache_head' needs an objective that runs the link forward"),
     (lambda s: s["curves"][1]["training"].update(init_from="per-snr"), "'init_from' must name an earlier curve"),
     (lambda s: s["curves"][1]["training"].update(init_from="nope"), "'init_from' must name an earlier curve"),
     (lambda s: s["curves"][2]["training"]["stages"][0].update(snr={"low": 1.0, "high": 1.0}), "remove 'snr'"),

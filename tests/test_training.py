@@ -187,3 +187,87 @@ def test_untrainable_schedule_is_a_one_line_error_before_any_file_is_written(wri
     err = capsys.readouterr().err
     assert "batch_size 65536 exceeds the" in err and err.count("\n") == 1
     assert not out.exists() and not (tmp_path / "ck").exists()
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory):
+    from PIL import Image
+    from skimage import data
+
+    folder = tmp_path_factory.mktemp("photo")
+    Image.fromarray(data.astronaut()[:128, :128]).save(folder / "astronaut.png")
+    return str(folder)
+
+
+def _decoder_only(folder, epochs, cache_head=None, **overrides):
+    """tiny_learned with only the decoder trained, by epochs of 4 steps (64 training crops of one photo)."""
+    spec = tiny_learned(train=["reconstruction"], **overrides)
+    stage = spec["curves"][0]["training"]["stages"][0]
+    del stage["steps"]
+    stage.update(epochs=epochs, **({} if cache_head is None else {"cache_head": cache_head}))
+    spec["data"] = {"dataset": "image-folder", "path": folder, "train_crops": 64, "patch_size": 16}
+    return parse_scenario(spec)
+
+
+def _count_head_calls(monkeypatch):
+    calls = []
+    original = Trainer._head_function
+
+    def counting(self, stage):
+        head = original(self, stage)
+        return lambda *args: calls.append(1) or head(*args)
+
+    monkeypatch.setattr(Trainer, "_head_function", counting)
+    return calls
+
+
+def test_cache_head_epochs_before_the_replay_equal_those_of_an_uncached_stage(tmp_path, monkeypatch, photo_folder):
+    calls = _count_head_calls(monkeypatch)
+    links = []
+    for cache in (None, 2):
+        scenario = _decoder_only(photo_folder, 2, cache)
+        links.append(_untrained_link(scenario))
+        state = Trainer(scenario, 0, links[-1], str(tmp_path / str(cache)), stream=None).run()
+    assert len(calls) == 2 * 4  # the head ran once per step of the two drawn epochs
+    for a, b in zip(*map(_weights, links)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    uncached = _decoder_only(photo_folder, 2)
+    assert config_hash(scenario, scenario.curves[0]) != config_hash(uncached, uncached.curves[0])
+
+
+def test_cache_head_replays_the_stored_epochs_batches_snrs_and_noise(tmp_path, monkeypatch, photo_folder):
+    """With a learning rate too small to move the weights, every step of a replayed epoch repeats the
+    loss of the same step of its drawn epoch, while a fresh epoch (no cache) draws other batches."""
+    calls = _count_head_calls(monkeypatch)
+    still = {"optimizer": "sgd", "learning_rate": 1e-12, "schedule": "constant"}
+    cached, uncached = _decoder_only(photo_folder, 3, 1, **still), _decoder_only(photo_folder, 3, **still)
+
+    def step_losses(scenario, root):  # 4 steps an epoch: one loss window per step
+        state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / root), stream=None).run()
+        return np.array([w[5] for w in state["windows"]]).reshape(3, 4)
+
+    replayed = step_losses(cached, "a")
+    assert len(calls) == 4
+    np.testing.assert_allclose(replayed[1:], replayed[[0, 0]], rtol=1e-6)
+    fresh = step_losses(uncached, "b")
+    np.testing.assert_allclose(fresh[0], replayed[0], rtol=1e-5)
+    assert np.max(np.abs(fresh[1] - fresh[0]) / fresh[0]) > 1e-2
+
+
+def test_an_interrupted_cache_head_stage_resumes_to_the_same_weights(tmp_path, photo_folder):
+    scenario = _decoder_only(photo_folder, 3, 2)
+    straight = _untrained_link(scenario)
+    Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
+    Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / "b"), stream=None).run(max_epochs=2)
+    resumed = _untrained_link(scenario)
+    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), stream=None).run()  # epoch 3 replays epoch 1: the head runs again
+    assert state["complete"]
+    for a, b in zip(_weights(straight), _weights(resumed)):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_cache_head_needs_frozen_stages_before_the_trained_ones(write_scenario, capsys):
+    from linksim.cli import main
+
+    assert main(["validate", write_scenario(tiny_learned(cache_head=2))]) == 2
+    assert "'cache_head' needs frozen stages before the first trained one ('latent' is trained)" in capsys.readouterr().err
