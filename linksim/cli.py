@@ -17,6 +17,7 @@ EPILOG = """\
 examples:
   linksim run scenarios/quickstart.yaml
   linksim train scenarios/quickstart.yaml
+  linksim losses scenarios/quickstart.yaml --out loss.png
   linksim run scenarios/ber_awgn.yaml --out results/ber_awgn.h5 --quiet
   linksim table results/ber_awgn.h5 --csv
   linksim plot results/ber_awgn.h5 --out results/ber_awgn.png
@@ -214,6 +215,48 @@ def cmd_train(args):
         weights.prepare(c, link)
 
 
+def cmd_losses(args):
+    from linksim.train import loss_history
+
+    scenario = _load_scenario(args.scenario)
+    chosen = [c for c in _selected_curves(scenario, args.curves, args.scenario) if scenario.curves[c].training is not None]
+    if not chosen:
+        raise InputError(f"{args.scenario}: no{' chosen' if args.curves else ''} curve has a 'training' section")
+    if args.out is not None:
+        _figure_path(args.out)
+    histories = {}
+    for c in chosen:
+        curve = scenario.curves[c]
+        points = [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]
+        for point in points:
+            rows = loss_history(scenario, curve, args.checkpoints, point)
+            label = curve.name if point is None else f"{curve.name} @ {point:g} dB"
+            if rows is None:
+                print(f"# {label}: no checkpoint under {args.checkpoints}")
+            elif rows:
+                histories[label] = rows
+    if not histories:
+        raise InputError(f"{args.scenario}: no training checkpoint with finished epochs under {args.checkpoints} "
+                         "for the chosen curves; run `linksim train` first")
+    print("curve,stage,round,epoch,loss,head")
+    for label, rows in histories.items():
+        for r in rows:
+            print(f"{label},{r['stage']},{r['round']},{r['epoch']},{r['loss']:.6g},{r['head']}")
+    if args.out is not None:
+        from linksim.plot import plot_losses
+
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        plot_losses(histories, args.out, f"{scenario.name}: training loss per epoch")
+        print(f"# figure written to {args.out}", file=sys.stderr)
+
+
+def _figure_path(path):
+    out = _output_path(path, "figure")
+    if not out.lower().endswith((".png", ".pdf", ".svg")):
+        raise InputError(f"{out}: expected a .png, .pdf or .svg file name")
+    return out
+
+
 def cmd_table(args):
     from linksim.report import format_csv, format_point, format_results, long_rows
     from linksim.results import Results
@@ -247,9 +290,7 @@ def cmd_plot(args):
     from linksim.results import Results
 
     results = Results.load(args.results)
-    out = _output_path(args.out, "figure")
-    if not out.lower().endswith((".png", ".pdf", ".svg")):
-        raise InputError(f"{out}: expected a .png, .pdf or .svg file name")
+    out = _figure_path(args.out)
     import_tensorflow()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     plot_results(results, out)
@@ -351,6 +392,13 @@ def build_parser():
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("losses", help="the training loss per epoch of a scenario's curves, from their checkpoints (CSV; --out: a figure)")
+    p.add_argument("scenario")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern")
+    p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
+    p.add_argument("--out", help="figure file (.png, .pdf or .svg)")
+    p.set_defaults(func=cmd_losses)
 
     p = sub.add_parser("validate", help="check a scenario file without running it")
     p.add_argument("scenario")

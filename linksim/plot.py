@@ -3,7 +3,7 @@ import numpy as np
 
 from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter"]
+__all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter", "plot_losses"]
 
 
 def plot_results(results, out_path, metrics=None, versus=None):
@@ -62,6 +62,37 @@ def plot_results(results, out_path, metrics=None, versus=None):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"{a['name']} ({int(a['confidence'] * 100)}% intervals: {a['interval']} for rates, Student t for means)")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=120)
+    plt.close(fig)
+
+
+def plot_losses(histories, out_path, title):
+    """Epoch-mean training loss against the epoch (all stages in order), one line per curve.
+
+    ``histories``: ``{label: rows of linksim.train.loss_history}``. Epochs that replay a stored
+    head (``cache_head``) get hollow markers: their data repeat an earlier epoch's.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for i, (label, rows) in enumerate(histories.items()):
+        colour = f"C{i % 10}"
+        epochs = np.arange(1, len(rows) + 1)
+        losses = np.array([r["loss"] for r in rows])
+        replayed = np.array([r["head"] == "replayed" for r in rows])
+        ax.plot(epochs, losses, "-", color=colour, linewidth=1, label=label)
+        ax.plot(epochs[~replayed], losses[~replayed], "o", color=colour, markersize=4)
+        ax.plot(epochs[replayed], losses[replayed], "o", color=colour, markersize=4, markerfacecolor="none")
+    ax.set_xlabel("epoch (all training stages in order; hollow: replayed head)")
+    ax.set_ylabel("epoch-mean training loss")
+    ax.set_yscale("log")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
     plt.close(fig)

@@ -32,7 +32,7 @@ import numpy as np
 from linksim.errors import InputError
 from linksim.objectives import TrainingRun
 
-__all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights", "CurveWeights"]
+__all__ = ["config_hash", "checkpoint_path", "Trainer", "load_weights", "CurveWeights", "loss_history"]
 
 FORMAT = 1
 ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
@@ -102,6 +102,22 @@ def load_weights(link, directory, sample_shape):
     _build_layers(link, sample_shape)
     _holder(layers).load_weights(os.path.join(current, "learned.weights.h5"))
     return state
+
+
+def loss_history(scenario, curve, root="checkpoints", point=None) -> list[dict] | None:
+    """The epoch means of ``curve``'s training as its checkpoint holds them (finished or not), or
+    ``None`` without a checkpoint: one row per epoch, ``{stage, round, epoch, loss, head}`` with
+    ``head`` ``drawn`` / ``replayed`` in ``cache_head`` stages (``""`` elsewhere), ``epoch`` from 1."""
+    state = _read_state(_current(checkpoint_path(scenario, curve, root, point)))
+    if state is None:
+        return None
+    stages = {stage.name: stage for stage in curve.training.stages}
+    rows = []
+    for name, rnd, epoch, loss in state["losses"]:
+        cache = stages[name].cache_head
+        rows.append({"stage": name, "round": rnd + 1, "epoch": epoch + 1, "loss": loss,
+                     "head": "" if cache is None else "drawn" if epoch < cache else "replayed"})
+    return rows
 
 
 def _current(directory):

@@ -271,3 +271,26 @@ def test_cache_head_needs_frozen_stages_before_the_trained_ones(write_scenario, 
 
     assert main(["validate", write_scenario(tiny_learned(cache_head=2))]) == 2
     assert "'cache_head' needs frozen stages before the first trained one ('latent' is trained)" in capsys.readouterr().err
+
+
+def test_cli_losses_prints_each_epochs_mean_as_the_checkpoint_holds_it_and_marks_replayed_heads(
+        write_scenario, tmp_path, capsys, photo_folder):
+    from linksim.cli import main
+    from linksim.train import _current, _read_state
+
+    scenario = _decoder_only(photo_folder, 3, 2)
+    path, checkpoints = write_scenario(scenario.model_dump(mode="json", exclude_none=True)), str(tmp_path / "ck")
+    assert main(["losses", path, "--checkpoints", checkpoints]) == 2
+    assert "no training checkpoint with finished epochs" in capsys.readouterr().err
+    assert main(["train", path, "--checkpoints", checkpoints, "--quiet"]) == 0
+    figure = tmp_path / "loss.png"
+    assert main(["losses", path, "--checkpoints", checkpoints, "--out", str(figure)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    state = _read_state(_current(checkpoint_path(scenario, scenario.curves[0], checkpoints)))
+    assert lines[0] == "curve,stage,round,epoch,loss,head"
+    rows = [line.split(",") for line in lines[1:]]
+    assert [r[5] for r in rows] == ["drawn", "drawn", "replayed"] and [r[3] for r in rows] == ["1", "2", "3"]
+    np.testing.assert_allclose([float(r[4]) for r in rows], [entry[3] for entry in state["losses"]], rtol=1e-5)
+    assert figure.stat().st_size > 5_000
+    assert main(["losses", path, "--out", str(tmp_path / "loss.txt")]) == 2
+    assert "expected a .png, .pdf or .svg file name" in capsys.readouterr().err
