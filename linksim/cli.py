@@ -6,7 +6,6 @@ every input error are fast and quiet.
 """
 import argparse
 import contextlib
-import fnmatch
 import os
 import sys
 
@@ -155,10 +154,13 @@ def _csv_export(results, out):
 
 
 def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
-    """Indices of the curves whose names match the shell ``pattern`` (all if ``None``)."""
+    """Indices of the curves whose names match the shell ``pattern`` or one of its comma-separated
+    alternatives (all if ``None``)."""
+    from linksim.report import name_matches
+
     if pattern is None:
         return list(range(len(scenario.curves)))
-    chosen = [c for c, curve in enumerate(scenario.curves) if fnmatch.fnmatchcase(curve.name, pattern)]
+    chosen = [c for c, curve in enumerate(scenario.curves) if name_matches(curve.name, pattern)]
     if not chosen:
         raise InputError(f"--curves {pattern!r} matches no curve of {scenario_path} (have: {', '.join(c.name for c in scenario.curves)})")
     return chosen
@@ -379,7 +381,7 @@ def build_parser():
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
-    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'); "
+    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'; several: 'jpeg-*,scdm'); "
                                                       "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
@@ -395,7 +397,7 @@ def build_parser():
 
     p = sub.add_parser("losses", help="the training loss per epoch of a scenario's curves, from their checkpoints (CSV; --out: a figure)")
     p.add_argument("scenario")
-    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern (several: comma-separated)")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.add_argument("--out", help="figure file (.png, .pdf or .svg)")
     p.set_defaults(func=cmd_losses)
@@ -416,7 +418,7 @@ def build_parser():
     p.add_argument("--metric", default="psnr", help="metric to compare (default: psnr)")
     p.add_argument("--baseline", required=True, help="curve the differences are taken against")
     p.add_argument("--snr", type=_snr_window, metavar="LOW:HIGH", help="only the SNR points in [LOW, HIGH] dB (default: all)")
-    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' (and the baseline)")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' or 'codec-*,ae' (and the baseline)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")

@@ -6,9 +6,15 @@ import time
 
 from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
-__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison", "format_point"]
+__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison", "format_point",
+           "name_matches"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
+
+
+def name_matches(name: str, pattern: str) -> bool:
+    """``name`` matches the shell ``pattern``, or one of several separated by commas (``'scdm,jcm-*'``)."""
+    return any(fnmatch.fnmatchcase(name, part) for part in pattern.split(","))
 
 
 def _num(x, width=10):
@@ -170,14 +176,14 @@ def format_comparison(results, metric: str, baseline: str, snr_window=None, curv
     """One column per curve of ``metric`` at each SNR, each followed by its difference to the
     ``baseline`` curve, and a last row with the means over the SNR points both curves share.
 
-    ``snr_window`` ``(low, high)`` keeps the SNR points in [low, high] dB; ``curves`` (a shell
-    pattern such as ``'codec-*'``) keeps the curves whose names match it, and the baseline.
+    ``snr_window`` ``(low, high)`` keeps the SNR points in [low, high] dB; ``curves`` (shell
+    patterns such as ``'codec-*'``, comma-separated) keeps the curves whose names match, and the baseline.
     """
     confidence, interval = results.attrs["confidence"], results.attrs["interval"]
     low, high = snr_window if snr_window is not None else (-math.inf, math.inf)
     values = {}
     for curve in results.curves:
-        if metric in curve.metrics and (curves is None or curve.name == baseline or fnmatch.fnmatchcase(curve.name, curves)):
+        if metric in curve.metrics and (curves is None or curve.name == baseline or name_matches(curve.name, curves)):
             values[curve.name] = {p.snr_db: summarize(curve.metrics[metric], p.stats[metric], confidence, interval).value
                                   for p in curve.points if low <= p.snr_db <= high}
     if baseline not in values:

@@ -82,6 +82,8 @@ def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tm
     assert "no SNR point in [5, 9] dB" in capsys.readouterr().err
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "Δ"]  # names are never cut
+    assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--curves", "qpsk,other-*"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["qam16", "qpsk", "Δ", "other-with-a-long-name", "Δ"]
 
     assert main(["table", str(out), "--snr", "2", "--metrics", "b?r"]) == 0  # one point, curves × metrics
     lines = capsys.readouterr().out.splitlines()

@@ -141,6 +141,9 @@ def test_a_run_of_some_curves_measures_what_the_full_run_measures(write_scenario
 
     assert main(["run", path, "--out", str(some), "--resume"]) == 2  # another selection than the file's
     assert "holds the curves qpsk, not qam16, qpsk" in capsys.readouterr().err
+    both = tmp_path / "both.h5"
+    assert main(["run", path, "--out", str(both), "--quiet", "--curves", "qpsk,qam*"]) == 0  # alternatives, in the scenario's order
+    assert [c.name for c in Results.load(both).curves] == ["qam16", "qpsk"]
     assert main(["run", path, "--out", str(tmp_path / "none.h5"), "--curves", "bpsk*"]) == 2
     assert capsys.readouterr().err.strip() == f"linksim: error: --curves 'bpsk*' matches no curve of {path} (have: qam16, qpsk)"
     assert not (tmp_path / "none.h5").exists()
