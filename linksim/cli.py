@@ -381,7 +381,7 @@ def build_parser():
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
-    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'; several: 'jpeg-*,scdm'); "
+    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'; several: 'jpeg-*,codec'); "
                                                       "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")

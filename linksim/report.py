@@ -13,7 +13,7 @@ CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
 
 def name_matches(name: str, pattern: str) -> bool:
-    """``name`` matches the shell ``pattern``, or one of several separated by commas (``'scdm,jcm-*'``)."""
+    """``name`` matches the shell ``pattern``, or one of several separated by commas (``'codec,jpeg-*'``)."""
     return any(fnmatch.fnmatchcase(name, part) for part in pattern.split(","))
 
 
