@@ -162,7 +162,7 @@ class Trainer:
         self.stream = stream
         self.layers = _learned_layers(link)
         self.label = self.curve.name if point is None else f"{self.curve.name} @ {point:g} dB"
-        self._heads = {}  # (schedule item, drawn epoch) → the head's taps of each step, for ``cache_head`` stages
+        self._heads = {}  # (schedule item, drawn epoch) → the head's taps of each step, for the ``cache_head`` stage running
 
     def _say(self, text, end="\n"):
         if self.stream is not None:
@@ -213,6 +213,7 @@ class Trainer:
             total_steps = stage.steps or epochs * steps_per_epoch
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
             head_fn = self._head_function(stage) if stage.cache_head else None
+            self._heads = {}  # a finished stage's stored heads are not needed again
             if item == state["item"] and state["epoch"] > 0:
                 self._load_optimizer(optimizer, variables, current)
             for epoch in range(state["epoch"] if item == state["item"] else 0, epochs):
