@@ -156,6 +156,10 @@ class TrainingStage(Params):
     snr: TrainingSNR | None = None
     channel: BridgeSpec = PhyBridge(type="phy")
 
+    def head_length(self, curve) -> int:
+        """How many of ``curve``'s stages come before the first one this stage trains (its frozen head)."""
+        return next(i for i, s in enumerate(curve.stages) if s.learned and s.tap_name in self.train)
+
     @model_validator(mode="after")
     def _length(self):
         if (self.epochs is None) == (self.steps is None):
@@ -256,8 +260,7 @@ def _check_cache_head(curve, stage):
     if not stage.loss.replays_head:
         raise ValueError(f"training stage {stage.name!r}: 'cache_head' needs an objective that runs the link forward "
                          f"(mse, l1); 'loss: {stage.loss.type}' does not")
-    first = next(i for i, s in enumerate(curve.stages) if s.learned and s.tap_name in stage.train)
-    if first == 0:
+    if stage.head_length(curve) == 0:
         raise ValueError(f"training stage {stage.name!r}: 'cache_head' needs frozen stages before the first trained one "
                          f"({curve.stages[0].tap_name!r} is trained)")
 

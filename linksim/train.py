@@ -162,7 +162,7 @@ class Trainer:
         self.stream = stream
         self.layers = _learned_layers(link)
         self.label = self.curve.name if point is None else f"{self.curve.name} @ {point:g} dB"
-        self._heads = {}  # (schedule item, drawn epoch) → the head's taps of each step, for the ``cache_head`` stage running
+        self._heads = {}  # drawn epoch → the head's taps of each step, for the ``cache_head`` stage running
 
     def _say(self, text, end="\n"):
         if self.stream is not None:
@@ -213,7 +213,7 @@ class Trainer:
             total_steps = stage.steps or epochs * steps_per_epoch
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
             head_fn = self._head_function(stage) if stage.cache_head else None
-            self._heads = {}  # a finished stage's stored heads are not needed again
+            self._heads = {}  # each stage stores its own heads
             if item == state["item"] and state["epoch"] > 0:
                 self._load_optimizer(optimizer, variables, current)
             for epoch in range(state["epoch"] if item == state["item"] else 0, epochs):
@@ -300,8 +300,7 @@ class Trainer:
         scenario's execution is ``xla`` and those stages allow it."""
         import tensorflow as tf
 
-        first = next(i for i, s in enumerate(self.curve.stages) if s.learned and s.tap_name in stage.train)
-        head = self.curve.stages[:first]
+        head = self.curve.stages[:stage.head_length(self.curve)]
         run = self._training_run(stage)
         xla = self.scenario.montecarlo.execution == "xla" and all(s.xla_compatible for s in head)
 
@@ -334,7 +333,7 @@ class Trainer:
 
         data = self.scenario.data
         drawn = epoch % stage.cache_head if head_fn is not None else epoch  # the epoch whose batches, SNRs and noise this one uses
-        stored = self._heads.setdefault((item, drawn), []) if head_fn is not None else None
+        stored = self._heads.setdefault(drawn, []) if head_fn is not None else None
         replayed = bool(stored)
         images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.c + 1), epoch=item * 100_003 + drawn,
                          shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch, stored_max=data.stored_max).take(steps_per_epoch)
