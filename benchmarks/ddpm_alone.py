@@ -18,10 +18,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from linksim.datasets import NUM_CT_CLASSES  # noqa: E402
-from linksim.ct_phantom import phantom_patients, hu_to_unit  # noqa: E402
-from models.disc_med.reconstruction import DDPMReconstructor  # noqa: E402
-from models.disc_med.semantics import coarse_masks, edge_volume  # noqa: E402
+from linksim.domains.medical.datasets import NUM_CT_CLASSES  # noqa: E402
+from linksim.domains.medical.ct_phantom import phantom_patients, hu_to_unit  # noqa: E402
+from linksim.models.disc_med.reconstruction import DDPMReconstructor  # noqa: E402
+from linksim.models.disc_med.semantics import coarse_masks, edge_volume  # noqa: E402
 
 
 def volumes(first_seed, count, shape):

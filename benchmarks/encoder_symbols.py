@@ -19,8 +19,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from linksim.scenario import build_curve, load_scenario  # noqa: E402
-from linksim.train import checkpoint_path, load_weights  # noqa: E402
-from phy.constellations import make_constellation  # noqa: E402
+from linksim.run.checkpoints import checkpoint_path  # noqa: E402
+from linksim.run.training import load_weights  # noqa: E402
+from linksim.phy.constellations import make_constellation  # noqa: E402
 
 
 def main():

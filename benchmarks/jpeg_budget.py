@@ -10,8 +10,8 @@ import time
 
 import numpy as np
 
-from linksim.data import bundled_photos
-from linksim.image_codec import JPEGBitstream
+from linksim.catalogue.image_files import bundled_photos
+from linksim.domains.imaging.jpeg import JPEGBitstream
 
 BUDGETS = {  # bits per patch: scenario curves
     192: "vscc jpeg-ldpc-256qam-r0.75",

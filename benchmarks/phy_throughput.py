@@ -4,7 +4,7 @@ Measured in one process, one after the other, on the same machine:
 
 - ``sionna``: ``BinarySource → Mapper → AWGN → Demapper("maxlog", hard_out=True) →
   compute_ber``, XLA-compiled, batch of 6 048 000 bits per call (6000 × 1008);
-- ``linksim``: :class:`phy.fast_ber.HardDecisionBERCounter` (packed bits → table mapping →
+- ``linksim``: :class:`linksim.phy.fast_ber.HardDecisionBERCounter` (packed bits → table mapping →
   AWGN → per-axis slicing → popcount of label XOR), XLA, 2**23 symbols per call;
 - ``link``: what ``linksim run`` executes for a scenario ``bits → mapper → awgn → slicer``
   with the BER metric and the NaN/constant checks of every tap (the general stage chain, XLA,
@@ -27,9 +27,9 @@ from sionna.phy.channel import AWGN as SionnaAWGN  # noqa: E402
 from sionna.phy.mapping import BinarySource, Demapper, Mapper  # noqa: E402
 from sionna.phy.utils import compute_ber, ebnodb2no  # noqa: E402
 
-from phy.fast_ber import HardDecisionBERCounter  # noqa: E402
-from phy.modulations import modulation_info  # noqa: E402
-from phy.seeding import stateless_seed  # noqa: E402
+from linksim.phy.fast_ber import HardDecisionBERCounter  # noqa: E402
+from linksim.phy.modulations import modulation_info  # noqa: E402
+from linksim.phy.seeding import stateless_seed  # noqa: E402
 
 EBNO_DB = 6.0
 BATCH, BLOCK_BITS = 6000, 1008  # 6 048 000 bits per stock Sionna call
@@ -68,7 +68,7 @@ def linksim_counter(modulation, repeats):
 
 
 def linksim_link(modulation, repeats):
-    from linksim.montecarlo import ChunkRunner
+    from linksim.run.montecarlo import ChunkRunner
     from linksim.scenario import parse_scenario
 
     scenario = parse_scenario({

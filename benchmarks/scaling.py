@@ -15,7 +15,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from linksim.montecarlo import LocalExecutor, run_scenario  # noqa: E402
+from linksim.run.montecarlo import LocalExecutor, run_scenario  # noqa: E402
 from linksim.scenario import parse_scenario, resolved_yaml  # noqa: E402
 
 SCENARIO = {
@@ -41,7 +41,7 @@ def measure(backend, workers=None):
     if backend == "local":
         executor, num_workers = LocalExecutor(scenario), 1
     else:
-        from linksim.ray_backend import RayExecutor
+        from linksim.run.ray_executor import RayExecutor
 
         executor = RayExecutor(scenario, resolved_yaml(scenario), workers=workers, threads_per_worker=1)
         num_workers = executor.num_workers

@@ -9,8 +9,9 @@ import contextlib
 import os
 import sys
 
-from linksim.errors import InputError, LinksimError
-from phy.modulations import MODULATIONS
+from linksim import __version__
+from linksim.engine.errors import InputError, LinksimError
+from linksim.phy.modulations import MODULATIONS
 
 EPILOG = """\
 examples:
@@ -85,38 +86,65 @@ def cmd_validate(args):
 
 
 def cmd_run(args):
+    from linksim.output.results import load_for_resume
     from linksim.scenario import resolved_yaml
 
     scenario = _load_scenario(args.scenario)
     out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
+    _check_backend_options(args)
+    resolved = resolved_yaml(scenario)
+    curves = _selected_curves(scenario, args.curves, args.scenario)
+    # Refuse a mismatched or damaged file before anything runs or is written.
+    previous = load_for_resume(out, resolved, args.scenario, [scenario.curves[c].name for c in curves]) if args.resume else None
+    import_tensorflow()
+    _train(scenario, curves, args.checkpoints, args.quiet)
+    executor = _executor(args, scenario, resolved)
+    _sweep(args, scenario, resolved, executor, out, curves, previous)
+    _export(args, scenario, executor.runner, out, curves)
+
+
+def _check_backend_options(args):
     if args.address and args.backend != "ray":
         raise InputError("--address needs --backend ray")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
-    resolved = resolved_yaml(scenario)
-    curves = _selected_curves(scenario, args.curves, args.scenario)
-    from linksim.results import ResultsWriter, load_for_resume
 
-    # Refuse a mismatched or damaged file before anything runs or is written.
-    previous = load_for_resume(out, resolved, args.scenario, [scenario.curves[c].name for c in curves]) if args.resume else None
-    import_tensorflow()
-    from linksim.montecarlo import LocalExecutor, run_scenario
-    from linksim.report import LiveTable
+
+def _train(scenario, curves, checkpoints, quiet):
+    """Train (or resume, or reuse) the checkpoints of the chosen curves, progress on stdout."""
+    from linksim.output.report import TrainingLog
+    from linksim.run.training import train_curves
+
+    train_curves(scenario, curves, checkpoints, TrainingLog(None if quiet else sys.stdout))
+
+
+def _executor(args, scenario, resolved):
+    """Where the chunks run, with every chosen curve's link built and holding its weights (so that a
+    missing piece fails before the results file is written)."""
+    from linksim.run.montecarlo import LocalExecutor
 
     if args.backend == "ray":
-        from linksim.ray_backend import RayExecutor
+        from linksim.run.ray_executor import RayExecutor
 
         with _quiet_stderr():
-            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints,
-                                   stream=None if args.quiet else sys.stdout)
+            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints)
     else:
-        executor = LocalExecutor(scenario, args.checkpoints, stream=None if args.quiet else sys.stdout)
+        executor = LocalExecutor(scenario, args.checkpoints)
     try:
-        for c in curves:
-            executor.runner.curve(c)  # build every link and train what is untrained, before writing
+        for curve_index in _selected_curves(scenario, args.curves, args.scenario):
+            executor.runner.curve(curve_index)
     except BaseException:
         executor.close()
         raise
+    return executor
+
+
+def _sweep(args, scenario, resolved, executor, out, curves, previous):
+    """Run the sweep into the results file ``out``, closed as complete, interrupted or failed."""
+    from linksim.output.report import LiveTable
+    from linksim.output.results import ResultsWriter
+    from linksim.run.montecarlo import run_scenario
+
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
                            partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves)
     mc = scenario.montecarlo
@@ -133,18 +161,23 @@ def cmd_run(args):
     finally:
         executor.close()
     writer.close("complete")
-    from linksim.results import Results
+
+
+def _export(args, scenario, runner, out, curves):
+    """The CSV export and the figures of a finished results file."""
+    from linksim.output.figures import draw_figures
+    from linksim.output.results import Results
 
     results = Results.load(out)
     table = _csv_export(results, out)
-    figures = _figures(scenario, executor.runner, results, out, curves)
+    figures = draw_figures(scenario, runner, results, out, curves)
     if not args.quiet:
         print(f"# results written to {out} and {table}; figures: {', '.join(figures)}")
 
 
 def _csv_export(results, out):
     """``<stem>.csv``: the ``linksim table --csv`` export of the finished results file ``out``."""
-    from linksim.report import format_csv, long_rows
+    from linksim.output.report import format_csv, long_rows
 
     path = os.path.splitext(out)[0] + ".csv"
     with open(path + ".tmp", "w") as f:
@@ -156,7 +189,7 @@ def _csv_export(results, out):
 def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
     """Indices of the curves whose names match the shell ``pattern`` or one of its comma-separated
     alternatives (all if ``None``)."""
-    from linksim.report import name_matches
+    from linksim.output.report import name_matches
 
     if pattern is None:
         return list(range(len(scenario.curves)))
@@ -166,59 +199,17 @@ def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
     return chosen
 
 
-def _figures(scenario, runner, results, out, curves):
-    """The metric plot, and for learned or mapped links a reconstruction grid and a scatter (of the
-    first curve run), and the scenario's comparison figure where all its curves ran."""
-    from linksim.plot import comparison_grid, constellation_scatter, plot_results, reconstruction_grid, slice_grid
-
-    stem = os.path.splitext(out)[0]
-    written = [stem + ".png"]
-    shown = scenario.figures.metrics
-    plot_results(results, written[0], metrics=shown)
-    if scenario.figures.versus:
-        written.append(f"{stem}_versus_{scenario.figures.versus}.png")
-        plot_results(results, written[-1], metrics=shown, versus=scenario.figures.versus)
-    snrs = scenario.snr.points()
-    images = len(scenario.data.sample_shape) == 3  # [H, W, C] samples can be shown as pictures
-    for c, curve in enumerate(scenario.curves):
-        taps = {s.tap_name for s in curve.stages}
-        if curve.source.reads_dataset and images and c == curves[0]:
-            picks = sorted({float(snrs[0]), float(snrs[len(snrs) // 2]), float(snrs[-1])})
-            written.append(f"{stem}_reconstructions.png")
-            reconstruction_grid(runner, c, picks, written[-1], title=f"{scenario.name}: {curve.name}")
-        if {"symbols", "received"} <= taps and c == curves[0]:
-            written.append(f"{stem}_constellation.png")
-            constellation_scatter(runner, c, float(snrs[len(snrs) // 2]), written[-1], title=f"{curve.name}, {snrs[len(snrs) // 2]:g} dB")
-    slices = scenario.figures.slices
-    names = [c.name for c in scenario.curves]
-    if slices is not None and {names.index(n) for n in slices.curves} <= set(curves):
-        written.append(f"{stem}_slices.png")
-        slice_grid(runner, [names.index(n) for n in slices.curves], slices, written[-1], title=scenario.name)
-    comparison = scenario.figures.comparison
-    indices = [[c.name for c in scenario.curves].index(name) for name in comparison.curves] if comparison else []
-    if comparison is not None and set(indices) <= set(curves):
-        written.append(f"{stem}_comparison.png")
-        comparison_grid(runner, indices, comparison.snr, written[-1], comparison.num_images, title=scenario.name)
-    return written
-
-
 def cmd_train(args):
     scenario = _load_scenario(args.scenario)
     trainable = [c for c, curve in enumerate(scenario.curves) if curve.training is not None]
     if not trainable:
         raise InputError(f"{args.scenario}: no curve has a 'training' section")
     import_tensorflow()
-    from linksim.scenario import build_curve
-    from linksim.train import CurveWeights
-
-    weights = CurveWeights(scenario, args.checkpoints, train_missing=True, stream=None if args.quiet else sys.stdout)
-    for c in trainable:
-        link, _ = build_curve(scenario, scenario.curves[c])
-        weights.prepare(c, link)
+    _train(scenario, trainable, args.checkpoints, args.quiet)
 
 
 def cmd_losses(args):
-    from linksim.train import loss_history
+    from linksim.run.checkpoints import loss_history
 
     scenario = _load_scenario(args.scenario)
     chosen = [c for c in _selected_curves(scenario, args.curves, args.scenario) if scenario.curves[c].training is not None]
@@ -245,7 +236,7 @@ def cmd_losses(args):
         for r in rows:
             print(f"{label},{r['stage']},{r['round']},{r['epoch']},{r['loss']:.6g},{r['head']}")
     if args.out is not None:
-        from linksim.plot import plot_losses
+        from linksim.output.plot import plot_losses
 
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         plot_losses(histories, args.out, f"{scenario.name}: training loss per epoch")
@@ -260,8 +251,8 @@ def _figure_path(path):
 
 
 def cmd_table(args):
-    from linksim.report import format_csv, format_point, format_results, long_rows
-    from linksim.results import Results
+    from linksim.output.report import format_csv, format_point, format_results, long_rows
+    from linksim.output.results import Results
 
     results = Results.load(args.results)
     if args.snr is not None or args.metrics is not None:
@@ -277,8 +268,8 @@ def cmd_table(args):
 
 
 def cmd_compare(args):
-    from linksim.report import format_comparison
-    from linksim.results import Results
+    from linksim.output.report import format_comparison
+    from linksim.output.results import Results
 
     results = Results.load(args.results)
     try:
@@ -288,8 +279,8 @@ def cmd_compare(args):
 
 
 def cmd_plot(args):
-    from linksim.plot import plot_results
-    from linksim.results import Results
+    from linksim.output.plot import plot_results
+    from linksim.output.results import Results
 
     results = Results.load(args.results)
     out = _figure_path(args.out)
@@ -314,13 +305,15 @@ def _snr_window(text: str):
 def _snr_range(text: str):
     import numpy as np
 
+    from linksim.phy.snr import snr_grid
+
     try:
         start, stop, step = (float(v) for v in text.split(":"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected START:STOP:STEP in dB, got {text!r}") from None
     if not all(np.isfinite([start, stop, step])) or step <= 0 or stop < start or (stop - start) / step > 10_000:
         raise argparse.ArgumentTypeError(f"expected finite START ≤ STOP and 0 < STEP (at most 10000 points), got {text!r}")
-    return np.round(start + step * np.arange(int(np.floor((stop - start) / step + 1e-9)) + 1), 10)
+    return snr_grid(start, stop, step)
 
 
 def cmd_bertable(args):
@@ -329,7 +322,7 @@ def cmd_bertable(args):
     if args.target_errors < 1 or args.max_bits < 1:
         raise InputError("--target-errors and --max-bits must be positive")
     import_tensorflow()
-    from phy.ber_table import BerTable
+    from linksim.phy.ber_table import BerTable
 
     if args.measured:
         def progress(row):
@@ -345,7 +338,7 @@ def cmd_bertable(args):
     if args.csv:
         sys.stdout.write(table.to_csv())
     else:
-        from linksim.statistics import CONVENTION_LABELS
+        from linksim.engine.statistics import CONVENTION_LABELS
 
         label = CONVENTION_LABELS[args.convention]
         print(f"# {args.modulation}, uncoded, hard decisions, AWGN; {label} in dB")
@@ -360,7 +353,7 @@ def cmd_bertable(args):
 
 def cmd_list(args):
     import linksim.components  # noqa: F401  (registers every component)
-    from linksim.registry import catalogue
+    from linksim.engine.registry import catalogue
 
     for kind, entries in catalogue().items():
         print(f"{kind}s:")
@@ -374,6 +367,7 @@ def build_parser():
         prog="linksim", description="Monte Carlo simulation of digital (semantic) communication links on Sionna.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"linksim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures")
@@ -381,7 +375,7 @@ def build_parser():
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
-    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'jpeg-*'; several: 'jpeg-*,codec'); "
+    p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'baseline-*'; several: 'baseline-*,codec'); "
                                                       "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")

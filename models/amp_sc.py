@@ -23,7 +23,7 @@ linksim's latent stages; ``h = w = image_size / 2^downsamplings``.
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
+from linksim.models.checks import check_positive_ints
 
 __all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet"]
 

@@ -7,7 +7,7 @@ values.
 """
 import keras
 
-from models.checks import check_positive_ints
+from linksim.models.checks import check_positive_ints
 
 __all__ = ["ConvEncoder", "ConvDecoder"]
 

@@ -108,7 +108,7 @@ def pc_sample(score_fn, z, schedule: VESchedule, start_level, *, num_corrector: 
     """
     import tensorflow as tf
 
-    from phy.channels import complex_normal
+    from linksim.phy.channels import complex_normal
 
     if isinstance(start_level, (int, np.integer)) and not 0 <= start_level < schedule.num_levels:
         raise ValueError(f"start_level must be in [0, {schedule.num_levels - 1}], got {start_level}")

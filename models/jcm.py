@@ -12,16 +12,16 @@ Per channel use the encoder gives logits over the ``√M`` amplitude levels of t
 the Q axis. In training, a straight-through Gumbel-softmax sample picks one level per axis: the
 forward pass uses the hard one-hot choice, so every output is a valid constellation point, while
 the gradient flows through the relaxed softmax (Jang et al. 2017; JCM, Bo et al., TCOM 2024). In
-evaluation the most likely level is taken. Levels are those of :func:`phy.make_constellation`'s
+evaluation the most likely level is taken. Levels are those of :func:`linksim.phy.make_constellation`'s
 unit-energy QAM, and :meth:`GumbelQAM.labels` gives each choice's Gray bit label per axis.
 """
 import keras
 import numpy as np
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from phy.constellations import axis_labels, make_constellation, modulation_info
-from phy.snr import normalize_power
+from linksim.models.checks import check_positive_ints
+from linksim.phy.constellations import axis_labels, make_constellation, modulation_info
+from linksim.phy.snr import normalize_power
 
 __all__ = ["GumbelQAM", "QAMEncoder", "SmallJCMEncoder", "SmallJCMDecoder", "JCMResNetEncoder", "JCMResNetDecoder"]
 

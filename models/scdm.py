@@ -16,8 +16,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.diffusion import VESchedule, pc_sample
-from phy.channels import complex_normal
+from linksim.models.diffusion import VESchedule, pc_sample
+from linksim.phy.channels import complex_normal
 
 __all__ = ["ScoreUNet", "SCDMDenoiser", "HistogramPosteriorMean"]
 
@@ -145,7 +145,7 @@ class SCDMDenoiser(keras.layers.Layer):
     channels, heads, embedding
         Of the :class:`ScoreUNet`.
     sigma_min, sigma_max : float
-        VE schedule range (the paper does not state it; see :mod:`models.diffusion`).
+        VE schedule range (the paper does not state it; see :mod:`linksim.models.diffusion`).
     num_levels : int
         N (SCDM: 64).
     num_corrector : int
@@ -250,7 +250,7 @@ class HistogramPosteriorMean(keras.layers.Layer):
 
     def __init__(self, modulation: str = "qam64", num_symbols: int = 128, per_position: bool = False, **kwargs):
         super().__init__(**kwargs)
-        from phy.constellations import make_constellation
+        from linksim.phy.constellations import make_constellation
 
         self.modulation, self.num_symbols, self.per_position = modulation, int(num_symbols), bool(per_position)
         self.points = tf.constant(make_constellation(modulation).points.numpy(), tf.complex64)  # [M]

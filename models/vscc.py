@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from models.checks import check_positive_ints
+from linksim.models.checks import check_positive_ints
 
 __all__ = ["ResnetBlock", "AttentionBlock", "VSCCEncoder", "VSCCDecoder", "vscc_kl", "vae_kl", "LOG_VARIANCE_RANGE"]
 

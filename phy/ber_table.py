@@ -1,7 +1,7 @@
 """BER-to-SNR tables: closed form or measured, saved to HDF5, interpolated both ways.
 
 A table holds one row per SNR point with its source: ``closed_form`` (exact value from
-:func:`phy.ber_theory.ber_awgn`, no counts, no interval) or ``measured`` (Monte Carlo counts and
+:func:`linksim.phy.ber_theory.ber_awgn`, no counts, no interval) or ``measured`` (Monte Carlo counts and
 a Clopper–Pearson interval). A measured sweep stops measuring at the first point with zero
 errors; the points after it are filled from the closed form and labelled so, never presented
 as measured.
@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from phy.ber_theory import ber_awgn
-from phy.constellations import modulation_info
-from phy.intervals import clopper_pearson
-from phy.seeding import stateless_seed
-from phy.snr import noise_variance
+from linksim.phy.ber_theory import ber_awgn
+from linksim.phy.constellations import modulation_info
+from linksim.phy.intervals import clopper_pearson
+from linksim.phy.seeding import stateless_seed
+from linksim.phy.snr import noise_variance
 
 __all__ = ["BerTable", "CSV_HEADER"]
 
@@ -72,7 +72,7 @@ class BerTable:
     # ------------------------------------------------------------------ construction
     @classmethod
     def closed_form(cls, modulation: str, convention: str, snr_db) -> "BerTable":
-        """Exact closed-form table (:func:`phy.ber_theory.ber_awgn`)."""
+        """Exact closed-form table (:func:`linksim.phy.ber_theory.ber_awgn`)."""
         snr_db = np.asarray(snr_db, dtype=np.float64)
         n = len(snr_db)
         nan = np.full(n, np.nan)
@@ -108,7 +108,7 @@ class BerTable:
             Any mapper/channel/demapper chain, e.g. a Sionna ``Mapper → AWGN → Demapper``
             wrapped in a function; ``no`` is N0 per symbol for ``modulation``'s unit-energy
             constellation and ``seed`` a ``[2]`` int32 stateless seed. Default: the fast
-            :class:`phy.fast_ber.HardDecisionBERCounter` with ``num_symbols`` per batch.
+            :class:`linksim.phy.fast_ber.HardDecisionBERCounter` with ``num_symbols`` per batch.
         """
         if target_errors < 1 or max_bits < 1:
             raise ValueError("target_errors and max_bits must be positive")
@@ -117,7 +117,7 @@ class BerTable:
         table = cls.closed_form(modulation, convention, snr_db)
         table.confidence = confidence
         if counter is None:
-            from phy.fast_ber import HardDecisionBERCounter  # imports TensorFlow
+            from linksim.phy.fast_ber import HardDecisionBERCounter  # imports TensorFlow
 
             counter = HardDecisionBERCounter(modulation, num_symbols=num_symbols)
         for p, snr in enumerate(snr_db):

@@ -6,13 +6,13 @@ every transition level i → level j of its probability (a difference of Q funct
 the decision boundaries) times the Hamming distance of the two labels, divided by the bits per
 axis (Cho & Yoon, IEEE Trans. Commun. 2002, evaluated by enumeration instead of their
 closed-form coefficients). This is exact, not the nearest-neighbour approximation, and works
-for any labelling that :func:`phy.constellations.axis_labels` accepts.
+for any labelling that :func:`linksim.phy.constellations.axis_labels` accepts.
 """
 import numpy as np
 from scipy.special import erfc
 
-from phy.constellations import axis_labels, make_constellation, modulation_info
-from phy.snr import ebno_db_to_esno_db
+from linksim.phy.constellations import axis_labels, make_constellation, modulation_info
+from linksim.phy.snr import ebno_db_to_esno_db
 
 __all__ = ["q_function", "ber_awgn", "ber_awgn_per_bit", "ber_awgn_textbook"]
 

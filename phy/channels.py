@@ -10,12 +10,16 @@ import tensorflow as tf
 from sionna.phy import Block, config
 from sionna.phy.channel import BinarySymmetricChannel
 
+from linksim.phy.transitions import check_transition
+
 __all__ = [
     "AWGN",
     "RealAWGN",
     "RayleighBlockFading",
     "BinarySymmetricChannel",
     "LabelChannel",
+    "symmetric_transition",
+    "draw_labels",
     "normal",
     "uniform",
     "complex_normal",
@@ -93,7 +97,7 @@ class RealAWGN(Block):
     -----
     x : [..., n], tf.float
     no : scalar or broadcastable to ``x``, tf.float
-        Noise variance per real sample (see :func:`phy.noise_variance` with ``snr``).
+        Noise variance per real sample (see :func:`linksim.phy.noise_variance` with ``snr``).
     seed : None or [2], tf.int32
 
     Output
@@ -162,11 +166,40 @@ class RayleighBlockFading(Block):
         return y / h, no_eff
 
 
+def symmetric_transition(num_classes: int, error_probability):
+    """T with T_kk = 1 − p and T_kj = p / (C − 1): every wrong label equally likely.
+
+    ``error_probability``: a float or a scalar tensor (a per-point value inside a graph).
+    Output: [C, C] tf.float32.
+    """
+    off = error_probability / (num_classes - 1)
+    return (tf.fill([num_classes, num_classes], tf.cast(off, tf.float32))
+            + tf.eye(num_classes) * tf.cast(1.0 - error_probability - off, tf.float32))
+
+
+def draw_labels(labels, transition, seed):
+    """Each label through the rows of a transition matrix (stateless categorical draws).
+
+    Input
+    -----
+    labels : [...], tf.int — labels in ``[0, C)``
+    transition : [C, C], tf.float32 — row k: P(output = j | input = k)
+    seed : [2], tf.int32
+
+    Output
+    ------
+    : [...], tf.int32
+    """
+    labels = tf.cast(labels, tf.int32)
+    logits = tf.math.log(tf.maximum(tf.gather(transition, tf.reshape(labels, [-1])), 1e-30))  # [labels, C]
+    received = tf.random.stateless_categorical(logits, 1, seed, dtype=tf.int32)[:, 0]
+    return tf.reshape(received, tf.shape(labels))
+
+
 class LabelChannel(Block):
     r"""Discrete memoryless channel over C labels with a transition matrix.
 
-    ``transition[i, j] = P(output = j | input = i)``; each row must sum to 1. DiSC-Med uses
-    it for mislabelled segmentation maps.
+    ``transition[i, j] = P(output = j | input = i)``; each row must sum to 1.
 
     Parameters
     ----------
@@ -186,16 +219,8 @@ class LabelChannel(Block):
 
     def __init__(self, *, transition, precision=None, **kwargs):
         super().__init__(precision=precision, **kwargs)
-        t = np.asarray(transition, dtype=np.float64)
-        if t.ndim != 2 or t.shape[0] != t.shape[1] or t.shape[0] < 2:
-            raise ValueError(f"transition must be a square C×C matrix with C ≥ 2, got shape {t.shape}")
-        if not np.all(np.isfinite(t)) or np.any(t < 0):
-            raise ValueError("transition entries must be finite and non-negative")
-        if not np.allclose(t.sum(axis=1), 1.0, atol=1e-6):
-            raise ValueError(f"every row of transition must sum to 1, got row sums {t.sum(axis=1)}")
-        self._transition = t
-        # Inner boundaries of the cumulative distribution of each row: [C, C-1]
-        self._cdf = tf.constant(np.cumsum(t, axis=1)[:, :-1], self.rdtype)
+        self._transition = check_transition(transition)
+        self._table = tf.constant(self._transition, tf.float32)
 
     @property
     def transition(self) -> np.ndarray:
@@ -206,16 +231,14 @@ class LabelChannel(Block):
         """Each label turns into each of the other C-1 labels with probability ``p/(C-1)``."""
         if not 0 <= error_probability <= 1:
             raise ValueError(f"error_probability must be in [0, 1], got {error_probability!r}")
-        off = error_probability / (num_classes - 1)
-        t = np.full((num_classes, num_classes), off)
-        np.fill_diagonal(t, 1 - error_probability)
-        return cls(transition=t, **kwargs)
+        if num_classes < 2:
+            raise ValueError(f"num_classes must be at least 2, got {num_classes!r}")
+        return cls(transition=symmetric_transition(num_classes, error_probability).numpy(), **kwargs)
 
     def call(self, labels, seed=None):
-        u = uniform(tf.shape(labels), self.rdtype, seed)
-        boundaries = tf.gather(self._cdf, tf.cast(labels, tf.int32))  # [..., C-1]
-        out = tf.reduce_sum(tf.cast(u[..., None] >= boundaries, tf.int32), axis=-1)
-        return tf.cast(out, labels.dtype)
+        if seed is None:
+            seed = tf.cast(config.tf_rng.make_seeds(1)[:, 0], tf.int32)
+        return tf.cast(draw_labels(labels, self._table, seed), labels.dtype)
 
 
 def random_erasure(x, ratio, seed):

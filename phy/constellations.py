@@ -8,7 +8,7 @@ amplitude levels upwards.
 import numpy as np
 from sionna.phy.mapping import Constellation
 
-from phy.modulations import MODULATIONS, ModulationInfo, modulation_info
+from linksim.phy.modulations import MODULATIONS, ModulationInfo, modulation_info
 
 __all__ = ["MODULATIONS", "ModulationInfo", "modulation_info", "make_constellation", "axis_labels"]
 

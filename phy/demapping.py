@@ -17,7 +17,7 @@ import tensorflow as tf
 from sionna.phy import Block
 from sionna.phy.mapping import Constellation, Demapper, SymbolDemapper
 
-from phy.constellations import axis_labels
+from linksim.phy.constellations import axis_labels
 
 __all__ = ["Demapper", "SymbolDemapper", "SlicerDemapper", "slice_axis"]
 
@@ -50,7 +50,7 @@ class SlicerDemapper(Block):
     ----------
     constellation : sionna.phy.mapping.Constellation
         QAM or PAM constellation whose bit labels separate per axis (Sionna's Gray QAM/PAM, or
-        :func:`phy.make_constellation` with ``labelling="natural"``). Checked in ``__init__``.
+        :func:`linksim.phy.make_constellation` with ``labelling="natural"``). Checked in ``__init__``.
     output : "bits" | "indices"
         Hard bits in Sionna's order, or symbol indices (the integer of the bit label).
     precision : None | "single" | "double"

@@ -5,16 +5,16 @@ materialises one float per bit and computes M distances per symbol. Here, for a 
 whose labels separate per axis, every axis is simulated as an L-PAM in integers: the random
 bits of one axis are drawn packed as an integer label (uniform on ``[0, L)``, i.e. ``log2 L``
 i.i.d. fair bits), mapped to its level by a table, Gaussian noise is added, the received value
-is sliced (:func:`phy.demapping.slice_axis`, the same decision rule as
-:class:`~phy.demapping.SlicerDemapper`) and the bit errors are the popcount of the XOR of the
+is sliced (:func:`linksim.phy.demapping.slice_axis`, the same decision rule as
+:class:`~linksim.phy.demapping.SlicerDemapper`) and the bit errors are the popcount of the XOR of the
 sent and decided labels. The whole step is one XLA program, and Gaussian noise generation
 (stateless Philox) dominates its cost, so large batches are used.
 """
 import numpy as np
 import tensorflow as tf
 
-from phy.constellations import axis_labels, make_constellation, modulation_info
-from phy.demapping import slice_axis
+from linksim.phy.constellations import axis_labels, make_constellation, modulation_info
+from linksim.phy.demapping import slice_axis
 
 __all__ = ["HardDecisionBERCounter"]
 

@@ -10,7 +10,7 @@ are the straight-through estimator (forward: round, backward: identity) and addi
 import tensorflow as tf
 from sionna.phy import Block
 
-from phy.channels import normal, uniform
+from linksim.phy.channels import normal, uniform
 
 __all__ = [
     "UniformQuantizer",
@@ -188,7 +188,7 @@ class SoftQuantizationNoise(Block):
     ----------
     kind : "uniform" | "gaussian"
         ``uniform`` adds U(-step/2, step/2) (the classic rounding-noise model); ``gaussian`` adds
-        N(0, alpha²) (AMP-SC's "soft" quantization with alpha = 0.5 on the integer scale).
+        N(0, alpha²) (the "soft" quantization of learned digital codecs, alpha = 0.5 on the integer scale).
     step : float
         Quantization step for ``uniform``.
     alpha : float

@@ -11,7 +11,6 @@ Three conventions, always named explicitly:
   variance per real sample is ``P / 10**(snr/10)``.
 """
 import numpy as np
-import tensorflow as tf
 
 __all__ = [
     "CONVENTIONS",
@@ -19,6 +18,7 @@ __all__ = [
     "esno_db_to_ebno_db",
     "noise_variance",
     "normalize_power",
+    "snr_grid",
 ]
 
 CONVENTIONS = ("esno", "ebno", "snr")
@@ -85,6 +85,13 @@ def noise_variance(
     return signal_power / 10 ** (snr_db / 10)
 
 
+def snr_grid(start: float, stop: float, step: float) -> np.ndarray:
+    """SNR points ``start, start + step, …`` up to ``stop`` included (within 1e-9 steps), rounded to
+    10 decimals so that 0.1-dB grids print as typed. [P] float64."""
+    count = int(np.floor((stop - start) / step + 1e-9)) + 1
+    return np.round(start + step * np.arange(count), 10)
+
+
 def normalize_power(x, axis=-1, power: float = 1.0, epsilon: float = 1e-12):
     """Scale ``x`` so its average power ``mean(|x|²)`` over ``axis`` equals ``power``.
 
@@ -96,6 +103,8 @@ def normalize_power(x, axis=-1, power: float = 1.0, epsilon: float = 1e-12):
     ------
     [..., n], same dtype as ``x``
     """
+    import tensorflow as tf
+
     x = tf.convert_to_tensor(x)
     real_dtype = x.dtype.real_dtype
     energy = tf.reduce_mean(tf.square(tf.abs(x)), axis=axis, keepdims=True)

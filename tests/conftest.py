@@ -6,7 +6,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-from phy.intervals import clopper_pearson  # noqa: E402
+from linksim.phy.intervals import clopper_pearson  # noqa: E402
 
 
 def assert_in_binomial_interval(errors, trials, expected, confidence=0.99):
@@ -59,3 +59,13 @@ def eager():
     tf.config.run_functions_eagerly(True)
     yield
     tf.config.run_functions_eagerly(False)
+
+
+def trained_runner(scenario, root, curves):
+    """A ChunkRunner over checkpoint root ``root`` after training the curves ``curves`` (what
+    `linksim run` does before its sweep)."""
+    from linksim.run.montecarlo import ChunkRunner
+    from linksim.run.training import CurveWeights, train_curves
+
+    train_curves(scenario, curves, root)
+    return ChunkRunner(scenario, CurveWeights(scenario, root))

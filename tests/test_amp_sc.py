@@ -8,13 +8,14 @@ import tensorflow as tf
 import yaml
 
 from conftest import assert_in_binomial_interval
-from linksim.montecarlo import ChunkRunner
-from linksim.results import Results
+from tests.conftest import trained_runner
+from linksim.run.montecarlo import ChunkRunner
+from linksim.output.results import Results
 from linksim.scenario import build_curve, parse_scenario
-from linksim.train import Trainer
-from models.amp_sc import AMPDecoder, AMPEncoder, IRSNet, ResidualBlock, SqueezeExcitation
-from phy.channels import random_erasure
-from phy.ber_theory import ber_awgn
+from linksim.run.training import CurveWeights, Trainer
+from linksim.models.amp_sc import AMPDecoder, AMPEncoder, IRSNet, ResidualBlock, SqueezeExcitation
+from linksim.phy.channels import random_erasure
+from linksim.phy.ber_theory import ber_awgn
 
 
 def _round_trip(layer, x):
@@ -175,7 +176,7 @@ def test_each_amp_step_updates_exactly_its_weights(tmp_path, eager):
     spec["curves"][2]["training"]["stages"] = []  # amp-sc: run the steps one by one below
     spec["curves"][2]["training"]["init_from"] = "softq"
     scenario = parse_scenario(spec)
-    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner = trained_runner(scenario, str(tmp_path), [0, 1])
     runner.curve(0)
     runner.curve(1)
     full = tiny_amp()
@@ -184,7 +185,7 @@ def test_each_amp_step_updates_exactly_its_weights(tmp_path, eager):
         one["curves"][2]["training"]["stages"] = [full["curves"][2]["training"]["stages"][k]]
         s = parse_scenario(one)
         link, _ = build_curve(s, s.curves[2])
-        trainer = Trainer(s, 2, link, root=str(tmp_path), stream=None)
+        trainer = Trainer(s, 2, link, root=str(tmp_path), progress=None)
         trainer.run(max_epochs=0)
         before = _weights(link)
         trainer.run()
@@ -192,7 +193,7 @@ def test_each_amp_step_updates_exactly_its_weights(tmp_path, eager):
     # Step 1 (analog) trains the encoder and decoder of the conventional curve
     s = parse_scenario(copy.deepcopy(spec))
     link, _ = build_curve(s, s.curves[0])
-    trainer = Trainer(s, 0, link, root=str(tmp_path / "fresh"), stream=None)
+    trainer = Trainer(s, 0, link, root=str(tmp_path / "fresh"), progress=None)
     trainer.run(max_epochs=0)
     before = _weights(link)
     trainer.run()
@@ -202,7 +203,7 @@ def test_each_amp_step_updates_exactly_its_weights(tmp_path, eager):
 def test_training_fixes_the_flip_probability_of_bsc_stages_only():
     scenario = parse_scenario(tiny_amp())
     link, _ = build_curve(scenario, scenario.curves[2])
-    trainer = Trainer(scenario, 2, link, root="/nonexistent", stream=None)
+    trainer = Trainer(scenario, 2, link, root="/nonexistent", progress=None)
     step3 = scenario.curves[2].training.stages[0]
     values = trainer.point_values(step3, 3.0)
     types = [s.type for s in scenario.curves[2].stages]
@@ -226,7 +227,7 @@ def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys, eager):
     assert all(p.stats["ber"]["errors"] == 0 for p in conventional.points)
     # the phy curve carries the amp-sc weights
     scenario = parse_scenario(tiny_amp())
-    runner = ChunkRunner(scenario, "checkpoints")
+    runner = ChunkRunner(scenario, CurveWeights(scenario, "checkpoints"))
     a, b = _weights(runner.curve(2).link), _weights(runner.curve(3).link)
     assert a.keys() == b.keys() and not _changed(a, b)
     # `linksim compare`: per-SNR differences to a baseline and their mean

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from phy.ber_table import BerTable
-from phy.ber_theory import ber_awgn
+from linksim.phy.ber_table import BerTable
+from linksim.phy.ber_theory import ber_awgn
 from tests.conftest import assert_in_binomial_interval
 
 
@@ -67,9 +67,9 @@ def test_measured_table_through_any_chain_here_stock_sionna_maxlog_llrs():
     import tensorflow as tf
     from sionna.phy.mapping import Demapper, Mapper
 
-    from phy.channels import AWGN
-    from phy.constellations import make_constellation
-    from phy.sources import random_bits
+    from linksim.phy.channels import AWGN
+    from linksim.phy.constellations import make_constellation
+    from linksim.phy.random_bits import random_bits
 
     c = make_constellation("qam64")
     mapper, channel, demapper = Mapper(constellation=c), AWGN(), Demapper("maxlog", constellation=c)

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from phy.ber_theory import ber_awgn, ber_awgn_per_bit, ber_awgn_textbook, q_function
-from phy.fast_ber import HardDecisionBERCounter
-from phy.seeding import stateless_seed
-from phy.snr import noise_variance
+from linksim.phy.ber_theory import ber_awgn, ber_awgn_per_bit, ber_awgn_textbook, q_function
+from linksim.phy.fast_ber import HardDecisionBERCounter
+from linksim.phy.seeding import stateless_seed
+from linksim.phy.snr import noise_variance
 from tests.conftest import assert_in_binomial_interval
 
 
@@ -67,10 +67,10 @@ def test_per_bit_position_ber_matches_sionna_mapping_and_slicing(modulation, esn
     import tensorflow as tf
     from sionna.phy.mapping import Mapper
 
-    from phy.channels import AWGN
-    from phy.constellations import make_constellation
-    from phy.demapping import SlicerDemapper
-    from phy.modulations import modulation_info
+    from linksim.phy.channels import AWGN
+    from linksim.phy.constellations import make_constellation
+    from linksim.phy.demapping import SlicerDemapper
+    from linksim.phy.modulations import modulation_info
 
     k = modulation_info(modulation).num_bits_per_symbol
     constellation = make_constellation(modulation)

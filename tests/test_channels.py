@@ -4,7 +4,7 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from phy.channels import AWGN, BinarySymmetricChannel, LabelChannel, RayleighBlockFading, RealAWGN
+from linksim.phy.channels import AWGN, BinarySymmetricChannel, LabelChannel, RayleighBlockFading, RealAWGN
 from tests.conftest import assert_in_binomial_interval
 
 SEED = tf.constant([4, 2])
@@ -82,14 +82,14 @@ def test_label_channel_symmetric_and_validation():
     channel = LabelChannel.symmetric(4, 0.3)
     np.testing.assert_allclose(channel.transition.sum(axis=1), 1)
     assert channel.transition[0, 0] == pytest.approx(0.7) and channel.transition[0, 1] == pytest.approx(0.1)
-    with pytest.raises(ValueError, match="sum to 1"):
+    with pytest.raises(ValueError, match="row 0 of the transition matrix sums to 0.9, not 1"):
         LabelChannel(transition=[[0.5, 0.4], [0.5, 0.5]])
     with pytest.raises(ValueError, match="square"):
         LabelChannel(transition=[[1.0, 0.0]])
 
 
 def test_random_bits_are_fair_binary_and_reproducible():
-    from phy.sources import BinarySource, random_bits
+    from linksim.phy.random_bits import BinarySource, random_bits
 
     bits = random_bits(300, 1000, SEED).numpy()  # 1000 is not a multiple of 32: tail words cut
     assert bits.shape == (300, 1000) and set(np.unique(bits)) == {0.0, 1.0}

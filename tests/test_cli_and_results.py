@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from linksim.cli import main
-from linksim.results import Results
-from phy.ber_theory import ber_awgn
+from linksim.output.results import Results
+from linksim.phy.ber_theory import ber_awgn
 from tests.conftest import tiny_scenario
 
 
@@ -129,7 +129,7 @@ def test_bertable_measured_to_hdf5(tmp_path, capsys):
     assert main(argv) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["source"] for r in rows] == ["measured"] * 3 and all(int(r["bit_errors"]) >= 500 for r in rows)
-    from phy.ber_table import BerTable
+    from linksim.phy.ber_table import BerTable
 
     assert np.array_equal(BerTable.load(out).bit_errors, [int(r["bit_errors"]) for r in rows])
 
@@ -153,9 +153,9 @@ def test_phy_blocks_run_inside_sionnas_sim_ber():
     from sionna.phy.mapping import BinarySource, Mapper
     from sionna.phy.utils import ebnodb2no, sim_ber
 
-    from phy.channels import AWGN
-    from phy.constellations import make_constellation
-    from phy.demapping import SlicerDemapper
+    from linksim.phy.channels import AWGN
+    from linksim.phy.constellations import make_constellation
+    from linksim.phy.demapping import SlicerDemapper
 
     constellation = make_constellation("qam16")
     source, mapper, channel, slicer = BinarySource(), Mapper(constellation=constellation), AWGN(), SlicerDemapper(constellation=constellation)

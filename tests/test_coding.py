@@ -9,9 +9,9 @@ import pytest
 import tensorflow as tf
 
 from linksim.cli import main
-from linksim.results import Results
+from linksim.output.results import Results
 from linksim.scenario import build_curve, parse_scenario
-from phy.coding import BlockDecoder, BlockEncoder
+from linksim.phy.coding import BlockDecoder, BlockEncoder
 
 K, N = 120, 240  # r = 1/2; 240 coded bits = 40 64-QAM symbols
 
@@ -123,3 +123,26 @@ def test_validating_a_coded_scenario_prints_only_its_verdict(write_scenario):
     proc = subprocess.run([sys.executable, "-m", "linksim.cli", "validate", write_scenario(bad, "bad.yaml")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Unsupported coderate (r<1/5)" in proc.stderr
+
+
+@pytest.mark.parametrize("code", ["ldpc", "polar"])
+def test_the_written_out_code_limits_are_exactly_sionnas(code):
+    """code_error (no TensorFlow) refuses exactly what constructing Sionna's 5G encoder refuses."""
+    from linksim.phy.coding import _sionna_encoder, code_error
+
+    ks = [1, 11, 12, 19, 20, 21, 100, 500, 1013, 1014, 3840, 8448, 8449]
+    ns = [16, 17, 18, 24, 31, 32, 40, 100, 128, 400, 1024, 1088, 1089, 2000, 10_000, 121_344, 121_345]
+    refused_both = agreed = 0
+    for k in ks:
+        for n in ns:
+            if not 0 < k < n or (code == "polar" and k < 20):
+                continue  # linksim's own rules, stricter than Sionna's
+            try:
+                _sionna_encoder(code, k, n)
+                sionna_refuses = False
+            except (ValueError, AssertionError):
+                sionna_refuses = True
+            assert (code_error(code, k, n) is not None) == sionna_refuses, (k, n)
+            agreed += 1
+            refused_both += sionna_refuses
+    assert agreed > 60 and 10 < refused_both < agreed - 10

@@ -8,11 +8,11 @@ import pytest
 import tensorflow as tf
 
 import linksim.components  # noqa: F401
-from linksim import registry
-from linksim.errors import InputError
-from linksim.objectives import TrainingRun
+from linksim.engine import registry
+from linksim.engine.errors import InputError
+from linksim.catalogue.objectives import TrainingRun
 from linksim.scenario import build_curve, parse_scenario
-from linksim.train import Trainer, _build_layers
+from linksim.run.training import Trainer, build_layers as _build_layers
 from tests.test_training import tiny_learned
 
 
@@ -95,7 +95,7 @@ def test_the_add_loss_terms_of_a_trained_layer_join_the_objective():
         decoder.add_loss(weight * tf.reduce_mean(tf.square(decoder.trainable_variables[0])))
         return plain_call(x, training=training)
 
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
     stage = scenario.curves[0].training.stages[0]
     args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))
     objective = stage.loss.build(TrainingRun(scenario.curves[0], stage, link, trainer.layers, stage.channel.build(scenario.curves[0])))

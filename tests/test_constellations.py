@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sionna.phy.mapping import Mapper
 
-from phy.constellations import MODULATIONS, axis_labels, make_constellation, modulation_info
+from linksim.phy.constellations import MODULATIONS, axis_labels, make_constellation, modulation_info
 
 
 @pytest.mark.parametrize("modulation", sorted(MODULATIONS))

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from linksim.ct_phantom import AMOS_LABELS, HU_RANGE, phantom_patients, phantom_volume, hu_to_unit
+from linksim.domains.medical.ct_phantom import AMOS_LABELS, HU_RANGE, phantom_patients, phantom_volume, hu_to_unit
 
 SHAPE = (32, 64, 64)
 

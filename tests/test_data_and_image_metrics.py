@@ -5,10 +5,10 @@ import tensorflow as tf
 from PIL import Image
 
 from linksim.cli import main
-from linksim.data import (BUNDLED_TEST, BUNDLED_TRAIN, batches, bundled_photos, cifar10, cut_patches, epoch_order,
+from linksim.catalogue.image_files import (BUNDLED_TEST, BUNDLED_TRAIN, batches, bundled_photos, cifar10, cut_patches, epoch_order,
                           image_folder, load_photo, random_crops)
-from linksim.errors import InputError
-from linksim.montecarlo import run_scenario
+from linksim.engine.errors import InputError
+from linksim.run.montecarlo import run_scenario
 from linksim.scenario import parse_scenario
 
 
@@ -98,7 +98,7 @@ def test_data_order_is_seeded_and_batches_are_floats_in_unit_range():
 
 
 def _image_metrics(sent, received):
-    from linksim.metrics import PSNR, SSIM, MSE
+    from linksim.catalogue.metrics import PSNR, SSIM, MSE
 
     taps = {"images": tf.constant(sent, tf.float32), "output": tf.constant(received, tf.float32)}
     out = {}

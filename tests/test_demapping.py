@@ -3,8 +3,8 @@ import pytest
 import tensorflow as tf
 from sionna.phy.mapping import Demapper, SymbolDemapper
 
-from phy.constellations import MODULATIONS, axis_labels, make_constellation, modulation_info
-from phy.demapping import SlicerDemapper
+from linksim.phy.constellations import MODULATIONS, axis_labels, make_constellation, modulation_info
+from linksim.phy.demapping import SlicerDemapper
 
 ALL = [(m, lab) for m in sorted(MODULATIONS) for lab in ("gray", "natural")]
 

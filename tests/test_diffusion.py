@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.diffusion import VESchedule, pc_sample
-from phy.constellations import make_constellation
+from linksim.models.diffusion import VESchedule, pc_sample
+from linksim.phy.constellations import make_constellation
 
 
 def test_schedule_is_monotone_with_the_right_endpoints():

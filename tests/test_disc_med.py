@@ -7,10 +7,10 @@ from scipy.stats import binom
 
 from linksim.cli import main
 from linksim.scenario import build_curve, parse_scenario
-from linksim.segmentation_metrics import dice, hd95, iou, weighted_mean_iou
-from linksim.datasets import NUM_CT_CLASSES as NUM_CLASSES, CTPhantom
-from linksim.metrics import SegmentationMetric, organ_key
-from models.disc_med.semantic_codes import decide_semantics, encode_semantics, label_ids, semantic_errors
+from linksim.domains.medical.segmentation import dice, hd95, iou, weighted_mean_iou
+from linksim.domains.medical.datasets import NUM_CT_CLASSES as NUM_CLASSES, CTPhantom
+from linksim.domains.medical.metrics import SegmentationMetric, organ_key
+from linksim.models.disc_med.semantic_codes import decide_semantics, encode_semantics, label_ids, semantic_errors
 
 SHAPE = [8, 32, 32]
 TINY = [4, 16, 16]  # the smallest volume every stage accepts
@@ -142,14 +142,14 @@ def _stage(name, train, loss, **extra):
     ([{**DCAE[0], "codebook": 8}, DCAE[1], {**DCAE[2], "codebook": 8}], _stage("vq", ["latent", "decoded"], "ct_mse", channel="phy", snr={"low": 5.0, "high": 5.0})),
 ], ids=["segmenter_ce", "ddpm", "semantic_ce", "ct_mse-dcae", "ct_mse-vqvae"])
 def test_a_training_step_lowers_each_objective_on_a_fixed_batch(stages, stage):
-    from linksim.train import Trainer, _build_layers
+    from linksim.run.training import Trainer, build_layers as _build_layers
 
     scenario = _tiny([{"name": "c", "signal_power": 0.02, "source": {"type": "images"}, "stages": stages,
                        "metrics": [{"type": "power", "sent": "latent"}], "training": {"stages": [stage]}}])
     link, _ = build_curve(scenario, scenario.curves[0])
     volumes = tf.constant(scenario.data.load("train"))
     _build_layers(link, volumes.shape[1:])
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
     loss_fn_stage = scenario.curves[0].training.stages[0]
     _, step, _ = trainer._optimizer_and_step(loss_fn_stage, 100)
     args = (tf.constant(link.noise_variance(5.0), tf.float32), tf.constant(5.0), tf.constant([1, 2]),
@@ -159,7 +159,7 @@ def test_a_training_step_lowers_each_objective_on_a_fixed_batch(stages, stage):
 
 
 def test_the_baselines_send_a_sixteenth_of_the_voxels_at_the_stated_power():
-    from models.disc_med.autoencoders import CTEncoder
+    from linksim.models.disc_med.autoencoders import CTEncoder
 
     volumes = tf.random.uniform((2, *TINY, 2), seed=3)
     for codebook in (None, 8):
@@ -245,7 +245,7 @@ def test_bad_medical_data_gives_one_line_and_exit_2(data, expected, write_scenar
 
 
 def test_a_transition_matrix_of_the_wrong_size_or_not_stochastic_is_refused(write_scenario, capsys):
-    for table, expected in (([[1.0]], "must be 16×16"), ([[0.5] * 16] * 16, "row 0 of 'transition' sums to 8")):
+    for table, expected in (([[1.0]], "must be 16×16"), ([[0.5] * 16] * 16, "'transition': row 0 of the transition matrix sums to 8")):
         scenario = {"name": "bad", "data": {"dataset": "ct-phantom", "shape": SHAPE}, "snr": {"convention": "snr", "values": [0.0]},
                     "curves": [{"name": "c", "source": {"type": "images"},
                                 "stages": [{"type": "semantic_extraction"}, {"type": "semantic_errors", "error_probability": 0.1, "transition": table}],
@@ -259,10 +259,10 @@ def test_a_transition_matrix_of_the_wrong_size_or_not_stochastic_is_refused(writ
 def test_the_layers_round_trip_their_config_in_safe_mode(name):
     import keras
 
-    from models.disc_med.autoencoders import CTDecoder, CTEncoder
-    from models.disc_med.denoiser import SemanticDenoiser
-    from models.disc_med.reconstruction import DDPMReconstructor
-    from models.disc_med.segmenter import SliceSegmenter
+    from linksim.models.disc_med.autoencoders import CTDecoder, CTEncoder
+    from linksim.models.disc_med.denoiser import SemanticDenoiser
+    from linksim.models.disc_med.reconstruction import DDPMReconstructor
+    from linksim.models.disc_med.segmenter import SliceSegmenter
 
     layer = {"denoiser": lambda: SemanticDenoiser(NUM_CLASSES, filters=4), "segmenter": lambda: SliceSegmenter(NUM_CLASSES, filters=4),
              "ddpm": lambda: DDPMReconstructor(NUM_CLASSES, filters=4, sampler="ddpm"),
@@ -274,7 +274,7 @@ def test_the_layers_round_trip_their_config_in_safe_mode(name):
 
 
 def test_the_soft_dice_loss_is_zero_for_a_sure_right_answer_and_one_minus_dice_otherwise():
-    from models.disc_med.semantic_codes import soft_dice_loss
+    from linksim.models.disc_med.semantic_codes import soft_dice_loss
 
     labels = tf.constant([[0, 1, 1, 2], [0, 0, 2, 2]])
     sure = tf.one_hot(labels, 4) * 60.0  # softmax ≈ one-hot

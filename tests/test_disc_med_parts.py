@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.disc_med.film import FiLM, ChannelEmbedding
-from models.disc_med.resampling import strided_compress, trilinear_restore
+from linksim.models.disc_med.film import FiLM, ChannelEmbedding
+from linksim.models.disc_med.resampling import strided_compress, trilinear_restore
 
 SHAPE = (8, 16, 16)
 
@@ -43,7 +43,7 @@ def test_film_is_the_identity_at_initialisation_and_conditions_after_a_step():
 
 
 def test_the_ddpm_schedule_is_ho_et_al_and_ddim_with_an_exact_oracle_returns_x0():
-    from models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
+    from linksim.models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
 
     schedule = DDPMSchedule()
     assert schedule.alpha_bar[-1] == pytest.approx(4.04e-5, rel=0.01)  # linear 1e-4 … 0.02 over 1000 steps
@@ -60,7 +60,7 @@ def test_the_ddpm_schedule_is_ho_et_al_and_ddim_with_an_exact_oracle_returns_x0(
 
 
 def test_the_ancestral_ddpm_chain_with_an_exact_oracle_ends_at_x0_and_its_noise_follows_the_seed():
-    from models.disc_med.ddpm import DDPMSchedule, ddpm_sample
+    from linksim.models.disc_med.ddpm import DDPMSchedule, ddpm_sample
 
     schedule = DDPMSchedule(num_steps=50, beta_start=1e-3, beta_end=0.2)
     x0 = tf.random.uniform((2, 4, 4, 1), seed=6)
@@ -82,7 +82,7 @@ def test_the_ancestral_ddpm_chain_with_an_exact_oracle_ends_at_x0_and_its_noise_
 
 @pytest.mark.parametrize("prediction", ["epsilon", "v"])
 def test_one_ddpm_training_step_lowers_the_loss(prediction):
-    from models.disc_med.ddpm import DDPMSchedule, prediction_loss
+    from linksim.models.disc_med.ddpm import DDPMSchedule, prediction_loss
 
     schedule = DDPMSchedule(100)
     network = tf.keras.Sequential([tf.keras.layers.Conv2D(16, 3, padding="same", activation="relu"),
@@ -105,7 +105,7 @@ def test_one_ddpm_training_step_lowers_the_loss(prediction):
 
 
 def test_v_reads_back_as_the_exact_eps_and_weighs_the_chain_start_where_eps_does_not():
-    from models.disc_med.ddpm import DDPMSchedule, eps_from_prediction, prediction_loss, q_sample
+    from linksim.models.disc_med.ddpm import DDPMSchedule, eps_from_prediction, prediction_loss, q_sample
 
     schedule = DDPMSchedule()
     x0 = tf.random.uniform((4, 8, 8, 1), minval=-1.0, maxval=1.0, seed=3)
@@ -133,7 +133,7 @@ def test_v_reads_back_as_the_exact_eps_and_weighs_the_chain_start_where_eps_does
 def test_a_v_prediction_ddpm_draws_back_the_slices_it_was_fitted_to():
     """Overfit the reconstruction layer to two 16×16 slices (a dark background and a bright disc or
     square, the condition their masks) and sample them back from the condition with clipped DDIM."""
-    from models.disc_med.reconstruction import DDPMReconstructor
+    from linksim.models.disc_med.reconstruction import DDPMReconstructor
 
     rows, cols = np.mgrid[:16, :16]
     disc = (rows - 8) ** 2 + (cols - 8) ** 2 < 25
@@ -160,7 +160,8 @@ def test_a_v_prediction_ddpm_draws_back_the_slices_it_was_fitted_to():
 
 
 def test_the_conditional_unet_ignores_its_condition_at_init_and_learns_to_use_it():
-    from models.disc_med.unet import ConditionalUNet, TimestepEmbedding
+    from linksim.models.disc_med.film import TimestepEmbedding
+    from linksim.models.disc_med.unet import ConditionalUNet
 
     unet, embed = ConditionalUNet(filters=8, out_channels=1), ChannelEmbedding(16)
     slices = tf.random.uniform((4, 16, 16, 3), seed=9)  # target slice and its two neighbours
@@ -184,7 +185,7 @@ def test_the_conditional_unet_ignores_its_condition_at_init_and_learns_to_use_it
 def test_edges_of_a_label_map_trace_its_organ_boundaries():
     from scipy import ndimage
 
-    from models.disc_med.semantics import edge_volume
+    from linksim.models.disc_med.semantics import edge_volume
 
     labels = np.zeros((3, 32, 32), np.uint8)
     labels[1, 8:24, 10:22] = 6
@@ -197,7 +198,7 @@ def test_edges_of_a_label_map_trace_its_organ_boundaries():
 
 
 def test_clipped_ddim_keeps_every_prediction_in_the_data_range_and_leaves_an_exact_oracle_alone():
-    from models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
+    from linksim.models.disc_med.ddpm import DDPMSchedule, ddim_sample, q_sample
 
     schedule = DDPMSchedule()
     x0 = tf.random.uniform((2, 8, 8, 1), minval=-1.0, maxval=1.0, seed=8)
@@ -214,8 +215,8 @@ def test_clipped_ddim_keeps_every_prediction_in_the_data_range_and_leaves_an_exa
 
 
 def test_coarse_masks_add_the_body_outline_and_bone_to_the_organ_edges():
-    from linksim.ct_phantom import hu_to_unit, phantom_volume
-    from models.disc_med.semantics import coarse_masks, edge_volume
+    from linksim.domains.medical.ct_phantom import hu_to_unit, phantom_volume
+    from linksim.models.disc_med.semantics import coarse_masks, edge_volume
 
     hu, labels = phantom_volume(3, (4, 48, 48))
     ct = hu_to_unit(hu)

@@ -4,8 +4,8 @@ import os
 import numpy as np
 import pytest
 
-from linksim.errors import InputError
-from linksim.medical_data import amos_cases, load_dicom_series, load_nifti_volume, resize_volume
+from linksim.engine.errors import InputError
+from linksim.domains.medical.volume_files import amos_cases, load_dicom_series, load_nifti_volume, resize_volume
 
 X, Y, Z = 6, 5, 4  # file axes of the written volumes
 

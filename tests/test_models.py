@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.conv import ConvDecoder, ConvEncoder
+from linksim.models.conv import ConvDecoder, ConvEncoder
 
 
 def test_conv_codec_shapes_ranges_and_config_round_trip():
@@ -37,8 +37,8 @@ def test_bad_hyper_parameters_are_rejected(make):
 
 @pytest.mark.parametrize("modulation", ["bpsk", "pam4", "qpsk", "qam16", "qam64"])
 def test_gumbel_qam_gives_valid_points_and_straight_through_gradients(modulation):
-    from models.jcm import GumbelQAM
-    from phy.constellations import make_constellation
+    from linksim.models.jcm import GumbelQAM
+    from linksim.phy.constellations import make_constellation
 
     layer = GumbelQAM(modulation, temperature=0.7)
     points = make_constellation(modulation).points.numpy()

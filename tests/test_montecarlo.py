@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from linksim.montecarlo import run_scenario
+from linksim.run.montecarlo import run_scenario
 from linksim.scenario import parse_scenario
-from phy.ber_theory import ber_awgn
+from linksim.phy.ber_theory import ber_awgn
 from tests.conftest import assert_in_binomial_interval, tiny_scenario
 
 

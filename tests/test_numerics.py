@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from linksim.cli import main
-from linksim.montecarlo import NumericalError, run_scenario
-from linksim.results import Results
+from linksim.run.montecarlo import NumericalError, run_scenario
+from linksim.output.results import Results
 from linksim.scenario import parse_scenario
-from linksim.phy_stages import AWGNParams
+from linksim.catalogue.phy_stages import AWGNParams
 from tests.conftest import tiny_scenario
 
 
@@ -15,10 +15,10 @@ def awgn_turns_nan_above_3_db(monkeypatch):
     """A broken channel: returns NaN symbols from 3 dB on (as a diverged learned layer would)."""
     original = AWGNParams.build
 
-    def build(self, info):
+    def build(self, context):
         import tensorflow as tf
 
-        stage = original(self, info)
+        stage = original(self, context)
         apply = stage.apply
 
         def broken(x, ctx):

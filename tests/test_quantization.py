@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from phy.quantization import (BitsToInteger, IntegerToBits, SoftQuantizationNoise, UniformQuantizer,
+from linksim.phy.quantization import (BitsToInteger, IntegerToBits, SoftQuantizationNoise, UniformQuantizer,
                               pad_to_multiple, straight_through_round)
 
 

@@ -2,7 +2,7 @@
 import ray  # noqa: F401  (part of the [test] extra: a missing Ray fails here, never skips)
 
 from linksim.cli import main
-from linksim.results import Results
+from linksim.output.results import Results
 from tests.conftest import tiny_scenario
 
 

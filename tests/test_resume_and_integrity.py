@@ -10,8 +10,8 @@ import h5py
 import pytest
 
 from linksim.cli import main
-from linksim.montecarlo import run_scenario
-from linksim.results import CurveResults, Results
+from linksim.run.montecarlo import run_scenario
+from linksim.output.results import CurveResults, Results
 from linksim.scenario import parse_scenario
 from tests.conftest import tiny_scenario
 

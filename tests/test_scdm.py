@@ -6,16 +6,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from linksim.errors import InputError
-from linksim.montecarlo import ChunkRunner
-from linksim.results import Results
+from tests.conftest import trained_runner
+from linksim.engine.errors import InputError
+from linksim.run.montecarlo import ChunkRunner
+from linksim.output.results import Results
 from linksim.scenario import build_curve, parse_scenario
-from linksim.train import Trainer, checkpoint_path, config_hash
-from models.diffusion import VESchedule, pc_sample
-from models.jcm import SmallJCMDecoder, SmallJCMEncoder
-from phy.snr import normalize_power
-from models.scdm import SCDMDenoiser, ScoreUNet
-from phy.constellations import make_constellation
+from linksim.run.checkpoints import checkpoint_path, config_hash
+from linksim.run.training import CurveWeights, Trainer
+from linksim.models.diffusion import VESchedule, pc_sample
+from linksim.models.jcm import SmallJCMDecoder, SmallJCMEncoder
+from linksim.phy.snr import normalize_power
+from linksim.models.scdm import SCDMDenoiser, ScoreUNet
+from linksim.phy.constellations import make_constellation
 
 
 def _round_trip(layer):
@@ -174,10 +176,10 @@ def _weights(block):
 
 def test_dsm_training_updates_only_the_denoiser_and_init_from_copies_the_codec(tmp_path, eager):
     scenario = parse_scenario(tiny_scdm())
-    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner = trained_runner(scenario, str(tmp_path), [0])
     jcm = runner.curve(0).link
     scdm_link, _ = build_curve(scenario, scenario.curves[1])
-    trainer = Trainer(scenario, 1, scdm_link, root=str(tmp_path), stream=None)
+    trainer = Trainer(scenario, 1, scdm_link, root=str(tmp_path), progress=None)
     trainer.run(max_epochs=0)  # builds, initialises from 'jcm', trains nothing
     for tap in ("symbols", "reconstruction"):
         for a, b in zip(_weights(jcm.stages[[s.tap for s in jcm.stages].index(tap)].block),
@@ -202,11 +204,11 @@ def test_decoder_fine_tuning_through_the_sampler_updates_only_the_decoder(tmp_pa
                            "training": {"init_from": "scdm", "stages": [{"name": "decoder", "train": ["reconstruction"], "steps": 2,
                                                                          "batch_size": 8, "snr": {"low": -5.0, "high": 5.0}}]}})
     scenario = parse_scenario(spec)
-    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner = trained_runner(scenario, str(tmp_path), [0, 1])
     runner.curve(0)
     runner.curve(1)
     link, _ = build_curve(scenario, scenario.curves[3])
-    trainer = Trainer(scenario, 3, link, root=str(tmp_path), stream=None)
+    trainer = Trainer(scenario, 3, link, root=str(tmp_path), progress=None)
     trainer.run(max_epochs=0)
     before = {s.tap: _weights(s.block) for s in link.stages if s.learned}
     losses = trainer.run()["losses"]
@@ -230,7 +232,7 @@ def test_per_point_training_gives_each_snr_its_own_codec_and_the_sweep_uses_it(t
     assert main(["run", str(path), "--out", "r.h5", "--quiet"]) == 0
     scenario = parse_scenario(spec)
     folders = [checkpoint_path(scenario, scenario.curves[0], "checkpoints", p) for p in (0.0, 10.0)]
-    runner = ChunkRunner(scenario, "checkpoints")
+    runner = ChunkRunner(scenario, CurveWeights(scenario, "checkpoints"))
     weights = []
     for p, snr in enumerate((0.0, 10.0)):
         link = runner.link_at(0, snr)
@@ -275,7 +277,7 @@ def test_jcm_encoder_with_real_constellations_sends_real_points(modulation, valu
 
 # ---------------------------------------------------------------------------------- baselines of the denoiser
 def test_the_histogram_posterior_mean_equals_a_brute_force_sum_over_the_constellation():
-    from models.scdm import HistogramPosteriorMean
+    from linksim.models.scdm import HistogramPosteriorMean
 
     rng = np.random.default_rng(8)
     points = make_constellation("qam16").points.numpy()
@@ -324,7 +326,7 @@ def test_the_posterior_mean_stage_counts_the_encoders_points_when_its_curve_is_c
         "stages": jcm[:2] + [{"type": "posterior_mean", "modulation": "qam16", "num_symbols": 16}] + jcm[2:],
         "metrics": [{"type": "mse", "sent": "symbols", "received": "denoised"}], "training": {"init_from": "jcm"}}]
     scenario = parse_scenario(spec)
-    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner = trained_runner(scenario, str(tmp_path), [0, 1])
     runner.curve(0)  # trains the codec the histogram curve starts from
     link = runner.curve(1).link
     layer = link.stages[2].block
@@ -338,7 +340,7 @@ def test_the_posterior_mean_stage_counts_the_encoders_points_when_its_curve_is_c
 
 # ---------------------------------------------------------------------------------- JCM as published
 def test_the_published_jcm_codec_shapes_power_sampling_and_analog_to_digital_copy():
-    from models.jcm import JCMResNetDecoder, JCMResNetEncoder
+    from linksim.models.jcm import JCMResNetDecoder, JCMResNetEncoder
 
     images = tf.random.uniform([3, 16, 16, 3], seed=9)
     encoder = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16")
@@ -358,7 +360,7 @@ def test_the_published_jcm_codec_shapes_power_sampling_and_analog_to_digital_cop
 
 
 def test_the_published_jcm_batch_norm_uses_batch_statistics_and_learns_them_only_in_training():
-    from models.jcm import JCMResNetEncoder
+    from linksim.models.jcm import JCMResNetEncoder
 
     encoder = JCMResNetEncoder(image_size=16, num_symbols=8, modulation="qam16", stochastic=False)
     images = tf.random.uniform([6, 16, 16, 3], seed=10) * 3.0 + 1.0
@@ -374,7 +376,7 @@ def test_the_published_jcm_batch_norm_uses_batch_statistics_and_learns_them_only
 
 @pytest.mark.parametrize("analog", [True, False])
 def test_training_steps_lower_the_published_codecs_image_mse(analog):
-    from models.jcm import JCMResNetDecoder, JCMResNetEncoder
+    from linksim.models.jcm import JCMResNetDecoder, JCMResNetEncoder
 
     tf.keras.utils.set_random_seed(4)
     images = tf.random.uniform([4, 16, 16, 3], seed=11)
@@ -409,11 +411,11 @@ def test_the_published_codec_pretrains_analog_and_the_digital_curve_starts_from_
                         "metrics": [{"type": "psnr"}], "training": {"init_from": "analog", "stages": [{**stage, "steps": 1}]}}]}
     scenario = parse_scenario(spec)
     untrained, _ = build_curve(scenario, scenario.curves[0])
-    Trainer(scenario, 0, untrained, root=str(tmp_path / "untrained"), stream=None).run(max_epochs=0)
-    analog = ChunkRunner(scenario, str(tmp_path), train_missing=True).curve(0).link
+    Trainer(scenario, 0, untrained, root=str(tmp_path / "untrained"), progress=None).run(max_epochs=0)
+    analog = trained_runner(scenario, str(tmp_path), [0]).curve(0).link
     assert not all(np.array_equal(x, y) for x, y in zip(_weights(untrained.stages[2].block), _weights(analog.stages[2].block)))
     digital, _ = build_curve(scenario, scenario.curves[1])
-    trainer = Trainer(scenario, 1, digital, root=str(tmp_path), stream=None)
+    trainer = Trainer(scenario, 1, digital, root=str(tmp_path), progress=None)
     trainer.run(max_epochs=0)
     for a, b in zip(analog.stages, digital.stages):
         if a.learned:

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from linksim.segmentation_metrics import confusion_counts, dice, hd95, iou, surface, weighted_mean_iou
+from linksim.domains.medical.segmentation import confusion_counts, dice, hd95, iou, surface, weighted_mean_iou
 
 
 def cube(shape=(24, 24, 24), corner=(4, 4, 4), side=10, label=1):

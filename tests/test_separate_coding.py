@@ -7,11 +7,11 @@ import pytest
 from PIL import Image
 
 from linksim.cli import main
-from linksim.data import bundled_photos
-from linksim.image_codec import OVERHEAD_BITS, JPEGBitstream
-from linksim.results import Results
+from linksim.catalogue.image_files import bundled_photos
+from linksim.domains.imaging.jpeg import OVERHEAD_BITS, JPEGBitstream
+from linksim.output.results import Results
 from linksim.scenario import parse_scenario
-from linksim.source_coding_stages import bit_budget
+from linksim.domains.imaging.stages import bit_budget
 
 SHAPE = (32, 32, 3)
 

@@ -3,9 +3,9 @@ import pytest
 import tensorflow as tf
 from scipy import stats
 
-from phy.intervals import clopper_pearson, mean_interval, wilson
-from phy.seeding import stateless_seed
-from phy.snr import ebno_db_to_esno_db, esno_db_to_ebno_db, noise_variance, normalize_power
+from linksim.phy.intervals import clopper_pearson, mean_interval, wilson
+from linksim.phy.seeding import stateless_seed
+from linksim.phy.snr import ebno_db_to_esno_db, esno_db_to_ebno_db, noise_variance, normalize_power
 
 
 def test_ebno_esno_conversions():

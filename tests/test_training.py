@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from linksim.errors import InputError
-from linksim.montecarlo import ChunkRunner
+from tests.conftest import trained_runner
+from linksim.engine.errors import InputError
+from linksim.run.montecarlo import ChunkRunner
 from linksim.scenario import parse_scenario
-from linksim.train import Trainer, checkpoint_path, config_hash
+from linksim.run.checkpoints import checkpoint_path, config_hash
+from linksim.run.training import CurveWeights, Trainer
 
 
 def tiny_learned(channel="phy", steps=6, rounds=1, **stage_overrides):
@@ -46,8 +48,8 @@ def _untrained_link(scenario):
 def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_digital_span(channel):
     scenario = parse_scenario(tiny_learned(channel))
     link = _untrained_link(scenario)
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
-    from linksim.train import _build_layers
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
+    from linksim.run.training import build_layers as _build_layers
 
     images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
     _build_layers(link, images.shape[1:])
@@ -67,18 +69,18 @@ def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_dig
 
 def test_checkpoint_is_reused_and_a_changed_configuration_retrains(tmp_path):
     scenario = parse_scenario(tiny_learned())
-    runner = ChunkRunner(scenario, str(tmp_path), train_missing=True)
+    runner = trained_runner(scenario, str(tmp_path), [0])
     trained = _weights(runner.curve(0).link)
-    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), stream=None).run()
+    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), progress=None).run()
     assert state["complete"] and len(state["losses"]) == 1
-    loader = ChunkRunner(scenario, str(tmp_path), train_missing=False)  # what a Ray worker does
+    loader = ChunkRunner(scenario, CurveWeights(scenario, str(tmp_path)))  # what a Ray worker does
     for a, b in zip(trained, _weights(loader.curve(0).link)):
         np.testing.assert_array_equal(a, b)
     assert loader.run(0, 0, 0, 10.0)[0] == runner.run(0, 0, 0, 10.0)[0]
     changed = parse_scenario(tiny_learned(learning_rate=1e-3))
     assert config_hash(changed, changed.curves[0]) != config_hash(scenario, scenario.curves[0])
     with pytest.raises(InputError, match="no finished training checkpoint"):
-        ChunkRunner(changed, str(tmp_path), train_missing=False).curve(0)
+        ChunkRunner(changed, CurveWeights(changed, str(tmp_path))).curve(0)
 
 
 @pytest.mark.parametrize("ema", [None, 0.8])
@@ -90,12 +92,12 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, ema):
          "schedule": "constant", "snr": {"low": 10.0, "high": 10.0}, "loss": "l1"})
     scenario = parse_scenario(spec)
     straight = _untrained_link(scenario)
-    uninterrupted = Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
+    uninterrupted = Trainer(scenario, 0, straight, str(tmp_path / "a"), progress=None).run()
     first = _untrained_link(scenario)
-    partial = Trainer(scenario, 0, first, str(tmp_path / "b"), stream=None).run(max_epochs=2)
+    partial = Trainer(scenario, 0, first, str(tmp_path / "b"), progress=None).run(max_epochs=2)
     assert not partial["complete"] and partial["item"] == 2
     resumed = _untrained_link(scenario)
-    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), stream=None).run()
+    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), progress=None).run()
     assert state["complete"] and len(state["losses"]) == 4
     assert [w[:5] for w in state["windows"]] == [w[:5] for w in uninterrupted["windows"]]
     np.testing.assert_allclose([w[5] for w in state["windows"]], [w[5] for w in uninterrupted["windows"]], rtol=1e-4)
@@ -105,8 +107,10 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, ema):
 
 
 def test_the_loss_windows_cover_each_epoch_once_and_average_to_its_loss(tmp_path):
+    from linksim.output.report import TrainingLog
+
     scenario = parse_scenario(tiny_learned(steps=23))
-    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), stream=None).run()
+    state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), progress=TrainingLog(None)).run()
     windows = state["windows"]
     assert [(w[3], w[4]) for w in windows] == [(first, min(first + 2, 22)) for first in range(0, 23, 3)]  # ⌈23/10⌉ = 3 steps each
     sizes = np.array([w[4] - w[3] + 1 for w in windows])
@@ -115,13 +119,13 @@ def test_the_loss_windows_cover_each_epoch_once_and_average_to_its_loss(tmp_path
 
 
 def test_a_stage_with_ema_ends_on_the_moving_average_of_its_weights():
-    from linksim.train import _build_layers
+    from linksim.run.training import build_layers as _build_layers
 
     scenario = parse_scenario(tiny_learned(steps=3, ema=0.5))
     link = _untrained_link(scenario)
     images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
     _build_layers(link, images.shape[1:])
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
     optimizer, step, variables = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 3)
     args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))
     average = None
@@ -141,7 +145,7 @@ def test_a_training_run_with_ema_ends_elsewhere_than_the_same_run_without(tmp_pa
     for ema in (None, 0.5):
         scenario = parse_scenario(tiny_learned(steps=3, **({} if ema is None else {"ema": ema})))
         link = _untrained_link(scenario)
-        Trainer(scenario, 0, link, str(tmp_path / str(ema)), stream=None).run()
+        Trainer(scenario, 0, link, str(tmp_path / str(ema)), progress=None).run()
         finals.append(_weights(link))
     assert not all(np.allclose(a, b) for a, b in zip(*finals))
 
@@ -227,7 +231,7 @@ def test_cache_head_epochs_before_the_replay_equal_those_of_an_uncached_stage(tm
     for cache in (None, 2):
         scenario = _decoder_only(photo_folder, 2, cache)
         links.append(_untrained_link(scenario))
-        state = Trainer(scenario, 0, links[-1], str(tmp_path / str(cache)), stream=None).run()
+        state = Trainer(scenario, 0, links[-1], str(tmp_path / str(cache)), progress=None).run()
     assert len(calls) == 2 * 4  # the head ran once per step of the two drawn epochs
     for a, b in zip(*map(_weights, links)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -243,7 +247,7 @@ def test_cache_head_replays_the_stored_epochs_batches_snrs_and_noise(tmp_path, m
     cached, uncached = _decoder_only(photo_folder, 3, 1, **still), _decoder_only(photo_folder, 3, **still)
 
     def step_losses(scenario, root):  # 4 steps an epoch: one loss window per step
-        state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / root), stream=None).run()
+        state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / root), progress=None).run()
         return np.array([w[5] for w in state["windows"]]).reshape(3, 4)
 
     replayed = step_losses(cached, "a")
@@ -257,10 +261,10 @@ def test_cache_head_replays_the_stored_epochs_batches_snrs_and_noise(tmp_path, m
 def test_an_interrupted_cache_head_stage_resumes_to_the_same_weights(tmp_path, photo_folder):
     scenario = _decoder_only(photo_folder, 3, 2)
     straight = _untrained_link(scenario)
-    Trainer(scenario, 0, straight, str(tmp_path / "a"), stream=None).run()
-    Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / "b"), stream=None).run(max_epochs=2)
+    Trainer(scenario, 0, straight, str(tmp_path / "a"), progress=None).run()
+    Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path / "b"), progress=None).run(max_epochs=2)
     resumed = _untrained_link(scenario)
-    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), stream=None).run()  # epoch 3 replays epoch 1: the head runs again
+    state = Trainer(scenario, 0, resumed, str(tmp_path / "b"), progress=None).run()  # epoch 3 replays epoch 1: the head runs again
     assert state["complete"]
     for a, b in zip(_weights(straight), _weights(resumed)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
@@ -276,7 +280,7 @@ def test_cache_head_needs_frozen_stages_before_the_trained_ones(write_scenario, 
 def test_cli_losses_prints_each_epochs_mean_as_the_checkpoint_holds_it_and_marks_replayed_heads(
         write_scenario, tmp_path, capsys, photo_folder):
     from linksim.cli import main
-    from linksim.train import _current, _read_state
+    from linksim.run.checkpoints import CheckpointStore
 
     scenario = _decoder_only(photo_folder, 3, 2)
     path, checkpoints = write_scenario(scenario.model_dump(mode="json", exclude_none=True)), str(tmp_path / "ck")
@@ -286,7 +290,7 @@ def test_cli_losses_prints_each_epochs_mean_as_the_checkpoint_holds_it_and_marks
     figure = tmp_path / "loss.png"
     assert main(["losses", path, "--checkpoints", checkpoints, "--out", str(figure)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    state = _read_state(_current(checkpoint_path(scenario, scenario.curves[0], checkpoints)))
+    state = CheckpointStore(checkpoint_path(scenario, scenario.curves[0], checkpoints)).state()
     assert lines[0] == "curve,stage,round,epoch,loss,head"
     rows = [line.split(",") for line in lines[1:]]
     assert [r[5] for r in rows] == ["drawn", "drawn", "replayed"] and [r[3] for r in rows] == ["1", "2", "3"]

@@ -8,10 +8,10 @@ import pytest
 import tensorflow as tf
 
 from linksim.cli import main
-from linksim.errors import InputError
+from linksim.engine.errors import InputError
 from linksim.scenario import build_curve, parse_scenario
-from linksim.train import Trainer
-from models.vscc import AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, vscc_kl
+from linksim.run.training import Trainer
+from linksim.models.vscc import AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, vscc_kl
 
 WIDTHS = [4, 8]  # two halvings: 16×16 patches → 4×4×k latents
 
@@ -132,7 +132,7 @@ def test_kb_and_tx_resampling_add_the_stated_variance():
 
 
 def test_the_knowledge_base_is_the_mean_training_variance():
-    from linksim.data import batches
+    from linksim.catalogue.image_files import batches
 
     scenario = parse_scenario(tiny_vscc(send="mean", resample="kb", power="unit"))
     link, _ = build_curve(scenario, scenario.curves[0])
@@ -151,7 +151,7 @@ def test_training_ends_by_setting_the_knowledge_base(tmp_path, eager):
     spec["data"]["patch_size"] = 32  # 4366 training patches
     scenario = parse_scenario(spec)
     link, _ = build_curve(scenario, scenario.curves[0])
-    assert Trainer(scenario, 0, link, root=str(tmp_path), stream=None).run()["complete"]
+    assert Trainer(scenario, 0, link, root=str(tmp_path), progress=None).run()["complete"]
     kb = link.stages[2].block.kb_variance.numpy()
     assert kb.shape == (8 * 8 * 2,) and np.all(kb > 0) and not np.allclose(kb, 1.0)  # no longer the initial ones
 
@@ -159,9 +159,9 @@ def test_training_ends_by_setting_the_knowledge_base(tmp_path, eager):
 def test_a_training_step_lowers_the_vscc_loss():
     scenario = parse_scenario(tiny_vscc())
     link, _ = build_curve(scenario, scenario.curves[0])
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", stream=None)
+    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
     images = tf.constant(scenario.data.load("train")[:8], tf.float32) / 255.0
-    from linksim.train import _build_layers
+    from linksim.run.training import build_layers as _build_layers
 
     _build_layers(link, images.shape[1:])
     _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
@@ -173,7 +173,7 @@ def test_a_training_step_lowers_the_vscc_loss():
 
 
 def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws():
-    from linksim.montecarlo import run_scenario
+    from linksim.run.montecarlo import run_scenario
 
     spec = tiny_vscc(send="mean", resample="kb", repeat=3)
     curve = spec["curves"][0]

@@ -1,13 +1,17 @@
-"""Per-system catalogues: each module registers one system's stages, objectives and datasets.
+"""Research systems: one module per system registers its stages, objectives, metrics and datasets.
 
-Adding a system means adding a module here (and its layers under ``models/``) and naming it in
-:data:`SYSTEMS`; the generic engine never names a system.
+A system's learned layers live in ``models/`` (imported as ``linksim.models``); its module here
+describes them to scenarios (parameters, checks, how to build, how to train) and declares its
+``VOCABULARY`` (the words that name it, which appear nowhere in the engine). Modules are found on
+disk, so adding a system is adding a file: nothing lists them. Systems may import the engine,
+the catalogue and the domains; nothing but the registration imports a system.
 """
 import importlib
+import pkgutil
 
 __all__ = ["SYSTEMS"]
 
-SYSTEMS = ("conv", "scdm", "amp_sc", "vscc", "disc_med")
+SYSTEMS = tuple(sorted(module.name for module in pkgutil.iter_modules(__path__)))
 
 for _name in SYSTEMS:
     importlib.import_module(f"{__name__}.{_name}")

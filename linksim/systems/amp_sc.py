@@ -1,4 +1,4 @@
-"""Catalogue of AMP-SC (:mod:`models.amp_sc`): its encoder, decoder and restoration network.
+"""Catalogue of AMP-SC (:mod:`linksim.models.amp_sc`): its encoder, decoder and restoration network.
 
 AMP-SC's training recipe needs nothing system-specific from the engine: its steps are training
 stages with the generic ``l1`` objective (``restoration`` for eq. 17's feature term) and the
@@ -9,10 +9,11 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import register
-from linksim.stages import StageParams, layer_stage
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, layer_stage
 
 __all__ = ["AMPEncoderParams", "AMPDecoderParams", "IRSNetParams"]
+VOCABULARY = ("amp_sc", "amp-sc", "irsnet", "matk", "he22", "softhe22")  # words that name this system (tests/test_engine_boundaries.py)
 
 
 class _AMPGeometryParams(StageParams):
@@ -25,53 +26,53 @@ class _AMPGeometryParams(StageParams):
     extraction: int = Field(default=3, ge=0, le=64)
     learned: ClassVar[bool] = True
 
-    def _geometry(self, info):
-        return dict(image_size=info.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+    def _geometry(self, context):
+        return dict(image_size=context.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
                     kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, name=self.tap_name)
 
 
 @register("stage", "amp_encoder")
 class AMPEncoderParams(_AMPGeometryParams):
-    """AMP-SC encoder (models.amp_sc.AMPEncoder): images → features in [−½, 2^num_bits − ½], [batch, n] float32."""
+    """AMP-SC encoder (linksim.models.amp_sc.AMPEncoder): images → features in [−½, 2^num_bits − ½], [batch, n] float32."""
 
     type: Literal["amp_encoder"]
     num_bits: int = Field(default=4, ge=1, le=16)
 
     tap_default: ClassVar[str] = "features"
 
-    def build(self, info):
-        from models.amp_sc import AMPEncoder
+    def build(self, context):
+        from linksim.models.amp_sc import AMPEncoder
 
-        layer = AMPEncoder(num_bits=self.num_bits, **self._geometry(info))
+        layer = AMPEncoder(num_bits=self.num_bits, **self._geometry(context))
         return layer_stage(self, layer)
 
 
 @register("stage", "amp_decoder")
 class AMPDecoderParams(_AMPGeometryParams):
-    """AMP-SC decoder (models.amp_sc.AMPDecoder): features [batch, n] → images [batch, H, W, 3]."""
+    """AMP-SC decoder (linksim.models.amp_sc.AMPDecoder): features [batch, n] → images [batch, H, W, 3]."""
 
     type: Literal["amp_decoder"]
 
     tap_default: ClassVar[str] = "reconstruction"
 
-    def build(self, info):
-        from models.amp_sc import AMPDecoder
+    def build(self, context):
+        from linksim.models.amp_sc import AMPDecoder
 
-        layer = AMPDecoder(**self._geometry(info))
+        layer = AMPDecoder(**self._geometry(context))
         return layer_stage(self, layer, to_float=True)
 
 
 @register("stage", "irsnet")
 class IRSNetParams(_AMPGeometryParams):
-    """AMP-SC information restoration U-Net (models.amp_sc.IRSNet): received features → restored features [batch, n]."""
+    """AMP-SC information restoration U-Net (linksim.models.amp_sc.IRSNet): received features → restored features [batch, n]."""
 
     type: Literal["irsnet"]
     filters: int = Field(default=32, ge=1, le=4096)
 
     tap_default: ClassVar[str] = "restored"
 
-    def build(self, info):
-        from models.amp_sc import IRSNet
+    def build(self, context):
+        from linksim.models.amp_sc import IRSNet
 
-        layer = IRSNet(**self._geometry(info))
+        layer = IRSNet(**self._geometry(context))
         return layer_stage(self, layer, to_float=True)

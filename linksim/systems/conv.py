@@ -1,12 +1,13 @@
-"""Catalogue of the generic learned conv codec (:mod:`models.conv`), the quickstart's link."""
+"""Catalogue of the generic learned conv codec (:mod:`linksim.models.conv`), the quickstart's link."""
 from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import register
-from linksim.stages import StageParams, layer_stage
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, layer_stage
 
 __all__ = ["ConvEncoderParams", "ConvDecoderParams"]
+VOCABULARY = ()  # words that name this system (tests/test_engine_boundaries.py)
 
 
 class _ConvCodecParams(StageParams):
@@ -19,13 +20,13 @@ class _ConvCodecParams(StageParams):
 
 @register("stage", "conv_encoder")
 class ConvEncoderParams(_ConvCodecParams):
-    """Learned conv encoder (models.conv.ConvEncoder): images → latent in [0, 1], [batch, H/4·W/4·C]."""
+    """Learned conv encoder (linksim.models.conv.ConvEncoder): images → latent in [0, 1], [batch, H/4·W/4·C]."""
 
     type: Literal["conv_encoder"]
     tap_default: ClassVar[str] = "latent"
 
-    def build(self, info):
-        from models.conv import ConvEncoder
+    def build(self, context):
+        from linksim.models.conv import ConvEncoder
 
         layer = ConvEncoder(latent_channels=self.latent_channels, filters=self.filters, name=self.tap_name)
         return layer_stage(self, layer)
@@ -33,14 +34,14 @@ class ConvEncoderParams(_ConvCodecParams):
 
 @register("stage", "conv_decoder")
 class ConvDecoderParams(_ConvCodecParams):
-    """Learned conv decoder (models.conv.ConvDecoder): latent → images [batch, H, W, 3] in [0, 1]."""
+    """Learned conv decoder (linksim.models.conv.ConvDecoder): latent → images [batch, H, W, 3] in [0, 1]."""
 
     type: Literal["conv_decoder"]
     tap_default: ClassVar[str] = "reconstruction"
 
-    def build(self, info):
-        from models.conv import ConvDecoder
+    def build(self, context):
+        from linksim.models.conv import ConvDecoder
 
-        layer = ConvDecoder(image_size=info.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+        layer = ConvDecoder(image_size=context.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
                             name=self.tap_name)
         return layer_stage(self, layer)

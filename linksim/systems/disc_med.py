@@ -1,7 +1,7 @@
-"""Catalogue of DiSC-Med (:mod:`models.disc_med`): the semantic link's stages, the objectives
+"""Catalogue of DiSC-Med (:mod:`linksim.models.disc_med`): the semantic link's stages, the objectives
 that train its networks, and the BER of its semantic representation.
 
-It reads the CT volume datasets of :mod:`linksim.datasets` (samples ``[D, H, W, 2]``: CT in
+It reads the CT volume datasets of :mod:`linksim.catalogue.datasets` (samples ``[D, H, W, 2]``: CT in
 [0, 1] and AMOS label id) and is scored by the generic ``segmentation`` metric. A curve reads
 
     images → semantic_extraction → strided_compress → channel (real_awgn | semantic_errors)
@@ -14,16 +14,18 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from linksim.datasets import NUM_CT_CLASSES as NUM_CLASSES
-from linksim.metrics import Metric, MetricParams
-from linksim.objectives import ObjectiveParams
-from linksim.registry import register
-from linksim.stages import MODULATION, StageParams, make_stage
+from linksim.domains.medical.datasets import NUM_CT_CLASSES as NUM_CLASSES
+from linksim.catalogue.metrics import Metric, MetricParams
+from linksim.catalogue.objectives import ObjectiveParams
+from linksim.catalogue.phy_stages import ErrorProbabilityParams, check_transition_key
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, make_stage
 
 __all__ = ["SemanticExtractionParams", "StridedCompressParams", "TrilinearRestoreParams",
            "SemanticErrorsParams", "SemanticDenoiserParams", "SemanticDecisionParams", "DDPMReconstructionParams",
            "CTSegmenterParams", "CTEncoderParams", "CTDecoderParams", "SegmenterCrossEntropy", "SemanticCrossEntropy",
            "DDPMObjective", "CTMSEObjective", "SemanticErrorRate"]
+VOCABULARY = ("disc_med", "disc-med")  # words that name this system (tests/test_engine_boundaries.py)
 
 
 # ---------------------------------------------------------------- stages
@@ -69,14 +71,14 @@ class SemanticExtractionParams(StageParams):
     def check(self, curve, data):
         _volume_shape(data)
 
-    def build(self, info):
+    def build(self, context):
         import numpy as np
         import tensorflow as tf
 
-        from models.disc_med.semantic_codes import encode_semantics
-        from models.disc_med.semantics import coarse_masks, edge_volume
+        from linksim.models.disc_med.semantic_codes import encode_semantics
+        from linksim.models.disc_med.semantics import coarse_masks, edge_volume
 
-        depth, height, width = info.data.sample_shape[:3]
+        depth, height, width = context.data.sample_shape[:3]
 
         def edges_of(labels, ct):
             regions = [coarse_masks(v, c) if self.body_edges else v for v, c in zip(labels, ct)]
@@ -101,8 +103,8 @@ class StridedCompressParams(_Strided):
 
     tap_default: ClassVar[str] = "latent"
 
-    def build(self, info):
-        from models.disc_med.resampling import strided_compress
+    def build(self, context):
+        from linksim.models.disc_med.resampling import strided_compress
 
         return make_stage(self, None, lambda x, ctx: strided_compress(x, tuple(self.strides)))
 
@@ -115,30 +117,15 @@ class TrilinearRestoreParams(_Strided):
 
     tap_default: ClassVar[str] = "restored"
 
-    def build(self, info):
-        from models.disc_med.resampling import trilinear_restore
+    def build(self, context):
+        from linksim.models.disc_med.resampling import trilinear_restore
 
-        shape = info.data.sample_shape[:3]
+        shape = context.data.sample_shape[:3]
         return make_stage(self, None, lambda x, ctx: trilinear_restore(x, shape, tuple(self.strides)))
 
 
-class _PointBER(StageParams):
-    """An error probability: fixed, or the closed-form BER of ``modulation`` at the point's SNR
-    (:func:`linksim.phy_stages.modulation_ber`; with the ``snr`` convention, real BPSK)."""
-
-    error_probability: float | None = Field(default=None, ge=0, le=1)
-    modulation: MODULATION | None = None
-
-    def ber(self, snr_db, convention) -> float:
-        if self.error_probability is not None:
-            return self.error_probability
-        from linksim.phy_stages import modulation_ber
-
-        return modulation_ber(self.modulation, snr_db, convention)
-
-
 @register("stage", "semantic_errors")
-class SemanticErrorsParams(_PointBER):
+class SemanticErrorsParams(ErrorProbabilityParams):
     """The paper's discrete channel on (label / 15, edge) volumes: labels through a transition matrix T
     (default symmetric: error probability p, wrong labels equally likely), edge bits through a BSC(p);
     p fixed (``error_probability``) or the closed-form BER of ``modulation`` at the point's SNR."""
@@ -150,27 +137,21 @@ class SemanticErrorsParams(_PointBER):
     point_parameter: ClassVar[str] = "error_probability"
 
     @model_validator(mode="after")
-    def _valid(self):
-        if self.error_probability is None and self.modulation is None:
-            raise ValueError("give 'error_probability' or 'modulation' (or both)")
+    def _transition_over_the_ct_labels(self):
         if self.transition is not None:
-            if len(self.transition) != NUM_CLASSES or any(len(row) != NUM_CLASSES for row in self.transition):
-                raise ValueError(f"'transition' must be {NUM_CLASSES}×{NUM_CLASSES} (background and the 15 AMOS labels)")
-            bad = [k for k, row in enumerate(self.transition) if abs(sum(row) - 1.0) > 1e-6]
-            if bad:
-                raise ValueError(f"row {bad[0]} of 'transition' sums to {sum(self.transition[bad[0]]):.6g}, not 1")
+            check_transition_key(self.transition, NUM_CLASSES)  # background and the 15 AMOS labels
         return self
 
-    def build(self, info):
-        from models.disc_med.semantic_codes import semantic_errors
+    def build(self, context):
+        from linksim.models.disc_med.semantic_codes import semantic_errors
 
         return make_stage(self, None, lambda x, ctx: semantic_errors(x, ctx.point_value, NUM_CLASSES, ctx.seed, self.transition),
-                          point_value=lambda snr_db: self.ber(snr_db, info.convention))
+                          point_value=lambda snr_db: self.probability_at(snr_db, context.convention))
 
 
 @register("stage", "semantic_denoiser")
-class SemanticDenoiserParams(_PointBER):
-    """Channel-aware denoiser (models.disc_med.denoiser): restored [batch, D, H, W, 2] → class and edge
+class SemanticDenoiserParams(ErrorProbabilityParams):
+    """Channel-aware denoiser (linksim.models.disc_med.denoiser): restored [batch, D, H, W, 2] → class and edge
     probabilities [batch, D, H, W, 17], conditioned on the SNR (dB / 10) or on log10 of the BER (fixed
     ``error_probability`` or ``modulation``'s at the point). Trained by ``loss: semantic_ce``."""
 
@@ -184,6 +165,7 @@ class SemanticDenoiserParams(_PointBER):
     learned: ClassVar[bool] = True
     trained_by: ClassVar[str] = "semantic_ce"
     point_parameter: ClassVar[str] = "log10_ber"
+    probability_required: ClassVar[bool] = False  # only with condition: ber
 
     @model_validator(mode="after")
     def _state(self):
@@ -198,12 +180,12 @@ class SemanticDenoiserParams(_PointBER):
         """The channel state the denoiser is told: SNR dB / 10, or log10 BER (the stage's point value)."""
         return snr_db / 10.0 if self.condition == "snr" else point_value
 
-    def build(self, info):
+    def build(self, context):
         import math
 
         import tensorflow as tf
 
-        from models.disc_med.denoiser import SemanticDenoiser
+        from linksim.models.disc_med.denoiser import SemanticDenoiser
 
         layer = SemanticDenoiser(NUM_CLASSES, self.filters, self.levels, self.embedding, name=self.tap_name)
 
@@ -211,7 +193,7 @@ class SemanticDenoiserParams(_PointBER):
             state = tf.fill([tf.shape(x)[0]], tf.cast(self.state(ctx.snr_db, ctx.point_value), tf.float32))
             return SemanticDenoiser.probabilities(layer(x, state, training=ctx.training))
 
-        point = (lambda snr_db: math.log10(max(self.ber(snr_db, info.convention), 1e-12))) if self.condition == "ber" else None
+        point = (lambda snr_db: math.log10(max(self.probability_at(snr_db, context.convention), 1e-12))) if self.condition == "ber" else None
         return make_stage(self, layer, apply, point_value=point, learned=True)
 
 
@@ -223,15 +205,15 @@ class SemanticDecisionParams(StageParams):
 
     tap_default: ClassVar[str] = "denoised"
 
-    def build(self, info):
-        from models.disc_med.semantic_codes import decide_semantics
+    def build(self, context):
+        from linksim.models.disc_med.semantic_codes import decide_semantics
 
         return make_stage(self, None, lambda x, ctx: decide_semantics(x, NUM_CLASSES))
 
 
 @register("stage", "ddpm_reconstruction")
 class DDPMReconstructionParams(StageParams):
-    """Conditional DDPM (models.disc_med.reconstruction): condition [batch, D, H, W, 17] → CT [batch, D, H, W, 1]
+    """Conditional DDPM (linksim.models.disc_med.reconstruction): condition [batch, D, H, W, 17] → CT [batch, D, H, W, 1]
     by ``sampling_steps`` DDIM steps per slice (``sampler: ddpm``: the full chain of eq. 5) from the link's seed.
     Trained by ``loss: ddpm`` on clean semantics, the U-Net predicting ε (eq. 5) or, with ``prediction: v``, v."""
 
@@ -257,8 +239,8 @@ class DDPMReconstructionParams(StageParams):
     def check(self, curve, data):
         _check_levels(data, self.levels)
 
-    def build(self, info):
-        from models.disc_med.reconstruction import DDPMReconstructor
+    def build(self, context):
+        from linksim.models.disc_med.reconstruction import DDPMReconstructor
 
         layer = DDPMReconstructor(NUM_CLASSES, self.filters, self.levels, self.num_steps, self.sampling_steps, self.embedding,
                                   self.sampler, self.prediction, name=self.tap_name)
@@ -267,7 +249,7 @@ class DDPMReconstructionParams(StageParams):
 
 @register("stage", "ct_segmenter")
 class CTSegmenterParams(StageParams):
-    """Slice segmentation U-Net (models.disc_med.segmenter): CT [batch, D, H, W, K≥1] (channel 0) → labels
+    """Slice segmentation U-Net (linksim.models.disc_med.segmenter): CT [batch, D, H, W, K≥1] (channel 0) → labels
     [batch, D, H, W] float32. Trained by ``loss: segmenter_ce`` on the clean CT and labels of the training split."""
 
     type: Literal["ct_segmenter"]
@@ -281,8 +263,8 @@ class CTSegmenterParams(StageParams):
     def check(self, curve, data):
         _check_levels(data, self.levels)
 
-    def build(self, info):
-        from models.disc_med.segmenter import SliceSegmenter
+    def build(self, context):
+        from linksim.models.disc_med.segmenter import SliceSegmenter
 
         layer = SliceSegmenter(NUM_CLASSES, self.filters, self.levels, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
@@ -306,7 +288,7 @@ class _CTCodec(StageParams):
 
 @register("stage", "ct_encoder")
 class CTEncoderParams(_CTCodec):
-    """DCAE / VQ-VAE encoder (models.disc_med.autoencoders): CT volumes → D·H·W/16 real values per volume at
+    """DCAE / VQ-VAE encoder (linksim.models.disc_med.autoencoders): CT volumes → D·H·W/16 real values per volume at
     mean power ``power`` ([batch, D, H/4, W/4, 1]; VQ-VAE [batch, D, H/8, W/8, 4])."""
 
     type: Literal["ct_encoder"]
@@ -314,8 +296,8 @@ class CTEncoderParams(_CTCodec):
 
     tap_default: ClassVar[str] = "latent"
 
-    def build(self, info):
-        from models.disc_med.autoencoders import CTEncoder
+    def build(self, context):
+        from linksim.models.disc_med.autoencoders import CTEncoder
 
         layer = CTEncoder(self.filters, self.codebook, self.power, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
@@ -329,8 +311,8 @@ class CTDecoderParams(_CTCodec):
 
     tap_default: ClassVar[str] = "reconstruction"
 
-    def build(self, info):
-        from models.disc_med.autoencoders import CTDecoder
+    def build(self, context):
+        from linksim.models.disc_med.autoencoders import CTDecoder
 
         layer = CTDecoder(self.filters, vq=self.codebook is not None, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
@@ -375,7 +357,7 @@ class SegmenterCrossEntropy(_OwnObjective):
     def build(self, run):
         import tensorflow as tf
 
-        from models.disc_med.semantic_codes import soft_dice_loss
+        from linksim.models.disc_med.semantic_codes import soft_dice_loss
 
         layer = run.layers[run.stage.train[0]]
 
@@ -410,7 +392,7 @@ class SemanticCrossEntropy(ObjectiveParams):
     def build(self, run):
         import tensorflow as tf
 
-        from models.disc_med.semantic_codes import label_ids, soft_dice_loss
+        from linksim.models.disc_med.semantic_codes import label_ids, soft_dice_loss
 
         params, index = _trained_stage(run.curve, run.stage, SemanticDenoiserParams, "semantic_ce")
         clean_tap = _extraction_tap(run.curve, index, "semantic_ce", run.stage)
@@ -418,7 +400,7 @@ class SemanticCrossEntropy(ObjectiveParams):
         layer = run.layers[params.tap_name]
 
         def loss(images, no, snr_db, seed, point_values):
-            taps = run.link(run.stage.batch_size, no, snr_db, seed, point_values, training=False, inputs=images, until=input_tap)
+            taps = run.link(run.stage.batch_size, no, snr_db, seed, point_values, inputs=images, until=input_tap)
             noisy = tf.stop_gradient(taps[input_tap])
             state = tf.fill([tf.shape(noisy)[0]], tf.cast(params.state(snr_db, point_values[index]), tf.float32))
             logits = layer(noisy, state, training=True)
@@ -447,7 +429,7 @@ class DDPMObjective(_OwnObjective):
     def build(self, run):
         import tensorflow as tf
 
-        from models.disc_med.semantic_codes import decide_semantics
+        from linksim.models.disc_med.semantic_codes import decide_semantics
 
         params, index = _trained_stage(run.curve, run.stage, DDPMReconstructionParams, "ddpm")
         clean_tap = _extraction_tap(run.curve, index, "ddpm", run.stage)
@@ -455,7 +437,7 @@ class DDPMObjective(_OwnObjective):
 
         def loss(images, no, snr_db, seed, point_values):
             link_seed, loss_seed = tf.unstack(tf.random.split(seed, 2))
-            taps = run.link(run.stage.batch_size, no, snr_db, link_seed, point_values, training=False, inputs=images, until=clean_tap)
+            taps = run.link(run.stage.batch_size, no, snr_db, link_seed, point_values, inputs=images, until=clean_tap)
             condition = tf.stop_gradient(decide_semantics(taps[clean_tap], NUM_CLASSES))
             return layer.loss(images[..., :1], condition, loss_seed)
 
@@ -499,13 +481,13 @@ class SemanticErrorRate(MetricParams):
     def build(self):
         import tensorflow as tf
 
-        from linksim.metrics import _rate_stats
-        from models.disc_med.semantic_codes import label_ids
+        from linksim.catalogue.metrics import rate_stats
+        from linksim.models.disc_med.semantic_codes import label_ids
 
         def decided(x):
             return tf.stack([label_ids(x, NUM_CLASSES), tf.cast(x[..., 1] > 0.5, tf.int32)], -1)
 
         def update(taps):
-            return _rate_stats(tf.not_equal(decided(taps[self.sent]), decided(taps[self.received])), taps.get("valid"))
+            return rate_stats(tf.not_equal(decided(taps[self.sent]), decided(taps[self.received])), taps.get("valid"))
 
         return Metric(self.metric_name, "rate", update)

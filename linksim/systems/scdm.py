@@ -1,16 +1,17 @@
-"""Catalogue of JCM + SCDM (:mod:`models.jcm`, :mod:`models.scdm`): the JCM codec (as published, and a
+"""Catalogue of JCM + SCDM (:mod:`linksim.models.jcm`, :mod:`linksim.models.scdm`): the JCM codec (as published, and a
 light one), the score-based channel denoiser, the posterior-mean baseline and the score-matching
 objective that trains the denoiser."""
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from linksim.objectives import ObjectiveParams
-from linksim.registry import register
-from linksim.stages import MODULATION, StageParams, layer_stage, make_stage
+from linksim.catalogue.objectives import ObjectiveParams
+from linksim.engine.registry import register
+from linksim.engine.stage import MODULATION, StageParams, layer_stage, make_stage
 
 __all__ = ["JCMEncoderParams", "JCMDecoderParams", "SmallJCMEncoderParams", "SmallJCMDecoderParams", "SCDMDenoiserParams",
            "PosteriorMeanParams", "ScoreMatching"]
+VOCABULARY = ("scdm", "jcm", "cddm")  # words that name this system (tests/test_engine_boundaries.py)
 
 
 class _EncoderParams(StageParams):
@@ -24,7 +25,7 @@ class _EncoderParams(StageParams):
 
 @register("stage", "jcm_encoder")
 class JCMEncoderParams(_EncoderParams):
-    """JCM's published encoder (models.jcm.JCMResNetEncoder): images [batch, H, W, 3] (H = W a multiple of 8) →
+    """JCM's published encoder (linksim.models.jcm.JCMResNetEncoder): images [batch, H, W, 3] (H = W a multiple of 8) →
     n unit-power Gray QAM/PAM/BPSK symbols [batch, n] complex64. A ResNet with BatchNorm and PReLU to an (H/8, W/8)
     map, fully connected logits, Gumbel-softmax at ``temperature`` (JCM's 1.5), sampled in evaluation too as JCM's
     code does (``stochastic: false``: the most likely point). ``analog``: JCM's pre-training network, the map's
@@ -38,17 +39,17 @@ class JCMEncoderParams(_EncoderParams):
     def check(self, curve, data):
         _check_image_side(data, 8)
 
-    def build(self, info):
-        from models.jcm import JCMResNetEncoder
+    def build(self, context):
+        from linksim.models.jcm import JCMResNetEncoder
 
-        layer = JCMResNetEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = JCMResNetEncoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                  temperature=self.temperature, analog=self.analog, stochastic=self.stochastic, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
 
 @register("stage", "jcm_decoder")
 class JCMDecoderParams(StageParams):
-    """JCM's published reconstruction decoder (models.jcm.JCMResNetDecoder): received symbols [batch, n] complex64
+    """JCM's published reconstruction decoder (linksim.models.jcm.JCMResNetDecoder): received symbols [batch, n] complex64
     → images [batch, H, W, 3]; ``modulation`` and ``num_symbols`` as the encoder's (A·n values fill the (H/8)² map)."""
 
     type: Literal["jcm_decoder"]
@@ -62,10 +63,10 @@ class JCMDecoderParams(StageParams):
         _check_image_side(data, 8)
         _check_matches_encoder(self, curve)
 
-    def build(self, info):
-        from models.jcm import JCMResNetDecoder
+    def build(self, context):
+        from linksim.models.jcm import JCMResNetDecoder
 
-        layer = JCMResNetDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = JCMResNetDecoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                  name=self.tap_name)
         return layer_stage(self, layer)
 
@@ -76,24 +77,24 @@ class _SmallCodecParams(StageParams):
 
 @register("stage", "jcm_small_encoder")
 class SmallJCMEncoderParams(_EncoderParams, _SmallCodecParams):
-    """A light JCM-style encoder (models.jcm.SmallJCMEncoder): two strided convolutions and a residual block,
+    """A light JCM-style encoder (linksim.models.jcm.SmallJCMEncoder): two strided convolutions and a residual block,
     1×1 conv logits, Gumbel-softmax straight-through in training, the most likely point in evaluation;
     images → [batch, n] complex64 unit-power symbols."""
 
     type: Literal["jcm_small_encoder"]
     temperature: float = Field(default=1.0, gt=0, le=100)
 
-    def build(self, info):
-        from models.jcm import SmallJCMEncoder
+    def build(self, context):
+        from linksim.models.jcm import SmallJCMEncoder
 
-        layer = SmallJCMEncoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = SmallJCMEncoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                 filters=self.filters, temperature=self.temperature, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
 
 @register("stage", "jcm_small_decoder")
 class SmallJCMDecoderParams(_SmallCodecParams):
-    """Mirror of jcm_small_encoder (models.jcm.SmallJCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
+    """Mirror of jcm_small_encoder (linksim.models.jcm.SmallJCMDecoder): received symbols [batch, n] complex64 → images [batch, H, W, 3]."""
 
     type: Literal["jcm_small_decoder"]
     num_symbols: int = Field(default=128, ge=1, le=2**20)
@@ -101,10 +102,10 @@ class SmallJCMDecoderParams(_SmallCodecParams):
     tap_default: ClassVar[str] = "reconstruction"
     learned: ClassVar[bool] = True
 
-    def build(self, info):
-        from models.jcm import SmallJCMDecoder
+    def build(self, context):
+        from linksim.models.jcm import SmallJCMDecoder
 
-        layer = SmallJCMDecoder(image_size=info.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        layer = SmallJCMDecoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
         return layer_stage(self, layer)
 
 
@@ -125,7 +126,7 @@ def _check_matches_encoder(stage, curve):
 
 @register("stage", "scdm_denoiser")
 class SCDMDenoiserParams(StageParams):
-    """SCDM score-based denoiser (models.scdm.SCDMDenoiser) of received unit-power symbols
+    """SCDM score-based denoiser (linksim.models.scdm.SCDMDenoiser) of received unit-power symbols
     [batch, n] complex64: predictor-corrector sampling from the level of the point's N0.
     Trained by a ``loss: dsm`` training stage (:class:`ScoreMatching`); n must be a multiple of 8."""
 
@@ -150,8 +151,8 @@ class SCDMDenoiserParams(StageParams):
             raise ValueError("'sigma_max' must be greater than 'sigma_min'")
         return self
 
-    def build(self, info):
-        from models.scdm import SCDMDenoiser
+    def build(self, context):
+        from linksim.models.scdm import SCDMDenoiser
 
         layer = SCDMDenoiser(channels=self.channels, heads=self.heads, embedding=self.embedding, sigma_min=self.sigma_min,
                              sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
@@ -162,7 +163,7 @@ class SCDMDenoiserParams(StageParams):
 @register("stage", "posterior_mean")
 class PosteriorMeanParams(StageParams):
     """Posterior mean of the received symbols [batch, n] complex64 under the histogram of the points the curve's
-    jcm_encoder sends on the training samples (models.scdm.HistogramPosteriorMean): the network-free baseline of
+    jcm_encoder sends on the training samples (linksim.models.scdm.HistogramPosteriorMean): the network-free baseline of
     a channel denoiser. The histogram is counted after training (or with ``init_from`` alone) and kept with the
     checkpoint; ``per_position``: one histogram per channel use."""
 
@@ -177,15 +178,15 @@ class PosteriorMeanParams(StageParams):
     def check(self, curve, data):
         _check_matches_encoder(self, curve)
 
-    def build(self, info):
-        from models.scdm import HistogramPosteriorMean
+    def build(self, context):
+        from linksim.models.scdm import HistogramPosteriorMean
 
         layer = HistogramPosteriorMean(self.modulation, self.num_symbols, self.per_position, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, ctx.no), learned=True)
 
     def calibrate(self, layer, layers, samples):
         """Count the points the encoder sends (in evaluation mode) on every training sample."""
-        from models.jcm import QAMEncoder
+        from linksim.models.jcm import QAMEncoder
 
         encoder = next(e for e in layers.values() if isinstance(e, QAMEncoder))
         layer.reset()
@@ -230,7 +231,7 @@ class ScoreMatching(ObjectiveParams):
             if self.symbols == "uniform":
                 clean = run.layers[clean_tap].uniform_symbols(tf.shape(images)[0], symbols_seed)
             else:
-                taps = run.link(run.stage.batch_size, no, snr_db, symbols_seed, point_values, training=False, inputs=images,
+                taps = run.link(run.stage.batch_size, no, snr_db, symbols_seed, point_values, inputs=images,
                                 until=clean_tap)
                 clean = tf.stop_gradient(taps[clean_tap])
             return run.layers[score_tap].dsm_loss(clean, loss_seed)

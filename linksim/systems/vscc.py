@@ -1,4 +1,4 @@
-"""Catalogue of VSCC (:mod:`models.vscc`): the variational encoder with its KL prior and the
+"""Catalogue of VSCC (:mod:`linksim.models.vscc`): the variational encoder with its KL prior and the
 resampling decoder with its knowledge base.
 
 The objectives are the generic ones: the reconstruction term is the ``mse`` objective, and the
@@ -11,10 +11,11 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import register
-from linksim.stages import StageParams, make_stage
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, make_stage
 
 __all__ = ["VSCCEncoderParams", "VSCCDecoderParams"]
+VOCABULARY = ("vscc",)  # words that name this system (tests/test_engine_boundaries.py)
 
 
 class _VSCCCodecParams(StageParams):
@@ -30,14 +31,14 @@ class _VSCCCodecParams(StageParams):
             raise ValueError(f"needs square images whose side is a multiple of 2^{len(self.channels)} (one halving per width "
                              f"in 'channels'), got samples of shape {data.sample_shape}")
 
-    def _widths(self, info):
-        return dict(channels=self.channels, latent_channels=self.latent_channels, image_size=info.data.sample_shape[0],
+    def _widths(self, context):
+        return dict(channels=self.channels, latent_channels=self.latent_channels, image_size=context.data.sample_shape[0],
                     name=self.tap_name)
 
 
 @register("stage", "vscc_encoder")
 class VSCCEncoderParams(_VSCCCodecParams):
-    """VSCC encoder (models.vscc.VSCCEncoder): images → sent latent [batch, n] (``send: moments``: [batch, 2n]) float32,
+    """VSCC encoder (linksim.models.vscc.VSCCEncoder): images → sent latent [batch, n] (``send: moments``: [batch, 2n]) float32,
     n = H·W·k / 4^levels; adds the KL of ``prior`` (channel: eq. 10 with CMC ``d``; standard: eq. 11; none: AE) in training."""
 
     type: Literal["vscc_encoder"]
@@ -51,17 +52,17 @@ class VSCCEncoderParams(_VSCCCodecParams):
 
     tap_default: ClassVar[str] = "sent"
 
-    def build(self, info):
-        from models.vscc import VSCCEncoder
+    def build(self, context):
+        from linksim.models.vscc import VSCCEncoder
 
         layer = VSCCEncoder(mid_blocks=self.mid_blocks, prior=self.prior, d=self.d, kl_weight=self.kl_weight, send=self.send,
-                            power_normalization=self.power_normalization, resample=self.resample, **self._widths(info))
+                            power_normalization=self.power_normalization, resample=self.resample, **self._widths(context))
         return make_stage(self, layer, lambda x, ctx: layer(x, no=ctx.no, training=ctx.training, seed=ctx.seed), learned=True)
 
 
 @register("stage", "vscc_decoder")
 class VSCCDecoderParams(_VSCCCodecParams):
-    """VSCC decoder (models.vscc.VSCCDecoder): received latent → resampled (none | kb | tx) → images [batch, H, W, 3]."""
+    """VSCC decoder (linksim.models.vscc.VSCCDecoder): received latent → resampled (none | kb | tx) → images [batch, H, W, 3]."""
 
     type: Literal["vscc_decoder"]
     mid_blocks: int = Field(default=2, ge=1, le=64)
@@ -69,10 +70,10 @@ class VSCCDecoderParams(_VSCCCodecParams):
 
     tap_default: ClassVar[str] = "reconstruction"
 
-    def build(self, info):
-        from models.vscc import VSCCDecoder
+    def build(self, context):
+        from linksim.models.vscc import VSCCDecoder
 
-        layer = VSCCDecoder(mid_blocks=self.mid_blocks, resample=self.resample, **self._widths(info))
+        layer = VSCCDecoder(mid_blocks=self.mid_blocks, resample=self.resample, **self._widths(context))
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
     def check(self, curve, data):
@@ -87,7 +88,7 @@ class VSCCDecoderParams(_VSCCCodecParams):
         """σ²_KB = the mean over the training samples of the variances the encoder sends, per latent element."""
         import tensorflow as tf
 
-        from models.vscc import VSCCEncoder
+        from linksim.models.vscc import VSCCEncoder
 
         encoders = [e for e in layers.values() if isinstance(e, VSCCEncoder)]
         if not encoders:

@@ -16,8 +16,8 @@ the curve's ``signal_power``, which the scenario sets to the same value).
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from models.disc_med.slices import from_slices, to_slices
+from linksim.models.checks import check_positive_ints
+from linksim.models.disc_med.slices import from_slices, to_slices
 
 __all__ = ["CTEncoder", "CTDecoder"]
 

@@ -9,10 +9,10 @@ probabilities as the reconstruction's condition.
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from models.disc_med.film import ChannelEmbedding
-from models.disc_med.slices import coordinates, from_slices, to_slices, with_neighbours
-from models.disc_med.unet import ConditionalUNet
+from linksim.models.checks import check_positive_ints
+from linksim.models.disc_med.film import ChannelEmbedding
+from linksim.models.disc_med.slices import coordinates, from_slices, to_slices, with_neighbours
+from linksim.models.disc_med.unet import ConditionalUNet
 
 __all__ = ["SemanticDenoiser"]
 

@@ -12,10 +12,11 @@ scale's choice), its x_0 predictions clipped to the data range [−1, 1] as the 
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from models.disc_med.ddpm import PREDICTIONS, DDPMSchedule, ddim_sample, ddpm_sample, eps_from_prediction, prediction_loss
-from models.disc_med.slices import coordinates, from_slices, to_slices
-from models.disc_med.unet import ConditionalUNet, TimestepEmbedding
+from linksim.models.checks import check_positive_ints
+from linksim.models.disc_med.ddpm import PREDICTIONS, DDPMSchedule, ddim_sample, ddpm_sample, eps_from_prediction, prediction_loss
+from linksim.models.disc_med.slices import coordinates, from_slices, to_slices
+from linksim.models.disc_med.film import TimestepEmbedding
+from linksim.models.disc_med.unet import ConditionalUNet
 
 __all__ = ["DDPMReconstructor"]
 
@@ -36,7 +37,7 @@ class DDPMReconstructor(keras.layers.Layer):
     sampler : "ddim" | "ddpm"
         DDIM with ``sampling_steps`` steps, or the full DDPM chain (eq. 5).
     prediction : "epsilon" | "v"
-        What the U-Net predicts: ε (eq. 5) or v (see :mod:`models.disc_med.ddpm`).
+        What the U-Net predicts: ε (eq. 5) or v (see :mod:`linksim.models.disc_med.ddpm`).
 
     Input
     -----

@@ -8,9 +8,9 @@ slice by slice; pixel coordinates are extra inputs, so that left and right organ
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from models.disc_med.slices import coordinates, from_slices, to_slices
-from models.disc_med.unet import ConditionalUNet
+from linksim.models.checks import check_positive_ints
+from linksim.models.disc_med.slices import coordinates, from_slices, to_slices
+from linksim.models.disc_med.unet import ConditionalUNet
 
 __all__ = ["SliceSegmenter"]
 

@@ -9,7 +9,9 @@ probability.
 """
 import tensorflow as tf
 
-__all__ = ["encode_semantics", "decide_semantics", "label_ids", "symmetric_transition", "semantic_errors", "soft_dice_loss"]
+from linksim.phy.channels import draw_labels, symmetric_transition
+
+__all__ = ["encode_semantics", "decide_semantics", "label_ids", "semantic_errors", "soft_dice_loss"]
 
 
 def encode_semantics(labels, edges, num_classes: int):
@@ -31,14 +33,9 @@ def decide_semantics(semantics, num_classes: int):
     return tf.concat([one_hot, tf.cast(semantics[..., 1:2] > 0.5, tf.float32)], -1)
 
 
-def symmetric_transition(p: float, num_classes: int):
-    """T with T_kk = 1 − p and T_kj = p / (C − 1): every wrong label equally likely. [C, C] float32."""
-    off = p / (num_classes - 1)
-    return tf.fill([num_classes, num_classes], tf.cast(off, tf.float32)) + tf.eye(num_classes) * tf.cast(1.0 - p - off, tf.float32)
-
-
 def semantic_errors(semantics, p, num_classes: int, seed, transition=None):
-    """The paper's discrete channel: labels through a transition matrix, edge bits through a BSC(p).
+    """The paper's discrete channel: labels through a transition matrix (phy's label channel), edge bits
+    through a BSC(p).
 
     Input
     -----
@@ -54,10 +51,8 @@ def semantic_errors(semantics, p, num_classes: int, seed, transition=None):
     """
     label_seed, edge_seed = tf.unstack(tf.random.split(seed, 2))
     labels = label_ids(semantics, num_classes)
-    table = symmetric_transition(p, num_classes) if transition is None else tf.convert_to_tensor(transition, tf.float32)
-    logits = tf.math.log(tf.maximum(tf.gather(table, tf.reshape(labels, [-1])), 1e-30))  # [voxels, C]
-    received = tf.random.stateless_categorical(logits, 1, label_seed, dtype=tf.int32)[:, 0]
-    received = tf.reshape(received, tf.shape(labels))
+    table = symmetric_transition(num_classes, p) if transition is None else tf.convert_to_tensor(transition, tf.float32)
+    received = draw_labels(labels, table, label_seed)  # [..] int32
     flips = tf.random.stateless_uniform(tf.shape(labels), edge_seed) < p
     edges = tf.cast(tf.math.logical_xor(semantics[..., 1] > 0.5, flips), tf.int32)
     return encode_semantics(received, edges, num_classes)

@@ -8,51 +8,13 @@ condition). ``levels`` resolutions (the paper's backbones have five; two or thre
 each block two 3×3 convolutions with group normalisation and SiLU, FiLM after the first; average
 pooling down, nearest upsampling up, skip connections by concatenation; a final 1×1 convolution.
 """
-import math
-
 import keras
 import tensorflow as tf
 
-from models.checks import check_positive_ints
-from models.disc_med.film import FiLM
+from linksim.models.checks import check_positive_ints
+from linksim.models.disc_med.film import FiLM
 
-__all__ = ["TimestepEmbedding", "ConditionalUNet"]
-
-
-@keras.saving.register_keras_serializable(package="linksim")
-class TimestepEmbedding(keras.layers.Layer):
-    """Diffusion timestep t → sinusoidal features (DDPM's) → a two-layer MLP.
-
-    Input
-    -----
-    t : [batch] int32
-
-    Output
-    ------
-    : [batch, units] float32
-    """
-
-    def __init__(self, units: int = 32, **kwargs):
-        super().__init__(**kwargs)
-        check_positive_ints(units=units)
-        self.units = int(units)
-        self.hidden = keras.layers.Dense(self.units, activation="silu")
-        self.out = keras.layers.Dense(self.units)
-
-    def build(self, input_shape):
-        self.hidden.build((None, self.units))
-        self.out.build((None, self.units))
-
-    def call(self, t):
-        half = self.units // 2
-        frequencies = tf.exp(-math.log(10_000.0) * tf.range(half, dtype=tf.float32) / max(half - 1, 1))
-        angles = tf.cast(tf.reshape(t, [-1, 1]), tf.float32) * frequencies[None, :]      # [batch, half]
-        features = tf.concat([tf.sin(angles), tf.cos(angles)], axis=-1)                  # [batch, 2·half]
-        features = tf.pad(features, [[0, 0], [0, self.units - 2 * half]])                 # [batch, units]
-        return self.out(self.hidden(features))
-
-    def get_config(self):
-        return {**super().get_config(), "units": self.units}
+__all__ = ["ConditionalUNet"]
 
 
 class _Block(keras.layers.Layer):

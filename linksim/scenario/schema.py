@@ -1,37 +1,35 @@
-"""Scenario files: YAML → validated, typed configuration → links and metrics.
+"""The scenario schema: typed, validated pydantic models of a scenario file.
 
-The only module that reads YAML, always with ``yaml.safe_load``. Every problem becomes an
-:class:`~linksim.errors.InputError` with one line naming the file, the key path and what was
-expected. No TensorFlow is imported until :func:`build_curve`.
+Component fields (sources, stages, metrics, datasets, objectives, bridges) are tagged unions of
+what :mod:`linksim.engine.registry` holds when this module is imported, so components register
+before (importing :mod:`linksim.components` registers linksim's own). Every rule that spans several
+keys is a named validator; rules of one component live on its parameter model. Imports no
+TensorFlow.
 """
 import math
-import os
-import re
-from types import SimpleNamespace
 from typing import Annotated, Literal, Union
 
 import numpy as np
-import yaml
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 import linksim.components  # noqa: F401  (registers every component)
-from linksim.bridges import PhyBridge
-from linksim.datasets import DEFAULT_DATASET, BundledPhotos
-from linksim.errors import InputError
-from linksim.metrics import BER
-from linksim.objectives import MSEObjective
-from linksim.registry import KINDS, Params, models, names, tag
-from linksim.stages import LABELLING, MODULATION
+from linksim.catalogue.bridges import PhyBridge
+from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos
+from linksim.catalogue.metrics import BER
+from linksim.catalogue.objectives import MSEObjective
+from linksim.engine.registry import Params, freeze, models, tag
+from linksim.engine.stage import LABELLING, MODULATION
+from linksim.phy.snr import snr_grid
 
-__all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "load_scenario", "parse_scenario", "build_curve"]
+__all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "Training", "TrainingStage", "TAGGED_FIELDS"]
 
-MAX_FILE_BYTES = 1_000_000
 MAX_POINTS = 10_000
 MAX_CHUNK_ELEMENTS = 2**31 - 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 
 
 def _union(kind):
+    freeze(kind)  # a component registered after this would be missing from the union
     return Annotated[Union[tuple(models(kind))], Field(discriminator=tag(kind))]
 
 
@@ -84,8 +82,7 @@ class SNRSweep(Params):
         """The SNR points in dB, [P] float64."""
         if self.values is not None:
             return np.asarray(self.values, dtype=np.float64)
-        count = int(math.floor((self.stop - self.start) / self.step + 1e-9)) + 1
-        return np.round(self.start + self.step * np.arange(count), 10)
+        return snr_grid(self.start, self.stop, self.step)
 
 
 class MonteCarloSettings(Params):
@@ -128,8 +125,8 @@ class TrainingSNR(Params):
 class TrainingStage(Params):
     """One phase of a training schedule: which learned stages update, for how long, how.
 
-    ``loss`` is a registered objective (:mod:`linksim.objectives`, or a system's own, e.g. score
-    matching), ``channel`` a registered bridge (:mod:`linksim.bridges`): what the non-learned span
+    ``loss`` is a registered objective (:mod:`linksim.catalogue.objectives`, or a system's own, e.g. score
+    matching), ``channel`` a registered bridge (:mod:`linksim.catalogue.bridges`): what the non-learned span
     between the learned stages does in training. Either may be written as its name alone
     (``loss: l1``) or with parameters (``loss: {type: l1, restoration: {...}}``). ``snr`` is the
     training SNR range; objectives that need none and ``per_point`` schedules do without it.
@@ -182,11 +179,15 @@ class Training(Params):
     per_point: bool = False
 
     @model_validator(mode="after")
-    def _snr_given(self):
+    def _stages_or_init_from(self):
         if not self.stages and self.init_from is None:
             raise ValueError("give at least one training stage (or 'init_from' to reuse another curve's weights)")
         if self.per_point and self.init_from is not None:
             raise ValueError("'per_point' and 'init_from' cannot be combined")
+        return self
+
+    @model_validator(mode="after")
+    def _training_snr_where_needed(self):
         for stage in self.stages:
             if self.per_point and stage.snr is not None:
                 raise ValueError(f"stage {stage.name!r}: 'per_point' trains at each SNR point; remove 'snr'")
@@ -208,48 +209,69 @@ class Curve(Params):
     training: Training | None = None
 
     @model_validator(mode="after")
-    def _taps_exist(self):
+    def _unique_taps(self):
         taps = [self.source.tap_name] + [s.tap_name for s in self.stages]
         duplicates = sorted({t for t in taps if taps.count(t) > 1})
         if duplicates:
             raise ValueError(f"tap names must be unique, repeated: {', '.join(duplicates)} (rename with 'tap:')")
-        known = taps + ["output"]
+        return self
+
+    @model_validator(mode="after")
+    def _metrics_read_existing_taps(self):
+        known = [self.source.tap_name] + [s.tap_name for s in self.stages] + ["output"]
         for metric in self.metrics:
             for tap in (metric.sent, metric.received):
                 if tap not in known:
                     raise ValueError(f"metric {metric.metric_name!r} reads tap {tap!r}; this curve has: {', '.join(known)}")
+        return self
+
+    @model_validator(mode="after")
+    def _unique_metric_names(self):
         metric_names = [n for m in self.metrics for n in m.metric_names()]
         if len(set(metric_names)) != len(metric_names):
             raise ValueError("metric names must be unique (set 'name:' to tell two apart)")
+        return self
+
+    @model_validator(mode="after")
+    def _metric_draws_match_source(self):
         for metric in self.metrics:
             if metric.rows_per_block() not in (1, self.source.batch_multiple()):
                 raise ValueError(f"metric {metric.metric_name!r}: 'draws: {metric.rows_per_block()}' needs a source that repeats each "
                                  f"sample as often (this source: {self.source.batch_multiple()})")
+        return self
+
+    @model_validator(mode="after")
+    def _coderate_given_once(self):
         if "coderate" in self.model_fields_set and any(s.code_rate() is not None for s in self.stages):
             raise ValueError("'coderate' is taken from the encoder stages of this curve; remove it")
+        return self
+
+    @model_validator(mode="after")
+    def _training_fits_curve(self):
+        if self.training is None:
+            return self
+        if not self.source.reads_dataset:
+            raise ValueError("training feeds dataset samples: a curve with 'training' needs the 'images' source")
         learned = [s.tap_name for s in self.stages if s.learned]
-        if self.training is not None:
-            if not self.source.reads_dataset:
-                raise ValueError("training feeds dataset samples: a curve with 'training' needs the 'images' source")
-            for stage in self.training.stages:
-                unknown = [t for t in stage.train if t not in learned]
-                if unknown:
-                    raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
-                                     f"curve (learned: {', '.join(learned) or 'none'})")
-                stage.loss.check(self, stage)
-                if stage.cache_head is not None:
-                    _check_cache_head(self, stage)
-                if stage.loss.uses_bridge:
-                    stage.channel.check(self, stage)
-                elif "channel" in stage.model_fields_set:
-                    raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
+        for stage in self.training.stages:
+            unknown = [t for t in stage.train if t not in learned]
+            if unknown:
+                raise ValueError(f"training stage {stage.name!r} trains {', '.join(unknown)}, not learned stages of this "
+                                 f"curve (learned: {', '.join(learned) or 'none'})")
+            stage.loss.check(self, stage)
+            if stage.cache_head is not None:
+                _check_cache_head(self, stage)
+            if stage.loss.uses_bridge:
+                stage.channel.check(self, stage)
+            elif "channel" in stage.model_fields_set:
+                raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
         return self
 
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
         return found[0] if found else None
 
-    def code_rate(self) -> float:
+    def effective_coderate(self) -> float:
         """The ``coderate`` given, or the product of the rates of the curve's encoder stages."""
         rates = [s.code_rate() for s in self.stages if s.code_rate() is not None]
         return math.prod(rates) if rates else self.coderate
@@ -309,10 +331,15 @@ class Scenario(Params):
 
     @field_validator("curves")
     @classmethod
-    def _unique_names(cls, curves):
+    def _unique_curve_names(cls, curves):
         seen = [c.name for c in curves]
         if len(set(seen)) != len(seen):
             raise ValueError("curve names must be unique")
+        return curves
+
+    @field_validator("curves")
+    @classmethod
+    def _init_from_an_earlier_curve(cls, curves):
         for i, curve in enumerate(curves):
             source = curve.training.init_from if curve.training else None
             if source is None:
@@ -327,7 +354,7 @@ class Scenario(Params):
         return next(c for c in self.curves if c.name == name)
 
     @model_validator(mode="after")
-    def _shown_metrics(self):
+    def _figures_name_measured_metrics(self):
         names = {n for c in self.curves for m in c.metrics for n in m.metric_names()}
         for key, wanted in (("metrics", self.figures.metrics or []), ("versus", [self.figures.versus] if self.figures.versus else [])):
             unknown = [n for n in wanted if n not in names]
@@ -341,7 +368,7 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
-    def _figure_curves(self):
+    def _comparison_figure_curves(self):
         comparison = self.figures.comparison
         if comparison is not None:
             images = {c.name for c in self.curves if c.source.reads_dataset}
@@ -356,15 +383,25 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
-    def _convention_and_size(self):
+    def _ebno_needs_a_mapper(self):
         for i, curve in enumerate(self.curves):
             if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:
                 raise ValueError(f"curves[{i}] ({curve.name}): the 'ebno' convention needs a mapper stage (bits per symbol)")
+        return self
+
+    @model_validator(mode="after")
+    def _stages_fit_the_data(self):
+        for i, curve in enumerate(self.curves):
             for stage in curve.stages:
                 try:
                     stage.check(curve, self.data)
                 except ValueError as exc:
                     raise ValueError(f"curves[{i}] ({curve.name}): {stage.type} {stage.tap_name!r}: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _batches_fit_the_sources(self):
+        for i, curve in enumerate(self.curves):
             multiple = curve.source.batch_multiple()
             if self.montecarlo.batch_size % multiple or self.montecarlo.max_samples % multiple:
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size and max_samples must be multiples of the "
@@ -374,114 +411,3 @@ class Scenario(Params):
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size × block size = {elements:.3g} values per chunk, "
                                  f"more than 2^31; lower montecarlo.batch_size")
         return self
-
-
-# ---------------------------------------------------------------------------------- loading
-def _key_path(loc) -> str:
-    registered = {n for kind in KINDS for n in names(kind)}
-    parts, previous = [], None
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        elif item in registered and (isinstance(previous, int) or previous in TAGGED_FIELDS):
-            pass  # the discriminator tag pydantic inserts for tagged unions
-        elif item.startswith("function-") or item in ("list[...]",):
-            pass
-        else:
-            parts.append(("." if parts else "") + item)
-        previous = item
-    return "".join(parts) or "(top level)"
-
-
-def _describe(error) -> str:
-    kind, msg = error["type"], error["msg"]
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind == "missing":
-        return "missing required key"
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return msg.replace("Input tag", "type").replace("found using 'type' ", "")
-    msg = msg.removeprefix("Value error, ")
-    shown = repr(error.get("input"))
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return f"{msg[0].lower()}{msg[1:]} (got {shown})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
-
-
-def parse_scenario(data, source: str = "<scenario>") -> Scenario:
-    """Validate already-parsed YAML data; errors name ``source``."""
-    if not isinstance(data, dict):
-        raise InputError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise InputError(f"{source}: {_key_path(error['loc'])}: {_describe(error)}{suffix}") from None
-
-
-def load_scenario(path) -> Scenario:
-    """Read and validate a scenario file; ``InputError`` on any problem."""
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise InputError(f"{path}: no such scenario file")
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: not a regular file")
-    if os.path.getsize(path) > MAX_FILE_BYTES:
-        raise InputError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a scenario file")
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        where = _mark(exc.problem_mark)
-        raise InputError(f"{path}{where}: unsupported YAML tag {_tag(exc.problem)}; only plain YAML data is accepted") from None
-    except yaml.YAMLError as exc:
-        where = _mark(getattr(exc, "problem_mark", None))
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
-    return parse_scenario(data, path)
-
-
-def _mark(mark) -> str:
-    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-
-
-def _tag(problem) -> str:
-    found = re.search(r"tag '([^']*)'", problem or "")
-    return repr(found.group(1)) if found else ""
-
-
-def resolved_yaml(scenario: Scenario) -> str:
-    """The scenario with every default filled in, as YAML text (stored in results)."""
-    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
-
-
-# ---------------------------------------------------------------------------------- building
-def build_curve(scenario: Scenario, curve: Curve):
-    """Build the runtime link and metrics of one curve (imports TensorFlow).
-
-    Output
-    ------
-    link : linksim.link.Link
-    metrics : list[linksim.metrics.Metric]
-    """
-    from linksim.link import Link
-
-    info = SimpleNamespace(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve)
-    link = Link(
-        source=curve.source.build(info),
-        stages=[s.build(info) for s in curve.stages],
-        convention=scenario.snr.convention,
-        bits_per_symbol=curve.bits_per_symbol(),
-        coderate=curve.code_rate(),
-        signal_power=curve.signal_power,
-    )
-    built = [m.build() for m in curve.metrics]
-    return link, [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]

@@ -9,15 +9,25 @@ validated fast and quietly; ``build`` imports what it needs.
 Kinds: ``source`` and ``stage`` (links), ``metric``, ``dataset`` (what ``data`` sources and
 training read), ``objective`` (a training stage's ``loss``) and ``bridge`` (a training stage's
 ``channel``: how gradients cross the non-differentiable span). :mod:`linksim.components` imports
-every catalogue module, so importing it registers everything.
+every component package, so importing it registers everything; a user's own module registers its
+components the same way, before :mod:`linksim.scenario` is imported (the schema's unions are made
+then, and a later registration is refused).
+
+The registry also knows who owns each component (:func:`owners`): the generic catalogue, an
+application domain or a research system, with the words that name each owner.
 """
+import importlib
+import sys
+
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "names", "models", "catalogue"]
+__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "freeze", "names", "models", "catalogue", "owner_of", "owners"]
 
 KINDS = ("source", "stage", "metric", "dataset", "objective", "bridge")
 TAGS = {"dataset": "dataset"}  # the tag field of a kind, where it is not "type"
+OWNER_PACKAGES = ("linksim.domains", "linksim.systems")  # packages whose modules own their components and words
 _REGISTRY: dict[str, dict[str, type["Params"]]] = {kind: {} for kind in KINDS}
+_FROZEN: set[str] = set()  # kinds whose scenario union exists already
 
 
 class Params(BaseModel):
@@ -33,6 +43,9 @@ def register(kind: str, name: str):
     """
     if kind not in KINDS:
         raise ValueError(f"unknown component kind {kind!r}")
+    if kind in _FROZEN:
+        raise ValueError(f"{kind} {name!r} registered after the scenario schema was built: import the module that "
+                         "registers it before linksim.scenario")
 
     def decorate(cls):
         if name in _REGISTRY[kind]:
@@ -41,6 +54,11 @@ def register(kind: str, name: str):
         return cls
 
     return decorate
+
+
+def freeze(kind: str) -> None:
+    """Refuse further registrations of ``kind`` (its scenario union is being made)."""
+    _FROZEN.add(kind)
 
 
 def tag(kind: str) -> str:
@@ -62,4 +80,30 @@ def catalogue() -> dict[str, list[tuple[str, str]]]:
     out = {}
     for kind in KINDS:
         out[kind] = [(n, (_REGISTRY[kind][n].__doc__ or "").strip().splitlines()[0]) for n in names(kind)]
+    return out
+
+
+def owner_of(cls) -> str | None:
+    """The domain or system that owns a registered class (``"domains.<name>"``, ``"systems.<name>"``),
+    or ``None`` for the generic catalogue and components registered from outside linksim."""
+    for package in OWNER_PACKAGES:
+        if cls.__module__.startswith(package + "."):
+            return ".".join(cls.__module__.split(".")[1:3])
+    return None
+
+
+def owners() -> dict[str, set[str]]:
+    """``{owner: words}`` for every domain and system that registered a component: its registered names
+    and the ``VOCABULARY`` its module declares. These words belong to the owner and to the
+    learned layers under ``linksim.models``; the engine and the catalogue never use them."""
+    out: dict[str, set[str]] = {}
+    for kind in KINDS:
+        for name, cls in _REGISTRY[kind].items():
+            owner = owner_of(cls)
+            if owner is None:
+                continue
+            words = out.setdefault(owner, set())
+            words.add(name)
+            module = sys.modules.get(f"linksim.{owner}") or importlib.import_module(f"linksim.{owner}")
+            words.update(getattr(module, "VOCABULARY", ()))
     return out

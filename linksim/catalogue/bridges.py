@@ -1,7 +1,7 @@
 """Training bridges: how gradients cross the non-differentiable span between two learned stages.
 
 The span is the chain of non-learned stages between the first and the last learned stage of a
-link (quantizer … dequantizer, see :func:`linksim.stages.digital_span`). In training the link
+link (quantizer … dequantizer, see :func:`linksim.engine.stage.digital_span`). In training the link
 runs it forward and hands its output, with the span's input, to the training stage's bridge
 (its ``channel``), which decides what the next learned stage reads:
 
@@ -9,20 +9,20 @@ runs it forward and hands its output, with the span's input, to the training sta
   (``x + stop_gradient(span(x) − x)``); ``flip_probability`` fixes the per-point parameter of
   that name (a BSC's p) instead of the training SNR's value;
 - ``surrogate``: the span's input plus soft-quantization noise of the span's first quantizer
-  step (:class:`phy.quantization.SoftQuantizationNoise`): differentiable, no bit errors;
+  step (:class:`linksim.phy.quantization.SoftQuantizationNoise`): differentiable, no bit errors;
 - ``analog``: the span's input (the span is skipped: feature extraction before any digital
   processing).
 
 Every bridge may also erase (zero) a ``mask_ratio`` fraction of what it hands over, at random
-(:func:`phy.channels.random_erasure`), which trains the receiver against missing features.
+(:func:`linksim.phy.channels.random_erasure`), which trains the receiver against missing features.
 """
 from abc import abstractmethod
 from typing import Literal
 
 from pydantic import Field
 
-from linksim.registry import Params, register
-from linksim.stages import digital_span
+from linksim.engine.registry import Params, register
+from linksim.engine.stage import digital_span
 
 __all__ = ["BridgeParams", "PhyBridge", "AnalogBridge", "SurrogateBridge"]
 
@@ -47,7 +47,7 @@ class BridgeParams(Params):
         """The bridge function the link applies at the end of the span, erasures included."""
         import tensorflow as tf
 
-        from phy.channels import random_erasure
+        from linksim.phy.channels import random_erasure
 
         passed = self.passed(curve)
         if self.mask_ratio == 0:
@@ -107,7 +107,7 @@ class SurrogateBridge(BridgeParams):
             raise ValueError(f"training stage {stage.name!r}: channel 'surrogate' needs a quantizer between the learned stages")
 
     def passed(self, curve):
-        from phy.quantization import SoftQuantizationNoise
+        from linksim.phy.quantization import SoftQuantizationNoise
 
         step = self._step(curve)
         noise = SoftQuantizationNoise(kind=self.noise, step=step, alpha=self.alpha * step)

@@ -1,7 +1,7 @@
 """Metric-versus-SNR figures from a results file."""
 import numpy as np
 
-from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter", "plot_losses"]
 
@@ -70,7 +70,7 @@ def plot_results(results, out_path, metrics=None, versus=None):
 def plot_losses(histories, out_path, title):
     """Epoch-mean training loss against the epoch (all stages in order), one line per curve.
 
-    ``histories``: ``{label: rows of linksim.train.loss_history}``. Epochs that replay a stored
+    ``histories``: ``{label: rows of linksim.run.checkpoints.loss_history}``. Epochs that replay a stored
     head (``cache_head``) get hollow markers: their data repeat an earlier epoch's.
     """
     import matplotlib
@@ -95,6 +95,35 @@ def plot_losses(histories, out_path, title):
     ax.set_title(title)
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
+    plt.close(fig)
+
+
+def plot_training_state(state, path):
+    """A checkpoint's training loss (its ``state.json``) against steps: each window's mean (line) and each epoch's mean (dots at the epoch's end)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    steps, done = [], 0  # cumulative step at the end of each window, over all stages
+    for _stage, _rnd, _epoch, first, last, _mean in state.get("windows", []):
+        done += last - first + 1
+        steps.append(done)
+    if steps:
+        ax.plot(steps, [w[5] for w in state["windows"]], "-", linewidth=1, label="window mean")
+        ends = [steps[i] for i in range(len(steps)) if i + 1 == len(steps) or state["windows"][i + 1][3] == 0]  # next starts an epoch
+        ax.plot(ends, [entry[3] for entry in state["losses"][len(state["losses"]) - len(ends):]], "o", markersize=3, label="epoch mean")
+        ax.set_xlabel("training step (all stages)")
+        ax.legend()
+    else:  # a checkpoint written before windows were kept
+        ax.plot(range(1, len(state["losses"]) + 1), [entry[3] for entry in state["losses"]], "o-", markersize=3)
+        ax.set_xlabel("epoch (all stages)")
+    ax.set_ylabel("training loss")
+    ax.set_yscale("log")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 

@@ -3,7 +3,7 @@ SNR convention labels and closed-form BER references. Presentation code depends 
 never on the Monte Carlo runner."""
 from dataclasses import dataclass, field
 
-from phy.intervals import binomial_interval, mean_interval
+from linksim.phy.intervals import binomial_interval, mean_interval
 
 __all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "closed_form_ber"]
 
@@ -52,6 +52,6 @@ def closed_form_ber(theory: dict | None, convention: str):
     """
     if theory is None or convention not in ("esno", "ebno"):
         return None
-    from phy.ber_theory import ber_awgn
+    from linksim.phy.ber_theory import ber_awgn
 
     return lambda snr_db: ber_awgn(theory["modulation"], snr_db, convention, theory["labelling"])

@@ -2,7 +2,7 @@
 
 Each worker is a Ray actor that rebuilds the links from the resolved scenario text (never a
 pickled TensorFlow object; learned weights come from checkpoint files) and computes single
-chunks with :class:`linksim.montecarlo.ChunkRunner`, limited to one TensorFlow thread per
+chunks with :class:`linksim.run.montecarlo.ChunkRunner`, limited to one TensorFlow thread per
 worker CPU. The driver keeps ``2 × workers`` chunks of the current point in flight and adds
 their statistics strictly in chunk order, evaluating the stopping rule after each, exactly as
 the local backend does: the counts are identical to a local run. The price of early stopping
@@ -13,7 +13,7 @@ or time budget, up to ``2 × workers − 1`` chunks already submitted still run 
 import collections
 import os
 
-from linksim.errors import InputError
+from linksim.engine.errors import InputError
 
 __all__ = ["RayExecutor"]
 
@@ -30,12 +30,14 @@ class _Worker:
 
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(threads)
-        from linksim.montecarlo import ChunkRunner
+        from linksim.run.montecarlo import ChunkRunner
+        from linksim.run.training import CurveWeights
 
-        self.runner = ChunkRunner(parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>"), checkpoints)
+        scenario = parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>")
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
 
-    def run(self, c, p, k, snr_db):
-        return self.runner.run(c, p, k, snr_db)
+    def run(self, curve_index, point_index, chunk_index, snr_db):
+        return self.runner.run(curve_index, point_index, chunk_index, snr_db)
 
 
 class RayExecutor:
@@ -55,19 +57,19 @@ class RayExecutor:
         TensorFlow threads (and Ray CPUs) of each worker; default: its share of the cluster's
         CPUs, ``max(1, CPUs // workers)``.
     checkpoints : str
-        Training checkpoint root; the driver trains missing checkpoints before any chunk runs,
-        and the workers load them (on a cluster the folder must be shared).
-    stream : file or None
-        Training progress.
+        Training checkpoint root: the curves' checkpoints must be finished
+        (:func:`linksim.run.training.train_curves`); the workers load them (on a cluster the folder
+        must be shared).
     """
 
     def __init__(self, scenario, resolved_yaml: str, address: str | None = None, workers: int | None = None,
-                 threads_per_worker: int | None = None, checkpoints: str = "checkpoints", stream=None):
+                 threads_per_worker: int | None = None, checkpoints: str = "checkpoints"):
         try:
             import ray
         except ImportError:
             raise InputError("--backend ray needs Ray: pip install -e '.[ray]'") from None
-        from linksim.montecarlo import ChunkRunner
+        from linksim.run.montecarlo import ChunkRunner
+        from linksim.run.training import CurveWeights
 
         self._ray = ray
         self._started = not ray.is_initialized()
@@ -83,20 +85,20 @@ class RayExecutor:
         actor = ray.remote(num_cpus=min(threads, cpus))(_Worker)
         self._workers = [actor.remote(resolved_yaml, threads, os.path.abspath(checkpoints)) for _ in range(self.num_workers)]
         self._next_worker = 0
-        # Driver side: trains missing checkpoints and knows the links' metadata; runs no chunk.
-        self.runner = ChunkRunner(scenario, checkpoints, train_missing=True, stream=stream)
+        # Driver side: knows the links' metadata (stage names, metrics); runs no chunk.
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
 
-    def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
+    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
         window = 2 * self.num_workers
         pending = collections.deque()
-        k = first_chunk
-        while end_chunk is None or k < end_chunk or pending:
-            while len(pending) < window and (end_chunk is None or k < end_chunk):
+        chunk_index = first_chunk
+        while end_chunk is None or chunk_index < end_chunk or pending:
+            while len(pending) < window and (end_chunk is None or chunk_index < end_chunk):
                 worker = self._workers[self._next_worker]
                 self._next_worker = (self._next_worker + 1) % self.num_workers
-                pending.append(worker.run.remote(c, p, k, snr_db))
-                k += 1
+                pending.append(worker.run.remote(curve_index, point_index, chunk_index, snr_db))
+                chunk_index += 1
             # Chunks still pending when the caller stops are dropped, not cancelled: cancelling
             # queued actor tasks leaves a gap in the actor's task sequence that stalls it.
             yield self._ray.get(pending.popleft())

@@ -2,7 +2,7 @@
 
 ``image_encoder`` codes each image of an ``images`` source at the largest JPEG quality that fits
 its bit budget; ``image_decoder`` turns received bits back into images, with the dataset-mean
-image wherever the failure rule of :mod:`linksim.image_codec` applies. Between them a scenario puts
+image wherever the failure rule of :mod:`linksim.domains.imaging.jpeg` applies. Between them a scenario puts
 any channel code, mapper and channel, e.g. ``ldpc_encoder → mapper → awgn → demapper →
 ldpc_decoder``.
 
@@ -14,9 +14,9 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.phy_stages import ChannelEncoderParams
-from linksim.registry import register
-from linksim.stages import StageParams, make_stage
+from linksim.catalogue.phy_stages import ChannelEncoderParams
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, make_stage
 
 __all__ = ["ImageEncoderParams", "ImageDecoderParams", "bit_budget"]
 
@@ -49,7 +49,7 @@ def _encoder_of(curve):
 class ImageEncoderParams(StageParams):
     """JPEG at the largest quality within the bits of channel_uses symbols: [batch, H, W, C] → [batch, budget] bits.
 
-    ``codec``: ``jpeg`` (abbreviated format: tables known to both ends; :mod:`linksim.image_codec`).
+    ``codec``: ``jpeg`` (abbreviated format: tables known to both ends; :mod:`linksim.domains.imaging.jpeg`).
     ``max_quality``: where the search starts (1…95).
     """
 
@@ -62,7 +62,7 @@ class ImageEncoderParams(StageParams):
     xla_compatible: ClassVar[bool] = False
 
     def check(self, curve, data):
-        from linksim.image_codec import OVERHEAD_BITS
+        from linksim.domains.imaging.jpeg import OVERHEAD_BITS
 
         if curve.stages[0] is not self or not curve.source.reads_dataset:
             raise ValueError("must be the first stage, after the 'images' source")
@@ -74,13 +74,13 @@ class ImageEncoderParams(StageParams):
             raise ValueError(f"the bit budget ({budget} bits per image) must be a multiple of 8 and at least "
                              f"{OVERHEAD_BITS + 8} (header and CRC take {OVERHEAD_BITS})")
 
-    def build(self, info):
+    def build(self, context):
         import numpy as np
         import tensorflow as tf
 
-        from linksim.image_codec import JPEGBitstream
+        from linksim.domains.imaging.jpeg import JPEGBitstream
 
-        codec = JPEGBitstream(info.data.sample_shape, bit_budget(info.curve, self.channel_uses), self.max_quality)
+        codec = JPEGBitstream(context.data.sample_shape, bit_budget(context.curve, self.channel_uses), self.max_quality)
 
         def encode(images):
             return codec.encode(np.round(images * 255.0).astype(np.uint8))[0].astype(np.float32)
@@ -107,15 +107,15 @@ class ImageDecoderParams(StageParams):
         if encoder is None or encoder.codec != self.codec:
             raise ValueError(f"needs an 'image_encoder' stage with codec {self.codec!r} earlier in the curve")
 
-    def build(self, info):
+    def build(self, context):
         import numpy as np
         import tensorflow as tf
 
-        from linksim.image_codec import JPEGBitstream
+        from linksim.domains.imaging.jpeg import JPEGBitstream
 
-        encoder = _encoder_of(info.curve)
-        codec = JPEGBitstream(info.data.sample_shape, bit_budget(info.curve, encoder.channel_uses), encoder.max_quality)
-        mean_image = (info.data.load("train", info.seed).mean(axis=0) / info.data.stored_max).astype(np.float32)
+        encoder = _encoder_of(context.curve)
+        codec = JPEGBitstream(context.data.sample_shape, bit_budget(context.curve, encoder.channel_uses), encoder.max_quality)
+        mean_image = (context.data.load("train", context.seed).mean(axis=0) / context.data.stored_max).astype(np.float32)
 
         def decode(bits):
             return codec.decode(bits, mean_image)[0]

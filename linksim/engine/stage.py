@@ -1,18 +1,19 @@
 """The base of every stage and source parameter model, and the helpers that wrap a built block.
 
-Catalogue modules (:mod:`linksim.sources`, :mod:`linksim.phy_stages`, the system catalogues in
-:mod:`linksim.systems`) subclass :class:`StageParams`; ``build(info)`` returns a
-:class:`linksim.link.Stage`. TensorFlow, ``phy`` and ``models`` are imported inside ``build`` so
+Catalogue modules (:mod:`linksim.catalogue.sources`, :mod:`linksim.catalogue.phy_stages`, the system catalogues in
+:mod:`linksim.systems`) subclass :class:`StageParams`; ``build(context)`` returns a
+:class:`Stage`, the runtime step that :class:`linksim.engine.link.Link` chains. TensorFlow, ``phy`` and ``models`` are imported inside ``build`` so
 that validating a scenario stays fast and quiet.
 """
-from typing import ClassVar, Literal
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import Params
-from phy.modulations import MODULATIONS
+from linksim.engine.registry import Params
+from linksim.phy.modulations import MODULATIONS
 
-__all__ = ["MODULATION", "LABELLING", "StageParams", "digital_span", "make_stage", "layer_stage"]
+__all__ = ["MODULATION", "LABELLING", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage"]
 
 MODULATION = Literal[tuple(MODULATIONS)]
 LABELLING = Literal["gray", "natural"]
@@ -31,7 +32,10 @@ class StageParams(Params):
       bridge may fix (e.g. ``flip_probability``);
     - ``reads_dataset``: a source that yields the scenario's dataset samples (training feeds them);
     - ``xla_compatible``: ``False`` for a stage that runs NumPy code inside the graph (XLA cannot
-      compile it: with ``montecarlo.execution: xla`` its curve runs as a plain graph).
+      compile it: with ``montecarlo.execution: xla`` its curve runs as a plain graph);
+    - ``figures``: what the stage can show after a run (:mod:`linksim.output.figures`):
+      ``reconstructions`` (a source of image samples), ``constellation`` (a channel on complex
+      symbols: its input against its output).
 
     and methods: :meth:`check` (against the curve and the dataset), :meth:`calibrate` (statistics
     a trained layer keeps) and :meth:`batch_multiple` (for sources).
@@ -45,6 +49,7 @@ class StageParams(Params):
     point_parameter: ClassVar[str | None] = None
     reads_dataset: ClassVar[bool] = False
     xla_compatible: ClassVar[bool] = True
+    figures: ClassVar[tuple[str, ...]] = ()
 
     @property
     def tap_name(self) -> str:
@@ -75,6 +80,39 @@ class StageParams(Params):
         ``samples()``: the training samples as float32 batches, in order. Default: nothing."""
 
 
+@dataclass
+class Stage:
+    """One step of the chain.
+
+    Attributes
+    ----------
+    name : str
+        Registered type name (for messages).
+    tap : str
+        Name under which the output is recorded.
+    block : object
+        The Sionna Block / Keras layer, for users who want it on its own.
+    apply : callable ``(x, ctx) -> y``
+    learned : bool
+        The block is a Keras layer with trainable weights.
+    uses_global_rng : bool
+        True for stock Sionna blocks that draw from ``sionna.phy.config.tf_rng``; the link
+        then reseeds that generator from the batch seed (which costs throughput under XLA,
+        so links without such a block skip it).
+    point_value : callable ``(snr_db) -> float`` or None
+        A parameter that depends on the SNR point but is computed outside the graph (e.g. a
+        BSC's flip probability from the exact BER); it reaches ``apply`` as ``ctx.point_value``.
+    """
+
+    name: str
+    tap: str
+    block: Any
+    apply: Callable
+    point_value: Callable | None = None
+    uses_global_rng: bool = False
+    learned: bool = False
+
+
 def digital_span(learned) -> tuple[int, int] | None:
     """``(start, end)`` stage indices of the non-learned stages between the first and the last
     learned stage (the quantizer … dequantizer chain of a semantic link), or ``None``.
@@ -92,9 +130,7 @@ def digital_span(learned) -> tuple[int, int] | None:
 
 
 def make_stage(params, block, apply, point_value=None, uses_global_rng=False, learned=False):
-    """A :class:`linksim.link.Stage` of ``block`` named after ``params``; ``apply(x, ctx) -> y``."""
-    from linksim.link import Stage
-
+    """A :class:`Stage` of ``block`` named after ``params``; ``apply(x, ctx) -> y``."""
     return Stage(name=params.type, tap=params.tap_name, block=block, apply=apply, point_value=point_value,
                  uses_global_rng=uses_global_rng, learned=learned)
 

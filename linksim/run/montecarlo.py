@@ -17,9 +17,9 @@ constant over a whole point is recorded and reported as suspicious.
 import time
 from dataclasses import dataclass
 
-from linksim.errors import LinksimError
-from linksim.statistics import CONVENTION_LABELS, PointResult, closed_form_ber
-from phy.seeding import stateless_seed
+from linksim.engine.errors import LinksimError
+from linksim.engine.statistics import CONVENTION_LABELS, PointResult, closed_form_ber
+from linksim.phy.seeding import stateless_seed
 
 __all__ = ["NumericalError", "ChunkRunner", "LocalExecutor", "run_point", "run_scenario"]
 
@@ -50,39 +50,53 @@ def _tap_checks(taps):
 
 @dataclass
 class CurveRuntime:
+    """One curve ready to run: its link (holding its trained weights), metrics and compiled step."""
+
     link: object
     metrics: list
     step: object
     stage_of_tap: dict  # tap -> registered stage type
-    errors_metric: str | None
-    block_metric: str | None
+    errors_metric: str | None  # the rate that target_errors and stop_after_error_free count
+    block_metric: str | None  # the rate that target_block_errors counts
+
+
+def _stopping_metrics(metrics) -> tuple[str | None, str | None]:
+    """The metrics whose errors stop a point: as each metric declares (``Metric.stops``); a curve
+    without an ``errors`` metric counts its first rate."""
+    rates = [m for m in metrics if m.kind == "rate"]
+    errors = next((m.name for m in rates if m.stops == "errors"), rates[0].name if rates else None)
+    blocks = next((m.name for m in rates if m.stops == "block_errors"), None)
+    return errors, blocks
 
 
 class ChunkRunner:
     """Builds each curve's link once and computes the statistics of single chunks.
 
-    The same object runs in-process (local backend) and inside every Ray worker. Learned
-    weights come from :class:`linksim.train.CurveWeights`: finished checkpoints under
-    ``checkpoints``, or with ``train_missing`` trained (or resumed) first, with progress on
-    ``stream``.
+    The same object runs in-process (local backend) and inside every Ray worker. It only runs:
+    learned weights come ready from ``weights`` (finished checkpoints, see
+    :func:`linksim.run.training.train_curves`).
+
+    Parameters
+    ----------
+    scenario : linksim.scenario.Scenario
+    weights : linksim.run.training.CurveWeights
     """
 
-    def __init__(self, scenario, checkpoints="checkpoints", train_missing=False, stream=None):
-        from linksim.train import CurveWeights
-
+    def __init__(self, scenario, weights):
         self.scenario = scenario
-        self.weights = CurveWeights(scenario, checkpoints, train_missing, stream)
+        self.weights = weights
         self._curves = {}
 
-    def curve(self, c: int) -> CurveRuntime:
-        if c not in self._curves:
+    def curve(self, curve_index: int) -> CurveRuntime:
+        """Curve ``curve_index`` built, holding its trained weights, with its step compiled (once)."""
+        if curve_index not in self._curves:
             import tensorflow as tf
 
             from linksim.scenario import build_curve
 
-            curve = self.scenario.curves[c]
+            curve = self.scenario.curves[curve_index]
             link, metrics = build_curve(self.scenario, curve)
-            self.weights.prepare(c, link)
+            self.weights.load(curve_index, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
 
@@ -95,21 +109,18 @@ class ChunkRunner:
             if execution != "eager":  # xla where every stage compiles; a curve with NumPy stages runs as a graph
                 xla = execution == "xla" and all(s.xla_compatible for s in [curve.source, *curve.stages, *curve.metrics])
                 step = tf.function(step, jit_compile=xla)
-            rates = [m.name for m in metrics if m.kind == "rate"]
-            self._curves[c] = CurveRuntime(
-                link, metrics, step, {s.tap: s.name for s in [link.source] + link.stages},
-                "ber" if "ber" in rates else (rates[0] if rates else None), "bler" if "bler" in rates else None,
-            )
-        return self._curves[c]
+            self._curves[curve_index] = CurveRuntime(
+                link, metrics, step, {s.tap: s.name for s in [link.source] + link.stages}, *_stopping_metrics(metrics))
+        return self._curves[curve_index]
 
-    def link_at(self, c: int, snr_db: float):
-        """Curve ``c``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
-        rt = self.curve(c)
-        self.weights.select(c, rt.link, snr_db)
-        return rt.link
+    def link_at(self, curve_index: int, snr_db: float):
+        """Curve ``curve_index``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
+        runtime = self.curve(curve_index)
+        self.weights.select(curve_index, runtime.link, snr_db)
+        return runtime.link
 
-    def run(self, c: int, p: int, k: int, snr_db: float):
-        """Chunk ``k`` of point ``p`` of curve ``c``.
+    def run(self, curve_index: int, point_index: int, chunk_index: int, snr_db: float):
+        """Chunk ``chunk_index`` of point ``point_index`` (at ``snr_db``) of curve ``curve_index``.
 
         Output
         ------
@@ -118,12 +129,12 @@ class ChunkRunner:
         """
         import tensorflow as tf
 
-        rt = self.curve(c)
-        self.link_at(c, snr_db)
-        stats, checks = rt.step(
-            tf.constant(rt.link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
-            tf.constant(stateless_seed(self.scenario.seed, c, p, k), tf.int32),
-            tf.constant(rt.link.point_values(snr_db), tf.float32), tf.constant(k, tf.int32),
+        runtime = self.curve(curve_index)
+        link = self.link_at(curve_index, snr_db)
+        stats, checks = runtime.step(
+            tf.constant(link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
+            tf.constant(stateless_seed(self.scenario.seed, curve_index, point_index, chunk_index), tf.int32),
+            tf.constant(link.point_values(snr_db), tf.float32), tf.constant(chunk_index, tf.int32),
         )
         out = {}
         for (metric, stat), value in stats.items():
@@ -132,27 +143,30 @@ class ChunkRunner:
 
 
 class LocalExecutor:
-    """Runs the chunks of a point in this process, one after the other."""
+    """Runs the chunks of a point in this process, one after the other (the curves' checkpoints
+    under ``checkpoints`` must be finished)."""
 
-    def __init__(self, scenario, checkpoints="checkpoints", stream=None):
-        self.runner = ChunkRunner(scenario, checkpoints, train_missing=True, stream=stream)
+    def __init__(self, scenario, checkpoints="checkpoints"):
+        from linksim.run.training import CurveWeights
 
-    def chunks(self, c, p, snr_db, first_chunk=0, end_chunk=None):
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
+
+    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
-        k = first_chunk
-        while end_chunk is None or k < end_chunk:
-            yield self.runner.run(c, p, k, snr_db)
-            k += 1
+        chunk_index = first_chunk
+        while end_chunk is None or chunk_index < end_chunk:
+            yield self.runner.run(curve_index, point_index, chunk_index, snr_db)
+            chunk_index += 1
 
     def close(self):
         pass
 
 
 # ---------------------------------------------------------------------------------- the sweep
-def _stop_reason(totals, samples, elapsed, settings, rt):
-    if rt.errors_metric and settings.target_errors and totals[rt.errors_metric]["errors"] >= settings.target_errors:
+def _stop_reason(totals, samples, elapsed, settings, runtime):
+    if runtime.errors_metric and settings.target_errors and totals[runtime.errors_metric]["errors"] >= settings.target_errors:
         return "target_errors"
-    if rt.block_metric and settings.target_block_errors and totals[rt.block_metric]["errors"] >= settings.target_block_errors:
+    if runtime.block_metric and settings.target_block_errors and totals[runtime.block_metric]["errors"] >= settings.target_block_errors:
         return "target_block_errors"
     if samples >= settings.max_samples:
         return "max_samples"
@@ -161,12 +175,12 @@ def _stop_reason(totals, samples, elapsed, settings, rt):
     return None
 
 
-def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=None, progress=None) -> PointResult:
+def run_point(executor, runtime, scenario, curve_index, point_index, snr_db, start=None, on_chunk=None, progress=None) -> PointResult:
     """Run one point to its stopping rule, continuing from ``start`` (a partial PointResult)."""
     settings = scenario.montecarlo
-    curve_name = scenario.curves[c].name
+    curve_name = scenario.curves[curve_index].name
     kinds = {m.name: m.kind for m in runtime.metrics}
-    point = start or PointResult(curve_name, p, snr_db, runtime.link.noise_variance(snr_db), 0, 0, 0.0, "running",
+    point = start or PointResult(curve_name, point_index, snr_db, runtime.link.noise_variance(snr_db), 0, 0, 0.0, "running",
                                  {m.name: {s: 0 for s in m.stats} for m in runtime.metrics}, kinds, None)
     constant = set(point.constant_taps) if point.constant_taps is not None else None
     began = time.perf_counter() - point.seconds
@@ -174,7 +188,7 @@ def run_point(executor, runtime, scenario, c, p, snr_db, start=None, on_chunk=No
     if point.chunks:
         reason = _stop_reason(point.stats, point.samples, point.seconds, settings, runtime)
     end_chunk = -(-settings.max_samples // settings.batch_size)  # max_samples always stops there
-    chunks = executor.chunks(c, p, snr_db, first_chunk=point.chunks, end_chunk=end_chunk) if reason is None else iter(())
+    chunks = executor.chunks(curve_index, point_index, snr_db, first_chunk=point.chunks, end_chunk=end_chunk) if reason is None else iter(())
     try:
         for stats, checks in chunks:
             for tap, (finite, _) in checks.items():
@@ -212,14 +226,14 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
     Parameters
     ----------
     scenario : linksim.scenario.Scenario
-    executor : LocalExecutor or linksim.ray_backend.RayExecutor, optional
+    executor : LocalExecutor or linksim.run.ray_executor.RayExecutor, optional
         Where chunks run (default: this process).
     on_point : callable(PointResult), optional
         Called as soon as a point finishes (the results writer commits it).
     on_chunk : callable(PointResult), optional
         Called after every chunk with the point in progress (for ``--resume``).
-    reporter : linksim.report.LiveTable, optional
-    resume : linksim.results.Results, optional
+    reporter : linksim.output.report.LiveTable, optional
+    resume : linksim.output.results.Results, optional
         A previous run of the same scenario: its finished points are kept and its point in
         progress continues from its last committed chunk.
     curves : list[int], optional
@@ -234,24 +248,24 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
     runner = executor.runner
     snrs = scenario.snr.points()
     results = []
-    for c, curve in enumerate(scenario.curves):
-        if curves is not None and c not in curves:
+    for curve_index, curve in enumerate(scenario.curves):
+        if curves is not None and curve_index not in curves:
             continue
-        runtime = runner.curve(c)
+        runtime = runner.curve(curve_index)
         previous = resume.curve(curve.name) if resume else None
         finished = {pt.index: pt for pt in previous.points} if previous else {}
         if reporter:
             reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs),
                                  closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention))
-        for p, snr in enumerate(snrs):
-            if p in finished:
-                point = finished[p]
+        for point_index, snr in enumerate(snrs):
+            if point_index in finished:
+                point = finished[point_index]
                 if reporter:
                     reporter.point(point, resumed=True)
             else:
-                start = previous.partial if previous and previous.partial and previous.partial.index == p else None
+                start = previous.partial if previous and previous.partial and previous.partial.index == point_index else None
                 progress = reporter.progress(float(snr)) if reporter else None
-                point = run_point(executor, runtime, scenario, c, p, float(snr), start, on_chunk, progress)
+                point = run_point(executor, runtime, scenario, curve_index, point_index, float(snr), start, on_chunk, progress)
                 if on_point:
                     on_point(point)
                 if reporter:
@@ -260,7 +274,7 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
             if reporter and point.constant_taps:
                 reporter.note(f"warning: tap(s) {', '.join(point.constant_taps)} constant over the whole point at {snr:g} dB")
             if scenario.montecarlo.stop_after_error_free and runtime.errors_metric and point.stats[runtime.errors_metric]["errors"] == 0:
-                if reporter and p + 1 < len(snrs):
-                    reporter.note(f"no {runtime.errors_metric} error at {snr:g} dB: remaining {len(snrs) - p - 1} point(s) skipped")
+                if reporter and point_index + 1 < len(snrs):
+                    reporter.note(f"no {runtime.errors_metric} error at {snr:g} dB: remaining {len(snrs) - point_index - 1} point(s) skipped")
                 break
     return results

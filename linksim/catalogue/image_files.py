@@ -1,4 +1,4 @@
-"""File loaders of the registered image datasets (:mod:`linksim.datasets`), local files only.
+"""File loaders of the registered image datasets (:mod:`linksim.catalogue.datasets`), local files only.
 
 - ``bundled-photos``: the real photographs shipped inside the scikit-image and scikit-learn
   wheels, cut into non-overlapping square patches. The split is by photo: test patches come
@@ -6,7 +6,7 @@
 - ``cifar10``: the official *binary* edition (``cifar-10-batches-bin``: ``data_batch_1.bin`` …
   ``data_batch_5.bin``, ``test_batch.bin``), parsed with NumPy. The Python edition is refused:
   unpickling a downloaded file can run code.
-- ``image-folder``: PNG/JPEG files (e.g. Kodak24, DIV2K), decoded with Pillow; random crops for
+- ``image-folder``: .png/.jpg/.jpeg files (e.g. Kodak24, DIV2K), decoded with Pillow; random crops for
   training, non-overlapping tiles for testing.
 
 Images are ``uint8`` arrays ``[N, H, W, 3]``; :func:`batches` turns a dataset's samples into a
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linksim.errors import InputError
+from linksim.engine.errors import InputError
 
 __all__ = ["BUNDLED_TRAIN", "BUNDLED_TEST", "ImageSet", "bundled_photos", "cifar10", "image_folder", "cut_patches",
            "epoch_order", "batches"]

@@ -17,7 +17,7 @@ from typing import Annotated, Callable, ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import Params, register
+from linksim.engine.registry import Params, register
 
 RATE_STATS = ("errors", "trials")
 MEAN_STATS = ("sum", "sum_sq", "count")
@@ -25,11 +25,18 @@ MEAN_STATS = ("sum", "sum_sq", "count")
 
 @dataclass
 class Metric:
-    """Runtime metric: ``update(taps) -> {stat: scalar tensor}``."""
+    """Runtime metric: ``update(taps) -> {stat: scalar tensor}``.
+
+    ``kind``: ``"rate"`` (errors out of trials) or ``"mean"``. ``stops``: the Monte Carlo stopping
+    rule whose count this rate feeds: ``"errors"`` (``target_errors``, and the curve's end after an
+    error-free point) or ``"block_errors"`` (``target_block_errors``); ``None`` for the others (a
+    curve without an ``"errors"`` metric counts its first rate there).
+    """
 
     name: str
-    kind: str  # "rate" or "mean"
+    kind: str
     update: Callable
+    stops: str | None = None
 
     @property
     def stats(self):
@@ -65,7 +72,7 @@ def _hard(x):
     return tf.cast(x > 0, tf.int32)
 
 
-def _rate_stats(wrong, valid=None):
+def rate_stats(wrong, valid=None):
     """``errors`` and ``trials`` of a boolean error tensor ``[batch, ...]``, valid rows only."""
     import tensorflow as tf
 
@@ -76,7 +83,7 @@ def _rate_stats(wrong, valid=None):
     return {"errors": tf.reduce_sum(per_row * rows), "trials": tf.reduce_sum(rows) * tf.cast(tf.size(wrong[0]), tf.int64)}
 
 
-def _mean_stats(per_block, valid=None):
+def mean_stats(per_block, valid=None):
     """``sum``, ``sum_sq``, ``count`` of per-block values ``[batch]``, valid rows only."""
     import tensorflow as tf
 
@@ -102,9 +109,9 @@ class BER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            return _rate_stats(tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received])), taps.get("valid"))
+            return rate_stats(tf.not_equal(_hard(taps[self.sent]), _hard(taps[self.received])), taps.get("valid"))
 
-        return Metric(self.metric_name, "rate", update)
+        return Metric(self.metric_name, "rate", update, stops="errors")
 
 
 @register("metric", "bler")
@@ -118,9 +125,9 @@ class BLER(MetricParams):
 
         def update(taps):
             wrong = tf.not_equal(_flat_blocks(_hard(taps[self.sent])), _flat_blocks(_hard(taps[self.received])))
-            return _rate_stats(tf.reduce_any(wrong, axis=-1), taps.get("valid"))
+            return rate_stats(tf.reduce_any(wrong, axis=-1), taps.get("valid"))
 
-        return Metric(self.metric_name, "rate", update)
+        return Metric(self.metric_name, "rate", update, stops="block_errors")
 
 
 @register("metric", "ser")
@@ -134,7 +141,7 @@ class SER(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            return _rate_stats(tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64)), taps.get("valid"))
+            return rate_stats(tf.not_equal(tf.cast(taps[self.sent], tf.int64), tf.cast(taps[self.received], tf.int64)), taps.get("valid"))
 
         return Metric(self.metric_name, "rate", update)
 
@@ -153,7 +160,7 @@ class MSE(MetricParams):
 
         def update(taps):
             diff = _flat_blocks(taps[self.sent]) - _flat_blocks(taps[self.received])
-            return _mean_stats(tf.reduce_mean(tf.square(tf.abs(diff)), axis=-1), taps.get("valid"))
+            return mean_stats(tf.reduce_mean(tf.square(tf.abs(diff)), axis=-1), taps.get("valid"))
 
         return Metric(self.metric_name, "mean", update)
 
@@ -167,7 +174,7 @@ class _ImageMetric(MetricParams):
     lowest and highest draw (the band over resamplings).
 
     ``sent_channel: k`` compares channel k of the sent tap only (samples that carry more than the
-    image, e.g. a CT volume with its label map), kept as a channel axis of one.
+    image, e.g. a volume with its label map), kept as a channel axis of one.
     """
 
     sent: str = Field(default="images", min_length=1)
@@ -197,13 +204,13 @@ class _ImageMetric(MetricParams):
             return self.per_image(sent, taps[self.received])
 
         if self.draws == 1:
-            return Metric(self.metric_name, "mean", lambda taps: _mean_stats(values(taps), taps.get("valid")))
+            return Metric(self.metric_name, "mean", lambda taps: mean_stats(values(taps), taps.get("valid")))
 
         def grouped(reduce):
             def update(taps):
                 per_draw = tf.reshape(values(taps), [-1, self.draws])  # [images, draws]
                 valid = taps.get("valid")
-                return _mean_stats(reduce(per_draw, axis=-1), None if valid is None else tf.reshape(valid, [-1, self.draws])[:, 0])
+                return mean_stats(reduce(per_draw, axis=-1), None if valid is None else tf.reshape(valid, [-1, self.draws])[:, 0])
 
             return update
 
@@ -253,108 +260,6 @@ class Power(MetricParams):
         import tensorflow as tf
 
         def update(taps):
-            return _mean_stats(tf.reduce_mean(tf.square(tf.abs(_flat_blocks(taps[self.sent]))), axis=-1), taps.get("valid"))
+            return mean_stats(tf.reduce_mean(tf.square(tf.abs(_flat_blocks(taps[self.sent]))), axis=-1), taps.get("valid"))
 
         return Metric(self.metric_name, "mean", update)
-
-
-def organ_key(label: int) -> str:
-    """Metric-name form of an AMOS organ: ``right kidney`` → ``right_kidney``."""
-    from linksim.ct_phantom import AMOS_LABELS
-
-    return AMOS_LABELS[label].replace(" gland", "").replace("/", "_").replace(" ", "_")
-
-
-def volume_scores(predicted, reference, organs, spacing):
-    """Per volume and organ: Dice, IoU, HD95 (nan where undefined), the organ's presence in the
-    reference and whether HD95 failed (an organ present in the reference and absent from the
-    prediction); and the mean Dice over present organs and the voxel-weighted mean IoU.
-
-    Input: predicted, reference [batch, D, H, W] label maps. Output: float64 arrays
-    dice, iou, hd, present, failed [batch, organs]; mean_dice, miou [batch].
-    """
-    import numpy as np
-
-    from linksim.segmentation_metrics import dice, hd95, iou, weighted_mean_iou
-
-    batch, count = len(reference), len(organs)
-    out = {k: np.full((batch, count), np.nan) for k in ("dice", "iou", "hd")}
-    out["present"], out["failed"] = np.zeros((batch, count)), np.zeros((batch, count))
-    mean_dice, miou = np.full(batch, np.nan), np.full(batch, np.nan)
-    for b in range(batch):
-        p, r = np.rint(predicted[b]).astype(np.int64), np.rint(reference[b]).astype(np.int64)
-        for j, organ in enumerate(organs):
-            if not np.any(r == organ):
-                continue
-            out["present"][b, j] = 1.0
-            out["dice"][b, j], out["iou"][b, j] = dice(p, r, organ), iou(p, r, organ)
-            distance = hd95(p, r, organ, spacing)
-            out["hd"][b, j] = np.nan if distance is None else distance
-            out["failed"][b, j] = float(distance is None)
-        if out["present"][b].any():
-            mean_dice[b] = np.nanmean(out["dice"][b][out["present"][b] > 0])
-            miou[b] = weighted_mean_iou(p, r, list(organs))
-    return out["dice"], out["iou"], out["hd"], out["present"], out["failed"], mean_dice, miou
-
-
-@register("metric", "segmentation")
-class SegmentationMetric(MetricParams):
-    """Segmentation scores of AMOS label maps against the reference labels (channel 1 of CT samples):
-    ``dice`` (mean over the organs present), ``miou_w`` (voxel-weighted mean IoU), and per organ ``dice_<organ>``,
-    ``iou_<organ>``, ``hd95_<organ>`` (voxels × ``spacing``; over the volumes where it is defined) and
-    ``hd95_fail_<organ>`` (the fraction of the volumes with the organ where the prediction lacks it: HD95
-    "fail"). Means over volumes; per-organ scores over the volumes whose reference has the organ."""
-
-    type: Literal["segmentation"]
-    sent: str = Field(default="images", min_length=1)
-    received: str = Field(default="segmentation", min_length=1)
-    organs: list[Annotated[int, Field(ge=1, le=15)]] = Field(default=list(range(1, 16)), min_length=1, max_length=15)
-    spacing: list[Annotated[float, Field(gt=0, le=1e3)]] = Field(default=[1.0, 1.0, 1.0], min_length=3, max_length=3)
-    kind: ClassVar[str] = "mean"
-    xla_compatible: ClassVar[bool] = False  # SciPy's distance transforms
-
-    def metric_names(self):
-        per_organ = [f"{k}_{organ_key(o)}" for o in self.organs for k in ("dice", "iou", "hd95", "hd95_fail")]
-        return ["dice", "miou_w", *per_organ]
-
-    def build(self):
-        import tensorflow as tf
-
-        organs, spacing = list(self.organs), tuple(self.spacing)
-        last = {}  # the scores of the batch being traced: every metric of the entry reads one computation
-
-        def scores(taps):
-            if last.get("taps") is not taps:
-                reference = taps[self.sent]
-                reference = reference[..., 1] if len(reference.shape) == 5 else reference
-                predicted = taps[self.received]
-                predicted = predicted[..., 0] if len(predicted.shape) == 5 else predicted
-                outs = tf.numpy_function(lambda p, r: volume_scores(p, r, organs, spacing), [predicted, reference],
-                                         [tf.float64] * 7, stateful=False)
-                valid = taps.get("valid")
-                rows = tf.ones_like(outs[5]) if valid is None else tf.cast(valid, tf.float64)
-                last.update(taps=taps, outs=outs, rows=rows)
-            return last["outs"], last["rows"]
-
-        def mean_of(values, weights):
-            finite = tf.math.is_finite(values)
-            return _mean_stats(tf.where(finite, values, tf.zeros_like(values)), tf.where(finite, weights, tf.zeros_like(weights)))
-
-        def summary(position):
-            def update(taps):
-                outs, rows = scores(taps)
-                return mean_of(outs[position], rows)
-            return update
-
-        def per_organ(position, j):
-            def update(taps):
-                outs, rows = scores(taps)
-                return mean_of(outs[position][:, j], rows * outs[3][:, j])  # over the volumes with the organ in the reference
-            return update
-
-        metrics = [Metric("dice", "mean", summary(5)), Metric("miou_w", "mean", summary(6))]
-        for j, organ in enumerate(organs):
-            key = organ_key(organ)
-            metrics += [Metric(f"{name}_{key}", "mean", per_organ(position, j))
-                        for name, position in (("dice", 0), ("iou", 1), ("hd95", 2), ("hd95_fail", 4))]
-        return metrics

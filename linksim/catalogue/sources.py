@@ -4,8 +4,8 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import register
-from linksim.stages import StageParams, make_stage
+from linksim.engine.registry import register
+from linksim.engine.stage import StageParams, make_stage
 
 __all__ = ["BitsSource", "LabelsSource", "GaussianSource", "DatasetSource"]
 
@@ -22,8 +22,8 @@ class BitsSource(StageParams):
     def block_size(self, data) -> int:
         return self.num_bits
 
-    def build(self, info):
-        from phy.sources import random_bits
+    def build(self, context):
+        from linksim.phy.random_bits import random_bits
 
         return make_stage(self, None, lambda _, ctx: random_bits(ctx.batch_size, self.num_bits, ctx.seed))
 
@@ -41,7 +41,7 @@ class LabelsSource(StageParams):
     def block_size(self, data) -> int:
         return self.num_labels
 
-    def build(self, info):
+    def build(self, context):
         import tensorflow as tf
 
         def apply(_, ctx):
@@ -63,7 +63,7 @@ class GaussianSource(StageParams):
     def block_size(self, data) -> int:
         return self.size
 
-    def build(self, info):
+    def build(self, context):
         import tensorflow as tf
 
         def apply(_, ctx):
@@ -90,6 +90,7 @@ class DatasetSource(StageParams):
 
     tap_default: ClassVar[str] = "images"
     reads_dataset: ClassVar[bool] = True
+    figures: ClassVar[tuple[str, ...]] = ("reconstructions",)
 
     def block_size(self, data) -> int:
         return math.prod(data.sample_shape)
@@ -97,12 +98,12 @@ class DatasetSource(StageParams):
     def batch_multiple(self) -> int:
         return self.repeat
 
-    def build(self, info):
+    def build(self, context):
         import tensorflow as tf
 
-        samples = info.data.load(self.split, info.seed)
+        samples = context.data.load(self.split, context.seed)
         store = tf.Variable(samples, trainable=False, name="samples")  # a variable, not a graph constant
-        stored_max = info.data.stored_max
+        stored_max = context.data.stored_max
 
         def apply(_, ctx):
             rows = tf.cast(ctx.chunk, tf.int64) * ctx.batch_size + tf.range(ctx.batch_size, dtype=tf.int64)

@@ -17,7 +17,7 @@ from typing import Any, Callable, ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.registry import Params, register
+from linksim.engine.registry import Params, register
 
 __all__ = ["TrainingRun", "ObjectiveParams", "TapTerm", "MSEObjective", "L1Objective"]
 
@@ -29,7 +29,7 @@ class TrainingRun:
     Attributes
     ----------
     curve, stage : the curve's and the training stage's parameters
-    link : linksim.link.Link
+    link : linksim.engine.link.Link
     layers : dict tap → Keras layer, every learned stage of the curve
     bridge : callable ``(x_in, y, ctx) -> y`` or None
         What the stage's ``channel`` makes of the non-learned span in training.
@@ -45,10 +45,38 @@ class TrainingRun:
     def trained(self) -> frozenset:
         return frozenset(self.stage.train)
 
-    def forward(self, images, no, snr_db, seed, point_values, **kwargs) -> dict:
-        """The link on a training batch with the trained stages in training mode and the bridge."""
-        return self.link(self.stage.batch_size, no, snr_db, seed, point_values, training=self.trained, inputs=images,
-                         bridge=self.bridge, **kwargs)
+    def forward(self, images, no, snr_db, seed, point_values, until=None, head=None) -> dict:
+        """The link on a training batch: the trained stages in training mode, the bridge at the end of
+        the non-learned span between the learned stages.
+
+        ``head``: the taps of the first stages from an earlier forward on the same batch and seed (its
+        ``until`` output): the chain continues after the last of them. Those stages must leave nothing
+        in the context that later stages read (``no_eff``). Same taps as
+        :meth:`linksim.engine.link.Link.__call__`.
+        """
+        link = self.link
+        ctx, seeds = link.begin(self.stage.batch_size, no, snr_db, seed)
+        taps = {link.source.tap: images}
+        x, done = images, 0
+        if head:
+            done = 1 + max(i for i, s in enumerate(link.stages) if s.tap in head)
+            taps.update({link.stages[i].tap: head[link.stages[i].tap] for i in range(done)})
+            x = taps[link.stages[done - 1].tap]
+        span = link.digital_span() if self.bridge is not None else None
+        run = dict(taps=taps, ctx=ctx, seeds=seeds, point_values=point_values, until=until, training=self.trained)
+        if span is None or done > span[0]:
+            x, _ = link.run_stages(x, start=done, **run)
+            return link.finish(taps, x, ctx)
+        x, stopped = link.run_stages(x, start=done, stop=span[0], **run)
+        if not stopped:
+            span_input = x
+            x, stopped = link.run_stages(x, start=span[0], stop=span[1], **run)
+            if not stopped or link.stages[span[1] - 1].tap == until:
+                x = self.bridge(span_input, x, ctx)
+                taps[link.stages[span[1] - 1].tap] = x
+                if not stopped:
+                    x, _ = link.run_stages(x, start=span[1], **run)
+        return link.finish(taps, x, ctx)
 
 
 class ObjectiveParams(Params):

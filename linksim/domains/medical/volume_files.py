@@ -10,14 +10,14 @@ as radiology displays axial slices); label maps come out in the same orientation
 - DICOM: one folder per series, read with pydicom; slices ordered by ImagePositionPatient along
   the slice normal, HU = stored value × RescaleSlope + RescaleIntercept.
 
-Problems with the files are one-line :class:`linksim.errors.InputError` messages naming the file.
+Problems with the files are one-line :class:`linksim.engine.errors.InputError` messages naming the file.
 """
 import os
 
 import numpy as np
 from scipy import ndimage
 
-from linksim.errors import InputError
+from linksim.engine.errors import InputError
 
 __all__ = ["AMOS_SPLITS", "amos_cases", "load_nifti_volume", "load_dicom_series", "resize_volume"]
 

@@ -1,19 +1,20 @@
 """Tables: the live AFF3CT-style table of a running sweep and the table of a results file."""
 import fnmatch
 import math
+import os
 import sys
 import time
 
-from linksim.statistics import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, summarize
 
 __all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison", "format_point",
-           "name_matches"]
+           "name_matches", "TrainingLog"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
 
 def name_matches(name: str, pattern: str) -> bool:
-    """``name`` matches the shell ``pattern``, or one of several separated by commas (``'codec,jpeg-*'``)."""
+    """``name`` matches the shell ``pattern``, or one of several separated by commas (``'codec,baseline-*'``)."""
     return any(fnmatch.fnmatchcase(name, part) for part in pattern.split(","))
 
 
@@ -238,3 +239,31 @@ def format_point(results, snr_db: float, metrics: str) -> str:
         if values:
             lines.append(f"{curve:<{label}} " + " ".join(f"{values[n]:{width[n]}.4g}" if n in values else " " * width[n] for n in names))
     return "\n".join(lines) + "\n"
+
+
+class TrainingLog:
+    """Training progress on a stream (the ``progress`` of :class:`linksim.run.training.Trainer`):
+    finished lines as they come, the step in progress overwritten in place on a terminal, and each
+    checkpoint's ``loss.png`` (:func:`linksim.output.plot.plot_training_state`). ``stream=None``
+    prints nothing and still draws the figures."""
+
+    def __init__(self, stream=None):
+        self.stream = stream
+        self.tty = stream is not None and getattr(stream, "isatty", lambda: False)()
+
+    def _write(self, text):
+        if self.stream is not None:
+            self.stream.write(text)
+            self.stream.flush()
+
+    def line(self, text):
+        self._write(("\r" if self.tty else "") + text + "\n")
+
+    def step(self, text):
+        if self.tty:
+            self._write("\r" + text)
+
+    def saved(self, state, folder):
+        from linksim.output.plot import plot_training_state
+
+        plot_training_state(state, os.path.join(folder, "loss.png"))

@@ -1,18 +1,18 @@
 """Catalogue of the PHY stages: mapping and demapping, channels, channel coding, quantization and
 bit conversion.
 
-Each class is the validated parameter set of one ``phy`` (Sionna) block; ``build(info)`` wraps the
-block in a :class:`linksim.link.Stage`.
+Each class is the validated parameter set of one ``phy`` (Sionna) block; ``build(context)`` wraps the
+block in a :class:`linksim.engine.link.Stage`.
 """
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from linksim.registry import register
-from linksim.stages import LABELLING, MODULATION, StageParams, make_stage
+from linksim.engine.registry import register
+from linksim.engine.stage import LABELLING, MODULATION, StageParams, make_stage
 
 __all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
-           "RayleighParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
+           "RayleighParams", "ErrorProbabilityParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
            "LDPCEncoderParams", "LDPCDecoderParams",
            "PolarEncoderParams", "PolarDecoderParams", "InterleaverParams",
            "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
@@ -30,14 +30,14 @@ class MapperParams(StageParams):
     tap_default: ClassVar[str] = "symbols"
 
     def bits_per_symbol(self):
-        from phy.modulations import MODULATIONS
+        from linksim.phy.modulations import MODULATIONS
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
 
-    def build(self, info):
+    def build(self, context):
         from sionna.phy.mapping import Mapper
 
-        from phy.constellations import make_constellation
+        from linksim.phy.constellations import make_constellation
 
         mapper = Mapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
         return make_stage(self, mapper, lambda x, ctx: mapper(x))
@@ -57,10 +57,10 @@ class DemapperParams(StageParams):
     def tap_default(self):
         return "bits_hat" if self.hard else "llr"
 
-    def build(self, info):
+    def build(self, context):
         from sionna.phy.mapping import Demapper
 
-        from phy.constellations import make_constellation
+        from linksim.phy.constellations import make_constellation
 
         demapper = Demapper(self.method, constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=self.hard)
         return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
@@ -76,9 +76,9 @@ class SlicerParams(StageParams):
 
     tap_default: ClassVar[str] = "bits_hat"
 
-    def build(self, info):
-        from phy.constellations import make_constellation
-        from phy.demapping import SlicerDemapper
+    def build(self, context):
+        from linksim.phy.constellations import make_constellation
+        from linksim.phy.demapping import SlicerDemapper
 
         slicer = SlicerDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling))
         return make_stage(self, slicer, lambda y, ctx: slicer(y))
@@ -94,10 +94,10 @@ class SymbolDecisionParams(StageParams):
 
     tap_default: ClassVar[str] = "symbol_indices_hat"
 
-    def build(self, info):
+    def build(self, context):
         from sionna.phy.mapping import SymbolDemapper
 
-        from phy.constellations import make_constellation
+        from linksim.phy.constellations import make_constellation
 
         demapper = SymbolDemapper(constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=True)
         return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
@@ -111,9 +111,10 @@ class AWGNParams(StageParams):
     type: Literal["awgn"]
 
     tap_default: ClassVar[str] = "received"
+    figures: ClassVar[tuple[str, ...]] = ("constellation",)
 
-    def build(self, info):
-        from phy.channels import AWGN
+    def build(self, context):
+        from linksim.phy.channels import AWGN
 
         awgn = AWGN()
         return make_stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
@@ -127,8 +128,8 @@ class RealAWGNParams(StageParams):
 
     tap_default: ClassVar[str] = "received"
 
-    def build(self, info):
-        from phy.channels import RealAWGN
+    def build(self, context):
+        from linksim.phy.channels import RealAWGN
 
         awgn = RealAWGN()
         return make_stage(self, awgn, lambda x, ctx: awgn(x, ctx.no, seed=ctx.seed))
@@ -144,7 +145,7 @@ class LMMSEParams(StageParams):
 
     tap_default: ClassVar[str] = "estimate"
 
-    def build(self, info):
+    def build(self, context):
         import tensorflow as tf
 
         def apply(y, ctx):
@@ -162,9 +163,10 @@ class RayleighParams(StageParams):
     block_length: int = Field(default=1, gt=0, le=2**20)
 
     tap_default: ClassVar[str] = "equalized"
+    figures: ClassVar[tuple[str, ...]] = ("constellation",)
 
-    def build(self, info):
-        from phy.channels import RayleighBlockFading
+    def build(self, context):
+        from linksim.phy.channels import RayleighBlockFading
 
         channel = RayleighBlockFading(block_length=self.block_length)
 
@@ -181,7 +183,7 @@ def modulation_ber(modulation: str, snr_db: float, convention: str) -> float:
     on a real channel, BER = Q(√SNR), i.e. complex BPSK at Es/N0 = SNR / 2."""
     import math
 
-    from phy.ber_theory import ber_awgn
+    from linksim.phy.ber_theory import ber_awgn
 
     if convention == "snr":
         if modulation != "bpsk":
@@ -190,20 +192,36 @@ def modulation_ber(modulation: str, snr_db: float, convention: str) -> float:
     return float(ber_awgn(modulation, snr_db, convention))
 
 
+class ErrorProbabilityParams(StageParams):
+    """Base of stages with an error probability p: fixed (``error_probability``), or the closed-form
+    BER of ``modulation`` at the point's SNR (:func:`modulation_ber`). With both, ``error_probability``
+    is used and ``modulation`` only sets the bits per symbol of Eb/N0 (a BSC standing for it).
+    ``probability_required = False``: a stage that needs p only in some of its modes checks it itself."""
+
+    error_probability: float | None = Field(default=None, ge=0, le=1)
+    modulation: MODULATION | None = None
+
+    probability_required: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _one_source_of_p(self):
+        if self.probability_required and self.error_probability is None and self.modulation is None:
+            raise ValueError("give 'error_probability' or 'modulation' (or both)")
+        return self
+
+    def probability_at(self, snr_db: float, convention: str) -> float:
+        """p at an SNR point: the fixed value, or the modulation's exact BER over AWGN."""
+        if self.error_probability is not None:
+            return self.error_probability
+        return modulation_ber(self.modulation, snr_db, convention)
+
+
 @register("stage", "bsc")
-class BSCParams(StageParams):
+class BSCParams(ErrorProbabilityParams):
     """Binary symmetric channel (Sionna's): flip probability fixed, or the closed-form BER of ``modulation`` at the
     point's SNR. With both, ``error_probability`` is used and ``modulation`` only sets the bits per symbol of Eb/N0."""
 
     type: Literal["bsc"]
-    error_probability: float | None = Field(default=None, ge=0, le=1)
-    modulation: MODULATION | None = None
-
-    @model_validator(mode="after")
-    def _one_source_of_p(self):
-        if self.error_probability is None and self.modulation is None:
-            raise ValueError("give 'error_probability' or 'modulation' (or both)")
-        return self
 
     tap_default: ClassVar[str] = "received_bits"
     point_parameter: ClassVar[str] = "flip_probability"
@@ -212,24 +230,18 @@ class BSCParams(StageParams):
         # Eb/N0 of a BSC that stands for a modulation refers to that modulation's bits.
         if self.modulation is None:
             return None
-        from phy.modulations import MODULATIONS
+        from linksim.phy.modulations import MODULATIONS
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
 
-    def flip_probability(self, snr_db: float, convention: str) -> float:
-        """p at an SNR point: the fixed value, or the modulation's exact BER over AWGN."""
-        if self.error_probability is not None:
-            return self.error_probability
-        return modulation_ber(self.modulation, snr_db, convention)
-
-    def build(self, info):
-        from phy.channels import BinarySymmetricChannel
+    def build(self, context):
+        from linksim.phy.channels import BinarySymmetricChannel
 
         bsc = BinarySymmetricChannel()
 
         return make_stage(
             self, bsc, lambda x, ctx: bsc(x, ctx.point_value),
-            point_value=lambda snr_db: self.flip_probability(snr_db, info.convention),
+            point_value=lambda snr_db: self.probability_at(snr_db, context.convention),
             uses_global_rng=True,  # Sionna's BSC draws from sionna.phy.config.tf_rng
         )
 
@@ -248,25 +260,29 @@ class LabelChannelParams(StageParams):
         if (self.transition is None) == (self.num_classes is None or self.error_probability is None):
             raise ValueError("give either 'transition' or both 'num_classes' and 'error_probability'")
         if self.transition is not None:
-            import numpy as np
-
-            t = np.asarray(self.transition, dtype=float) if all(len(r) == len(self.transition) for r in self.transition) else None
-            if t is None or t.shape[0] < 2:
-                raise ValueError("'transition' must be a square C×C matrix with C ≥ 2")
-            if np.any(t < 0) or not np.allclose(t.sum(axis=1), 1, atol=1e-6):
-                raise ValueError("'transition' rows must be non-negative and sum to 1")
+            check_transition_key(self.transition)
         return self
 
     tap_default: ClassVar[str] = "received_labels"
 
-    def build(self, info):
-        from phy.channels import LabelChannel
+    def build(self, context):
+        from linksim.phy.channels import LabelChannel
 
         if self.transition is not None:
             channel = LabelChannel(transition=self.transition)
         else:
             channel = LabelChannel.symmetric(self.num_classes, self.error_probability)
         return make_stage(self, channel, lambda x, ctx: channel(x, seed=ctx.seed))
+
+
+def check_transition_key(transition, num_classes: int | None = None) -> None:
+    """A scenario's ``transition`` key: a row-stochastic C×C matrix (:func:`linksim.phy.transitions.check_transition`)."""
+    from linksim.phy.transitions import check_transition
+
+    try:
+        check_transition(transition, num_classes)
+    except ValueError as exc:
+        raise ValueError(f"'transition': {exc}") from None
 
 
 # ---------------------------------------------------------------------------------- channel coding
@@ -279,7 +295,7 @@ class _BlockCode(StageParams):
     code: ClassVar[str]
 
     def check(self, curve, data):
-        from phy.coding import code_error
+        from linksim.phy.coding import code_error
 
         error = code_error(self.code, self.k, self.n)
         if error:
@@ -302,8 +318,8 @@ class ChannelEncoderParams(_BlockCode):
         if curve.stages[0] is self and num_bits is not None and num_bits % self.k:
             raise ValueError(f"the source's {num_bits} bits per row are not a multiple of k = {self.k}")
 
-    def build(self, info):
-        from phy.coding import BlockEncoder
+    def build(self, context):
+        from linksim.phy.coding import BlockEncoder
 
         encoder = BlockEncoder(self.code, self.k, self.n)
         return make_stage(self, encoder.encoder, lambda x, ctx: encoder(x))
@@ -316,11 +332,11 @@ class ChannelDecoderParams(_BlockCode):
     tap_default: ClassVar[str] = "decoded_bits"
 
     def decoder_options(self) -> dict:
-        """Keyword arguments of :class:`phy.coding.BlockDecoder` beyond the code."""
+        """Keyword arguments of :class:`linksim.phy.coding.BlockDecoder` beyond the code."""
         return {}
 
-    def build(self, info):
-        from phy.coding import BlockDecoder, BlockEncoder
+    def build(self, context):
+        from linksim.phy.coding import BlockDecoder, BlockEncoder
 
         decoder = BlockDecoder(BlockEncoder(self.code, self.k, self.n), **self.decoder_options())
         return make_stage(self, decoder.decoder, lambda llr, ctx: decoder(llr))
@@ -389,7 +405,7 @@ class InterleaverParams(StageParams):
     def tap_default(self):
         return "deinterleaved" if self.inverse else "interleaved"
 
-    def build(self, info):
+    def build(self, context):
         from sionna.phy.fec.interleaving import RandomInterleaver
 
         interleaver = RandomInterleaver(seed=self.seed, keep_batch_constant=True, inverse=self.inverse, keep_state=True)
@@ -423,8 +439,8 @@ class QuantizerParams(_UniformLevels):
     def quantization_step(self) -> float:
         return (self.maxval - self.minval) / (2**self.num_bits - 1)
 
-    def build(self, info):
-        from phy.quantization import UniformQuantizer
+    def build(self, context):
+        from linksim.phy.quantization import UniformQuantizer
 
         q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval, output=self.output)
         return make_stage(self, q, lambda x, ctx: q(x))
@@ -438,8 +454,8 @@ class DequantizerParams(_UniformLevels):
 
     tap_default: ClassVar[str] = "dequantized"
 
-    def build(self, info):
-        from phy.quantization import UniformQuantizer
+    def build(self, context):
+        from linksim.phy.quantization import UniformQuantizer
 
         q = UniformQuantizer(num_bits=self.num_bits, minval=self.minval, maxval=self.maxval)
         return make_stage(self, q, lambda x, ctx: q.dequantize(x))
@@ -455,8 +471,8 @@ class ADParams(StageParams):
 
     tap_default: ClassVar[str] = "ad_bits"
 
-    def build(self, info):
-        from phy.quantization import IntegerToBits
+    def build(self, context):
+        from linksim.phy.quantization import IntegerToBits
 
         ad = IntegerToBits(num_bits=self.num_bits, code=self.code)
         return make_stage(self, ad, lambda x, ctx: ad(x))
@@ -472,8 +488,8 @@ class DAParams(StageParams):
 
     tap_default: ClassVar[str] = "integers"
 
-    def build(self, info):
-        from phy.quantization import BitsToInteger
+    def build(self, context):
+        from linksim.phy.quantization import BitsToInteger
 
         da = BitsToInteger(num_bits=self.num_bits, code=self.code)
         return make_stage(self, da, lambda x, ctx: da(x))

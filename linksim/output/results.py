@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from linksim.errors import InputError
-from linksim.statistics import PointResult
+from linksim.engine.errors import InputError
+from linksim.engine.statistics import PointResult
 
 __all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
 

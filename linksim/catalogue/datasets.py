@@ -1,0 +1,122 @@
+"""Catalogue of datasets: what ``images`` sources send and what training reads.
+
+A dataset declares its sample shape and value range: :meth:`DatasetParams.load` gives the
+samples of a split as stored (``[N, *sample_shape]``, e.g. ``uint8``), and a sample divided by
+``stored_max`` lies in ``value_range``. The image datasets here give ``(H, W, 3)`` samples; other
+domains register datasets of other shapes (:mod:`linksim.domains`). Validation checks cheaply that
+the files are where they must be (nothing is decoded, nothing is ever downloaded); the loaders live
+in :mod:`linksim.catalogue.image_files`. Paths are relative to the working directory.
+"""
+import functools
+import os
+from abc import abstractmethod
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from linksim.engine.registry import Params, register
+
+__all__ = ["DatasetParams", "BundledPhotos", "CIFAR10", "ImageFolder", "DEFAULT_DATASET", "Side"]
+
+DEFAULT_DATASET = "bundled-photos"
+Side = Annotated[int, Field(ge=2, le=4096)]
+
+
+class DatasetParams(Params):
+    """Common fields: the training order and the input pipeline's prefetch depth."""
+
+    shuffle: bool = True  # training order, a pure function of (seed, stage, epoch)
+    prefetch: int = Field(default=2, ge=0, le=64)
+
+    value_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    stored_max: ClassVar[float] = 255.0
+
+    @property
+    @abstractmethod
+    def sample_shape(self) -> tuple[int, ...]:
+        """Shape of one sample, e.g. ``(H, W, 3)``."""
+
+    @abstractmethod
+    def load(self, split: str, seed: int = 0):
+        """The samples of ``split`` (``train`` or ``test``), ``[N, *sample_shape]`` as stored."""
+
+
+class _Images(DatasetParams):
+    """RGB images cut or cropped to ``patch_size`` squares: samples ``(patch_size, patch_size, 3)`` uint8."""
+
+    patch_size: int = Field(default=32, ge=11, le=4096)
+
+    @property
+    def sample_shape(self):
+        return (self.patch_size, self.patch_size, 3)
+
+
+@register("dataset", "bundled-photos")
+class BundledPhotos(_Images):
+    """The photographs inside the scikit-image and scikit-learn wheels, cut into patches, split by photo."""
+
+    dataset: Literal["bundled-photos"]
+
+    def load(self, split, seed=0):
+        from linksim.catalogue.image_files import bundled_photos
+
+        return bundled_photos(split, self.patch_size).images
+
+
+@register("dataset", "cifar10")
+class CIFAR10(_Images):
+    """CIFAR-10, official binary edition (``path``: the folder holding cifar-10-batches-bin)."""
+
+    dataset: Literal["cifar10"]
+    path: str = Field(min_length=1, max_length=4096)
+
+    @model_validator(mode="after")
+    def _files_exist(self):
+        if self.patch_size != 32:
+            raise ValueError("CIFAR-10 images are 32×32: 'patch_size' must be 32")
+        path = self.path
+        directory = os.path.join(path, "cifar-10-batches-bin") if os.path.isdir(os.path.join(path, "cifar-10-batches-bin")) else path
+        if not os.path.isdir(path):
+            raise ValueError(f"no such folder {path!r}; expected the CIFAR-10 binary edition (cifar-10-batches-bin with data_batch_1.bin … test_batch.bin)")
+        if not os.path.isfile(os.path.join(directory, "test_batch.bin")):
+            if os.path.exists(os.path.join(path, "cifar-10-batches-py")) or os.path.exists(os.path.join(directory, "data_batch_1")):
+                raise ValueError(f"{path!r} holds the Python (pickle) edition of CIFAR-10, which is refused because unpickling "
+                                 "can run code; use the binary edition (cifar-10-batches-bin)")
+            raise ValueError(f"no test_batch.bin in {directory!r}; expected the CIFAR-10 binary edition (cifar-10-batches-bin)")
+        return self
+
+    def load(self, split, seed=0):
+        from linksim.catalogue.image_files import cifar10
+
+        return cifar10(self.path, split).images
+
+
+@register("dataset", "image-folder")
+class ImageFolder(_Images):
+    """.png/.jpg/.jpeg files: tiles of ``path`` for testing, ``train_crops`` random crops of ``train_path``
+    (default ``path``) for training."""
+
+    dataset: Literal["image-folder"]
+    path: str = Field(min_length=1, max_length=4096)
+    train_path: str | None = Field(default=None, min_length=1, max_length=4096)
+    train_crops: int = Field(default=10_000, ge=1, le=10**7)
+
+    @model_validator(mode="after")
+    def _files_exist(self):
+        from linksim.catalogue.image_files import IMAGE_SUFFIXES
+
+        for key, folder in (("path", self.path), ("train_path", self.train_path)):
+            if folder is None:
+                continue
+            if not os.path.isdir(folder):
+                raise ValueError(f"no such folder {folder!r} ({key}); expected a folder of .png/.jpg images")
+            if not any(f.lower().endswith(IMAGE_SUFFIXES) for f in os.listdir(folder)):
+                raise ValueError(f"no .png/.jpg/.jpeg files in {folder!r} ({key})")
+        return self
+
+    def load(self, split, seed=0):
+        from linksim.catalogue.image_files import image_folder, random_crops
+
+        if split == "test":
+            return image_folder(self.path, self.patch_size).images
+        return random_crops(self.train_path or self.path, self.patch_size, self.train_crops, seed).images

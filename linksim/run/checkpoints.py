@@ -1,0 +1,127 @@
+"""Training checkpoints: where a curve's trained weights live and how they are written and read.
+
+Checkpoints live in ``<root>/<scenario>/<curve>-<hash>/`` (per SNR point below it for
+``per_point`` training), where the hash covers everything that determines the trained weights
+(the curve, the data settings, the seed, the SNR convention), so a changed configuration never
+reuses stale weights. Each save writes the learned weights (Keras ``.weights.h5``), the optimizer
+variables (``.npz``, loaded without pickle) and the progress (``state.json``) to a fresh folder
+that then replaces the previous one, so an interrupted training resumes from its last finished
+epoch. Nothing here runs a model.
+"""
+import hashlib
+import json
+import os
+import shutil
+
+import numpy as np
+
+from linksim.engine.errors import InputError
+
+__all__ = ["FORMAT", "config_hash", "checkpoint_path", "CheckpointStore", "loss_history"]
+
+FORMAT = 1
+ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
+WEIGHTS_FILE = "learned.weights.h5"
+
+
+def config_hash(scenario, curve) -> str:
+    """12 hex digits over everything that determines the trained weights of ``curve`` (with the
+    hash of the curve it starts from, for ``init_from``)."""
+    described = curve.model_dump(mode="json")
+    for stage in (described["training"] or {}).get("stages", []):
+        for key in ADDED_SINCE_FORMAT:
+            if stage[key] is None:
+                del stage[key]
+    payload = {"format": FORMAT, "curve": described, "data": scenario.data.model_dump(mode="json"),
+               "seed": scenario.seed, "convention": scenario.snr.convention}
+    if curve.training is not None and curve.training.init_from is not None:
+        payload["init_from"] = config_hash(scenario, scenario.curve_named(curve.training.init_from))
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def checkpoint_path(scenario, curve, root="checkpoints", point=None) -> str:
+    """Checkpoint folder of ``curve``; of its SNR point ``point`` (dB) for ``per_point`` training."""
+    base = os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve)}")
+    return base if point is None else os.path.join(base, f"snr{float(point):+g}dB")
+
+
+class CheckpointStore:
+    """The checkpoint folder of one trained curve (or SNR point).
+
+    ``current/`` holds the last complete save; a save goes to ``incoming/`` and then replaces it
+    (the old one is kept as ``previous/`` until the replacement is done, and read if ``current/``
+    is missing after an interruption).
+
+    Parameters
+    ----------
+    directory : str
+    """
+
+    def __init__(self, directory: str):
+        self.directory = directory
+
+    @property
+    def current_folder(self) -> str:
+        """The folder of the last complete save (``previous/`` if interrupted mid-replacement)."""
+        current, old = os.path.join(self.directory, "current"), os.path.join(self.directory, "previous")
+        return current if os.path.isdir(current) else old
+
+    def state(self) -> dict | None:
+        """The saved progress (``state.json``), or ``None`` without a save; ``InputError`` if damaged."""
+        folder = self.current_folder
+        try:
+            with open(os.path.join(folder, "state.json")) as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{folder}/state.json: damaged checkpoint ({exc}); delete the folder to retrain") from None
+
+    def load_weights(self, model) -> None:
+        """Load the saved learned weights into ``model`` (a Keras model tracking the learned layers)."""
+        model.load_weights(os.path.join(self.current_folder, WEIGHTS_FILE))
+
+    def load_optimizer(self, optimizer) -> None:
+        """Load the saved optimizer variables into a built ``optimizer``."""
+        folder = self.current_folder
+        with np.load(os.path.join(folder, "optimizer.npz"), allow_pickle=False) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if len(values) != len(optimizer.variables):
+            raise InputError(f"{folder}/optimizer.npz: does not match this training stage; delete the folder to retrain")
+        for variable, value in zip(optimizer.variables, values):
+            variable.assign(value)
+
+    def save(self, model, optimizer, state: dict) -> str:
+        """Write weights, optimizer variables (none if ``optimizer`` is ``None``) and ``state``; returns
+        the new current folder."""
+        os.makedirs(self.directory, exist_ok=True)
+        fresh = os.path.join(self.directory, "incoming")
+        shutil.rmtree(fresh, ignore_errors=True)
+        os.makedirs(fresh)
+        model.save_weights(os.path.join(fresh, WEIGHTS_FILE))
+        np.savez(os.path.join(fresh, "optimizer.npz"), *[v.numpy() for v in (optimizer.variables if optimizer else [])])
+        with open(os.path.join(fresh, "state.json"), "w") as f:
+            json.dump(state, f, indent=1)
+        current, previous = os.path.join(self.directory, "current"), os.path.join(self.directory, "previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if os.path.isdir(current):
+            os.replace(current, previous)
+        os.replace(fresh, current)
+        shutil.rmtree(previous, ignore_errors=True)
+        return current
+
+
+def loss_history(scenario, curve, root="checkpoints", point=None) -> list[dict] | None:
+    """The epoch means of ``curve``'s training as its checkpoint holds them (finished or not), or
+    ``None`` without a checkpoint: one row per epoch, ``{stage, round, epoch, loss, head}`` with
+    ``head`` ``drawn`` / ``replayed`` in ``cache_head`` stages (``""`` elsewhere), ``epoch`` from 1."""
+    state = CheckpointStore(checkpoint_path(scenario, curve, root, point)).state()
+    if state is None:
+        return None
+    stages = {stage.name: stage for stage in curve.training.stages}
+    rows = []
+    for name, rnd, epoch, loss in state["losses"]:
+        cache = stages[name].cache_head
+        rows.append({"stage": name, "round": rnd + 1, "epoch": epoch + 1, "loss": loss,
+                     "head": "" if cache is None else "drawn" if epoch < cache else "replayed"})
+    return rows

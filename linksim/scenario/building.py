@@ -1,0 +1,52 @@
+"""Building the runtime objects of a validated scenario: a curve's link and metrics (imports TensorFlow)."""
+from dataclasses import dataclass
+
+from linksim.catalogue.datasets import DatasetParams
+from linksim.scenario.schema import Curve, Scenario
+
+__all__ = ["BuildContext", "build_curve"]
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a component's ``build(context)`` may read beyond its own parameters.
+
+    Attributes
+    ----------
+    convention : str
+        The scenario's SNR convention (``esno``, ``ebno`` or ``snr``).
+    data : DatasetParams
+        The scenario's dataset (sample shape, value range, loaders).
+    seed : int
+        The scenario's seed (for state a stage draws once, outside any compiled step).
+    curve : Curve
+        The curve being built.
+    """
+
+    convention: str
+    data: DatasetParams
+    seed: int
+    curve: Curve
+
+
+def build_curve(scenario: Scenario, curve: Curve):
+    """Build the runtime link and metrics of one curve (imports TensorFlow).
+
+    Output
+    ------
+    link : linksim.engine.link.Link
+    metrics : list[linksim.catalogue.metrics.Metric]
+    """
+    from linksim.engine.link import Link
+
+    context = BuildContext(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve)
+    link = Link(
+        source=curve.source.build(context),
+        stages=[s.build(context) for s in curve.stages],
+        convention=scenario.snr.convention,
+        bits_per_symbol=curve.bits_per_symbol(),
+        coderate=curve.effective_coderate(),
+        signal_power=curve.signal_power,
+    )
+    built = [m.build() for m in curve.metrics]
+    return link, [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]

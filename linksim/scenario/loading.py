@@ -1,0 +1,107 @@
+"""Reading scenario files: YAML text → :class:`~linksim.scenario.schema.Scenario`, and back.
+
+The only module that reads YAML, always with ``yaml.safe_load``. Every problem becomes an
+:class:`~linksim.engine.errors.InputError` of one line naming the file, the key path and what was
+expected. Imports no TensorFlow.
+"""
+import os
+import re
+
+import yaml
+from pydantic import ValidationError
+
+from linksim.engine.errors import InputError
+from linksim.engine.registry import KINDS, names
+from linksim.scenario.schema import TAGGED_FIELDS, Scenario
+
+__all__ = ["MAX_FILE_BYTES", "load_scenario", "parse_scenario", "resolved_yaml"]
+
+MAX_FILE_BYTES = 1_000_000
+
+
+def _key_path(loc) -> str:
+    registered = {n for kind in KINDS for n in names(kind)}
+    parts, previous = [], None
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item in registered and (isinstance(previous, int) or previous in TAGGED_FIELDS):
+            pass  # the discriminator tag pydantic inserts for tagged unions
+        elif item.startswith("function-") or item in ("list[...]",):
+            pass
+        else:
+            parts.append(("." if parts else "") + item)
+        previous = item
+    return "".join(parts) or "(top level)"
+
+
+def _describe(error) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "missing required key"
+    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
+        return msg.replace("Input tag", "type").replace("found using 'type' ", "")
+    msg = msg.removeprefix("Value error, ")
+    shown = repr(error.get("input"))
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{msg[0].lower()}{msg[1:]} (got {shown})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
+
+
+def parse_scenario(data, source: str = "<scenario>") -> Scenario:
+    """Validate already-parsed YAML data; errors name ``source``."""
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        more = len(exc.errors()) - 1
+        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise InputError(f"{source}: {_key_path(error['loc'])}: {_describe(error)}{suffix}") from None
+
+
+def load_scenario(path) -> Scenario:
+    """Read and validate a scenario file; ``InputError`` on any problem."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such scenario file")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file")
+    if os.path.getsize(path) > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a scenario file")
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(exc.problem_mark)
+        raise InputError(f"{path}{where}: unsupported YAML tag {_tag(exc.problem)}; only plain YAML data is accepted") from None
+    except yaml.YAMLError as exc:
+        where = _mark(getattr(exc, "problem_mark", None))
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
+    return parse_scenario(data, path)
+
+
+def _mark(mark) -> str:
+    return f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+
+
+def _tag(problem) -> str:
+    found = re.search(r"tag '([^']*)'", problem or "")
+    return repr(found.group(1)) if found else ""
+
+
+def resolved_yaml(scenario: Scenario) -> str:
+    """The scenario with every default filled in, as YAML text (stored in results)."""
+    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
+
+
