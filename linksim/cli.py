@@ -145,8 +145,9 @@ def _sweep(args, scenario, resolved, executor, out, curves, previous):
     from linksim.output.results import ResultsWriter
     from linksim.run.montecarlo import run_scenario
 
+    powers = {c: executor.runner.curve(c).link.signal_power for c in curves}
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
-                           partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves)
+                           partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves, powers=powers)
     mc = scenario.montecarlo
     table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet, shown=scenario.figures.metrics)
     try:
@@ -268,14 +269,34 @@ def cmd_table(args):
 
 
 def cmd_compare(args):
-    from linksim.output.report import format_comparison
+    from linksim.output.comparison import format_comparison, format_targets
     from linksim.output.results import Results
 
     results = Results.load(args.results)
     try:
-        sys.stdout.write(format_comparison(results, args.metric, args.baseline, args.snr, args.curves))
+        if args.at is not None:
+            metric, target = args.at
+            if args.metric is not None and args.metric != metric:
+                raise InputError(f"--metric {args.metric} and --at {metric}=... name two metrics; give one")
+            sys.stdout.write(format_targets(results, metric, target, args.baseline, args.curves, args.axis, args.snr))
+        else:
+            sys.stdout.write(format_comparison(results, args.metric, args.baseline, args.snr, args.curves, args.axis))
     except ValueError as exc:
         raise InputError(f"{args.results}: {exc}") from None
+
+
+def _target(text: str):
+    """``METRIC=VALUE`` of ``compare --at``."""
+    import math
+
+    name, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not name or not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE (e.g. psnr=25 or ber=1e-4), got {text!r}")
+    return name, number
 
 
 def cmd_plot(args):
@@ -286,7 +307,10 @@ def cmd_plot(args):
     out = _figure_path(args.out)
     import_tensorflow()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    plot_results(results, out)
+    try:
+        plot_results(results, out, axis=args.axis)
+    except ValueError as exc:
+        raise InputError(f"{args.results}: {exc}") from None
     print(f"# figure written to {out}")
 
 
@@ -407,9 +431,14 @@ def build_parser():
     p.add_argument("--metrics", metavar="PATTERN", help="with --snr: metrics whose names match this shell pattern, e.g. 'dice_*'")
     p.set_defaults(func=cmd_table)
 
-    p = sub.add_parser("compare", help="a metric of every curve side by side with its difference to a baseline curve, and the means")
+    p = sub.add_parser("compare", help="a metric of every curve side by side with its gap to a baseline curve (difference, or ratio "
+                                       "for rates) and the mean gaps; or with --at, the SNR each curve needs to reach a target")
     p.add_argument("results", help="HDF5 results file")
-    p.add_argument("--metric", default="psnr", help="metric to compare (default: psnr)")
+    p.add_argument("--metric", help="metric to compare (default: the first one the curves share)")
+    p.add_argument("--at", type=_target, metavar="METRIC=VALUE", help="the SNR each curve needs to reach this value (e.g. psnr=25, "
+                                                                      "ber=1e-4), interpolated, and its gap in dB to the baseline")
+    p.add_argument("--axis", choices=["nominal", "effective"], default="nominal",
+                   help="SNR axis: the sweep's nominal SNR, or each point's measured effective SNR (compares at equal transmit power)")
     p.add_argument("--baseline", required=True, help="curve the differences are taken against")
     p.add_argument("--snr", type=_snr_window, metavar="LOW:HIGH", help="only the SNR points in [LOW, HIGH] dB (default: all)")
     p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' or 'codec-*,ae' (and the baseline)")
@@ -418,6 +447,8 @@ def build_parser():
     p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")
     p.add_argument("results")
     p.add_argument("--out", required=True, help="figure file (.png, .pdf or .svg)")
+    p.add_argument("--axis", choices=["nominal", "effective"], default="nominal",
+                   help="x axis: the nominal SNR, or each point's measured effective SNR")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("bertable", help="BER-versus-SNR table of an uncoded modulation over AWGN")

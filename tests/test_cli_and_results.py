@@ -55,6 +55,13 @@ def test_table_csv_is_traceable_to_the_stored_counts(finished_run, capsys):
                 assert float(row["value"]) == pytest.approx(float(ber_awgn("qam16", float(row["snr_db"]), "ebno")), rel=1e-6)
                 continue
             point = next(g for g in f["curves/qam16/points"].values() if g.attrs["snr_db"] == float(row["snr_db"]))
+            if row["metric"] in ("tx_power", "effective_snr_db"):  # the measured unit power of the 16-QAM symbols
+                power = point["tx_power"].attrs
+                assert int(row["count"]) == power["count"]
+                mean = power["sum"] / power["count"]
+                expected = mean if row["metric"] == "tx_power" else float(row["snr_db"]) + 10 * np.log10(mean)
+                assert float(row["value"]) == pytest.approx(expected, rel=1e-6) and abs(mean - 1) < 0.01
+                continue
             stats = point[row["metric"]].attrs
             assert int(row["count"]) == stats["trials"]
             assert float(row["value"]) == pytest.approx(stats["errors"] / stats["trials"], rel=1e-6)
@@ -73,17 +80,17 @@ def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tm
     ber = {c.name: {p.snr_db: p.stats["ber"]["errors"] / p.stats["ber"]["trials"] for p in c.points} for c in Results.load(out).curves}
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "1:4", "--curves", "q*"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split()[2:] == ["qam16", "qpsk", "Δ"]  # 'other-…' left out by the pattern
+    assert lines[1].split()[2:] == ["qam16", "qpsk", "ratio"]  # 'other-…' left out by the pattern; rates compare as ratios
     assert [float(line.split()[0]) for line in lines[2:-1]] == [2.0, 4.0]  # 0 dB is outside [1, 4]
-    mean = [float(v) for v in lines[-1].split()[1:]]
+    mean = [float(v.lstrip("×")) for v in lines[-1].split()[1:]]
     assert mean[0] == pytest.approx(np.mean([ber["qam16"][2.0], ber["qam16"][4.0]]), rel=1e-3)
-    assert mean[2] == pytest.approx(np.mean([ber["qpsk"][s] - ber["qam16"][s] for s in (2.0, 4.0)]), abs=0.006)
+    assert mean[2] == pytest.approx(np.sqrt(np.prod([ber["qpsk"][s] / ber["qam16"][s] for s in (2.0, 4.0)])), rel=0.01)  # geometric mean
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "5:9"]) == 2
     assert "no SNR point in [5, 9] dB" in capsys.readouterr().err
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "Δ"]  # names are never cut
+    assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "ratio"]  # names are never cut
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--curves", "qpsk,other-*"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["qam16", "qpsk", "Δ", "other-with-a-long-name", "Δ"]
+    assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["qam16", "qpsk", "ratio", "other-with-a-long-name", "ratio"]
 
     assert main(["table", str(out), "--snr", "2", "--metrics", "b?r"]) == 0  # one point, curves × metrics
     lines = capsys.readouterr().out.splitlines()

@@ -247,6 +247,19 @@ class SSIM(_ImageMetric):
         return tf.reduce_mean(tf.reshape(ssim, [tf.shape(ssim)[0], -1]), axis=-1)
 
 
+def _mean_power(x, valid):
+    """Mean |x|² per block ([batch, ...] → per-row means) as mean statistics."""
+    import tensorflow as tf
+
+    return mean_stats(tf.reduce_mean(tf.square(tf.abs(_flat_blocks(x))), axis=-1), valid)
+
+
+def power_metric(name: str, tap: str) -> Metric:
+    """The measured mean power of tap ``tap`` (a noise channel's input), which the engine adds to every
+    curve with such a channel: per element (real value or complex symbol), one block per row."""
+    return Metric(name, "mean", lambda taps: _mean_power(taps[tap], taps.get("valid")))
+
+
 @register("metric", "power")
 class Power(MetricParams):
     """Measured power of tap ``sent``: mean |x|² per element of a block (per real value, or per complex
@@ -257,9 +270,4 @@ class Power(MetricParams):
     kind: ClassVar[str] = "mean"
 
     def build(self):
-        import tensorflow as tf
-
-        def update(taps):
-            return mean_stats(tf.reduce_mean(tf.square(tf.abs(_flat_blocks(taps[self.sent]))), axis=-1), taps.get("valid"))
-
-        return Metric(self.metric_name, "mean", update)
+        return power_metric(self.metric_name, self.sent)

@@ -12,7 +12,7 @@ from linksim.engine.registry import register
 from linksim.engine.stage import LABELLING, MODULATION, StageParams, make_stage
 
 __all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
-           "RayleighParams", "ErrorProbabilityParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
+           "RayleighParams", "ScaleParams", "ErrorProbabilityParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
            "LDPCEncoderParams", "LDPCDecoderParams",
            "PolarEncoderParams", "PolarDecoderParams", "InterleaverParams",
            "QuantizerParams", "DequantizerParams", "ADParams", "DAParams"]
@@ -103,6 +103,26 @@ class SymbolDecisionParams(StageParams):
         return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
 
 
+@register("stage", "scale")
+class ScaleParams(StageParams):
+    """Multiplies its input by ``factor``: a transmit amplitude (power × factor²) or a receiver's gain."""
+
+    type: Literal["scale"]
+    factor: float = Field(gt=0, le=1e6)
+
+    tap_default: ClassVar[str] = "scaled"
+
+    def build(self, context):
+        factor = self.factor
+
+        def apply(x, ctx):
+            import tensorflow as tf
+
+            return x * tf.cast(factor, x.dtype)
+
+        return make_stage(self, None, apply)
+
+
 # ---------------------------------------------------------------------------------- channels
 @register("stage", "awgn")
 class AWGNParams(StageParams):
@@ -112,6 +132,7 @@ class AWGNParams(StageParams):
 
     tap_default: ClassVar[str] = "received"
     figures: ClassVar[tuple[str, ...]] = ("constellation",)
+    noise_channel: ClassVar[bool] = True
 
     def build(self, context):
         from linksim.phy.channels import AWGN
@@ -127,6 +148,7 @@ class RealAWGNParams(StageParams):
     type: Literal["real_awgn"]
 
     tap_default: ClassVar[str] = "received"
+    noise_channel: ClassVar[bool] = True
 
     def build(self, context):
         from linksim.phy.channels import RealAWGN
@@ -164,6 +186,7 @@ class RayleighParams(StageParams):
 
     tap_default: ClassVar[str] = "equalized"
     figures: ClassVar[tuple[str, ...]] = ("constellation",)
+    noise_channel: ClassVar[bool] = True
 
     def build(self, context):
         from linksim.phy.channels import RayleighBlockFading
@@ -394,8 +417,9 @@ class PolarDecoderParams(ChannelDecoderParams):
 
 @register("stage", "interleaver")
 class InterleaverParams(StageParams):
-    """Sionna's random interleaver with a fixed permutation per ``seed`` along the last axis; the
-    de-interleaver is the same stage with ``inverse: true`` and the same seed."""
+    """A fixed random permutation of the last axis per ``seed`` (Sionna's RandomInterleaver's, drawn once
+    outside the compiled step so that every execution mode applies the same one); the de-interleaver is
+    the same stage with ``inverse: true`` and the same seed."""
 
     type: Literal["interleaver"]
     seed: int = Field(default=1, ge=0, le=2**31 - 1)
@@ -406,9 +430,9 @@ class InterleaverParams(StageParams):
         return "deinterleaved" if self.inverse else "interleaved"
 
     def build(self, context):
-        from sionna.phy.fec.interleaving import RandomInterleaver
+        from linksim.phy.interleaving import FixedInterleaver
 
-        interleaver = RandomInterleaver(seed=self.seed, keep_batch_constant=True, inverse=self.inverse, keep_state=True)
+        interleaver = FixedInterleaver(seed=self.seed, inverse=self.inverse)
         return make_stage(self, interleaver, lambda x, ctx: interleaver(x))
 
 

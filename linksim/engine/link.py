@@ -78,8 +78,9 @@ class Link:
     coderate : float
     convention : str
         SNR convention of the link (``esno``, ``ebno`` or ``snr``).
-    signal_power : float
-        Average energy per symbol (or per real sample for ``snr``).
+    signal_power : float or None
+        Average energy per symbol (or per real sample for ``snr``) that the noise refers to;
+        ``None`` until calibrated (a curve with ``signal_power: measured``).
     """
 
     source: Stage
@@ -87,7 +88,7 @@ class Link:
     convention: str
     bits_per_symbol: int | None = None
     coderate: float = 1.0
-    signal_power: float = 1.0
+    signal_power: float | None = 1.0
     taps: list[str] = field(init=False)
 
     def __post_init__(self):
@@ -97,6 +98,8 @@ class Link:
         """Noise variance of an SNR point in the link's convention."""
         from linksim.phy.snr import noise_variance
 
+        if self.signal_power is None:
+            raise ValueError("the link's signal power is not calibrated yet (signal_power: measured)")
         return float(noise_variance(
             snr_db, self.convention, bits_per_symbol=self.bits_per_symbol, coderate=self.coderate,
             signal_power=self.signal_power,

@@ -33,6 +33,9 @@ class StageParams(Params):
     - ``reads_dataset``: a source that yields the scenario's dataset samples (training feeds them);
     - ``xla_compatible``: ``False`` for a stage that runs NumPy code inside the graph (XLA cannot
       compile it: with ``montecarlo.execution: xla`` its curve runs as a plain graph);
+    - ``noise_channel``: the stage adds noise to its input (an AWGN or fading channel): the engine
+      measures the mean power of that input at every point (metric ``tx_power``) and the effective
+      SNR from it, and checks a declared ``signal_power`` against it;
     - ``figures``: what the stage can show after a run (:mod:`linksim.output.figures`):
       ``reconstructions`` (a source of image samples), ``constellation`` (a channel on complex
       symbols: its input against its output).
@@ -50,6 +53,7 @@ class StageParams(Params):
     reads_dataset: ClassVar[bool] = False
     xla_compatible: ClassVar[bool] = True
     figures: ClassVar[tuple[str, ...]] = ()
+    noise_channel: ClassVar[bool] = False
 
     @property
     def tap_name(self) -> str:

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 
 from linksim.phy.intervals import binomial_interval, mean_interval
 
-__all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "closed_form_ber"]
+__all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "POWER_METRIC", "POWER_AXES", "power_axis", "describe_power", "effective_snr", "closed_form_ber"]
 
 CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
+POWER_METRIC = "tx_power"  # the measured mean power of a noise channel's input, which the engine adds to every curve
 
 
 @dataclass
@@ -43,6 +44,35 @@ def summarize(kind: str, stats: dict, confidence: float, interval: str) -> Metri
         return MetricSummary(errors / trials if trials else float("nan"), float(low), float(high), trials)
     mean, low, high = mean_interval(stats["sum"], stats["sum_sq"], stats["count"], confidence)
     return MetricSummary(float(mean), float(low), float(high), int(stats["count"]))
+
+
+def effective_snr(snr_db: float, power: MetricSummary, signal_power: float) -> MetricSummary:
+    """The SNR a point really had, in dB: its nominal SNR shifted by the measured channel-input power
+    over the power its noise refers to (``power``: the ``tx_power`` summary), with the power's interval
+    carried over (nan where the interval reaches 0)."""
+    import math
+
+    def db(p):
+        return snr_db + 10 * math.log10(p / signal_power) if p > 0 else float("nan")
+
+    return MetricSummary(db(power.value), db(power.low), db(power.high), power.count)
+
+
+POWER_AXES = {"declared": "declared signal power, checked", "measured": "signal power measured on the training split",
+              "nominal": "nominal axis: noise as for power 1, not the measured power"}
+
+
+def power_axis(curve) -> str:
+    """What a scenario curve's SNR axis refers to: ``declared``, ``measured`` or ``nominal`` (``""``
+    for a curve without a noise channel)."""
+    if not curve.noise_channels():
+        return ""
+    return curve.signal_power if isinstance(curve.signal_power, str) else "declared"
+
+
+def describe_power(signal_power, axis: str) -> str:
+    """``"; signal power P, <what the axis means>"`` for table headers (``""`` without a noise channel)."""
+    return f"; signal power {signal_power:.4g}, {POWER_AXES[axis]}" if axis else ""
 
 
 def closed_form_ber(theory: dict | None, convention: str):

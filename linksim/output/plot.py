@@ -6,14 +6,18 @@ from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, summar
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter", "plot_losses"]
 
 
-def plot_results(results, out_path, metrics=None, versus=None):
+def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     """One panel per metric: each curve with its interval band, closed form dashed.
 
     A metric with ``<name>_min`` / ``<name>_max`` companions (resamplings) also shows that range as
     a lighter band in its own panel. Rate metrics use a logarithmic axis. ``metrics`` limits the
     panels to these names; ``versus`` puts that measured metric (its value at each point) on the
-    horizontal axis instead of the SNR (logarithmic for a rate). Written with matplotlib's Agg backend (no display).
+    horizontal axis instead of the SNR (logarithmic for a rate). ``axis="effective"`` puts each point at
+    its measured effective SNR (equal transmit power lines up). The measured channel-input power
+    (``tx_power``) is a panel like any metric. Written with matplotlib's Agg backend (no display).
     """
+    from linksim.output.report import point_effective_snr
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -33,6 +37,11 @@ def plot_results(results, out_path, metrics=None, versus=None):
             kind = curve.metrics[metric]
             colour = f"C{i % 10}"
             snr = np.array([p.snr_db for p in curve.points])
+            if axis == "effective":
+                effective = [point_effective_snr(curve, p, a["confidence"], a["interval"]) for p in curve.points]
+                if any(e is None for e in effective):
+                    raise ValueError(f"curve {curve.name!r} has no measured channel-input power: --axis effective needs it")
+                snr = np.array([e.value for e in effective])
             if versus is not None:
                 if versus not in curve.metrics:
                     continue
@@ -47,13 +56,13 @@ def plot_results(results, out_path, metrics=None, versus=None):
                                     for p in curve.points] for end in ("min", "max"))
                 ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
             theory = closed_form_ber(curve.theory, results.convention)
-            if theory and metric == "ber" and versus is None:
+            if theory and metric == "ber" and versus is None and axis == "nominal":
                 fine = np.linspace(snr.min(), snr.max(), 200)
                 ax.plot(fine, theory(fine), "--", color=colour, linewidth=1, label=f"{curve.name} closed form")
         if kind == "rate":
             ax.set_yscale("log")
         if versus is None:
-            ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]")
+            ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]" + (" (measured, effective)" if axis == "effective" else ""))
         else:
             versus_kind = next(c.metrics[versus] for c in results.curves if versus in c.metrics)
             ax.set_xscale("log" if versus_kind == "rate" else "linear")

@@ -5,9 +5,9 @@ import os
 import sys
 import time
 
-from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, describe_power, effective_snr, summarize
 
-__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_comparison", "format_point",
+__all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_point", "point_effective_snr", "power_note",
            "name_matches", "TrainingLog"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
@@ -72,8 +72,8 @@ class LiveTable:
             self.stream.write(text)
             self.stream.flush()
 
-    def start_curve(self, name, kinds, num_points, closed_form=None):
-        """``closed_form(snr_db) -> BER`` adds a column with the exact reference value."""
+    def start_curve(self, name, kinds, num_points, closed_form=None, note=""):
+        """``closed_form(snr_db) -> BER`` adds a column with the exact reference value; ``note`` follows the curve's name."""
         if self.shown is not None:
             kinds = {name: kind for name, kind in kinds.items() if name in self.shown}
         self.kinds, self.num_points, self.point_seconds, self.closed_form = kinds, num_points, [], closed_form
@@ -82,7 +82,7 @@ class LiveTable:
             cols.insert(2, ("closed form", 11))
         header = " | ".join(title.rjust(width) for title, width in cols)
         rule = "-" * len(header)
-        self._write(f"# curve {name} ({self.interval} intervals)\n# {rule}\n# {header}\n# {rule}\n")
+        self._write(f"# curve {name} ({self.interval} intervals{note})\n# {rule}\n# {header}\n# {rule}\n")
 
     def _throughput(self, point):
         if "ber" in point.stats and point.seconds > 0:
@@ -123,7 +123,9 @@ def long_rows(results):
     """Rows of the long-format table: dicts with the :data:`CSV_HEADER` fields.
 
     Rate metrics report ``count`` = trials; mean metrics ``count`` = averaged blocks. Curves
-    with a closed-form reference add rows ``<metric>_closed_form`` (no interval, count 0).
+    with a closed-form reference add rows ``<metric>_closed_form`` (no interval, count 0); curves
+    with a noise channel add ``effective_snr_db``, the nominal SNR shifted by the measured
+    channel-input power (``tx_power``) over the power the noise refers to.
     """
     confidence, interval = results.attrs["confidence"], results.attrs["interval"]
     rows = []
@@ -138,7 +140,24 @@ def long_rows(results):
                 value = float(theory(point.snr_db))
                 rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric="ber_closed_form",
                                  value=value, ci_low=float("nan"), ci_high=float("nan"), count=0))
+            effective = point_effective_snr(curve, point, confidence, interval)
+            if effective is not None:
+                rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric="effective_snr_db",
+                                 value=effective.value, ci_low=effective.low, ci_high=effective.high, count=effective.count))
     return rows
+
+
+def point_effective_snr(curve, point, confidence, interval):
+    """The measured effective SNR (dB) of a point of a curve with a noise channel, else ``None``."""
+    if curve.power_metric is None or curve.signal_power is None:
+        return None
+    power = summarize("mean", point.stats[curve.power_metric], confidence, interval)
+    return effective_snr(point.snr_db, power, curve.signal_power)
+
+
+def power_note(curve) -> str:
+    """What a results curve's SNR axis means, for table headers ("" for a curve without a noise channel)."""
+    return describe_power(curve.signal_power, curve.power_axis)
 
 
 def format_csv(rows) -> str:
@@ -161,56 +180,21 @@ def format_results(results) -> str:
         cols = [(label + " dB", 8), ("samples", 11)] + _columns(curve.metrics, a["confidence"]) + [("seconds", 9), ("stop", 14)]
         if theory:
             cols.insert(2, ("closed form", 11))
+        if curve.power_metric and curve.signal_power:
+            cols.insert(2, ("effective dB", 12))
         header = " | ".join(t.rjust(w) for t, w in cols)
-        out += [f"# curve {curve.name}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
+        out += [f"# curve {curve.name}{power_note(curve)}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
         for p in curve.points:
             cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
+            effective = point_effective_snr(curve, p, a["confidence"], a["interval"])
+            if effective is not None:
+                cells.append(f"{effective.value:12.2f}")
             if theory:
                 cells.append(_num(float(theory(p.snr_db)), 11))
             cells += _metric_cells(p, curve.metrics, a["confidence"], a["interval"])
             cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
             out.append("  " + " | ".join(cells))
     return "\n".join(out) + "\n"
-
-
-def format_comparison(results, metric: str, baseline: str, snr_window=None, curves=None) -> str:
-    """One column per curve of ``metric`` at each SNR, each followed by its difference to the
-    ``baseline`` curve, and a last row with the means over the SNR points both curves share.
-
-    ``snr_window`` ``(low, high)`` keeps the SNR points in [low, high] dB; ``curves`` (shell
-    patterns such as ``'codec-*'``, comma-separated) keeps the curves whose names match, and the baseline.
-    """
-    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
-    low, high = snr_window if snr_window is not None else (-math.inf, math.inf)
-    values = {}
-    for curve in results.curves:
-        if metric in curve.metrics and (curves is None or curve.name == baseline or name_matches(curve.name, curves)):
-            values[curve.name] = {p.snr_db: summarize(curve.metrics[metric], p.stats[metric], confidence, interval).value
-                                  for p in curve.points if low <= p.snr_db <= high}
-    if baseline not in values:
-        raise ValueError(f"no curve {baseline!r} with metric {metric!r} (curves with it: {', '.join(values) or 'none'})")
-    if not values[baseline]:
-        raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
-    snrs = sorted({snr for v in values.values() for snr in v})
-    names = list(values)
-    width = {n: max(12, len(n)) for n in names}  # a column fits its curve's full name
-    header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(
-        f"{n:>{width[n]}}" + ("" if n == baseline else f" {'Δ':>7}") for n in names)
-    lines = [f"# {metric}; Δ = curve − {baseline}", header]
-    for snr in snrs:
-        cells = []
-        for n in names:
-            v, ref = values[n].get(snr, float("nan")), values[baseline].get(snr, float("nan"))
-            cells.append(f"{v:{width[n]}.4g}" + ("" if n == baseline else f" {v - ref:+7.2f}"))
-        lines.append(f"{snr:10g} " + " ".join(cells))
-    cells = []
-    for n in names:
-        shared = [snr for snr in snrs if snr in values[n] and snr in values[baseline]]
-        mean = sum(values[n][snr] for snr in shared) / max(len(shared), 1)
-        gap = sum(values[n][snr] - values[baseline][snr] for snr in shared) / max(len(shared), 1)
-        cells.append(f"{mean:{width[n]}.4g}" + ("" if n == baseline else f" {gap:+7.2f}"))
-    lines.append(f"{'mean':>10} " + " ".join(cells))
-    return "\n".join(lines) + "\n"
 
 
 def format_point(results, snr_db: float, metrics: str) -> str:

@@ -28,7 +28,7 @@ import h5py
 import numpy as np
 
 from linksim.engine.errors import InputError
-from linksim.engine.statistics import PointResult
+from linksim.engine.statistics import POWER_METRIC, PointResult, power_axis
 
 __all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
 
@@ -90,6 +90,13 @@ class CurveResults:
     theory: dict | None
     points: list = field(default_factory=list)  # finished PointResult, ordered by SNR index
     partial: PointResult | None = None  # the point in progress, if any
+    signal_power: float | None = None  # the power the noise refers to (files before it: None)
+    power_axis: str = ""  # "declared", "measured" or "nominal": what the SNR axis means
+
+    @property
+    def power_metric(self) -> str | None:
+        """The measured channel-input power (``tx_power``), if the curve has a noise channel."""
+        return POWER_METRIC if POWER_METRIC in self.metrics else None
 
 
 @dataclass
@@ -114,7 +121,8 @@ class Results:
                                            list(p.constant_taps), {m: dict(sorted(s.items())) for m, s in sorted(p.stats.items())}]
 
         attrs = {k: v for k, v in sorted(self.attrs.items()) if k != "checksum"}
-        curves = [[c.name, c.index, c.metrics, c.theory, [point(p) for p in c.points], point(c.partial)] for c in self.curves]
+        curves = [[c.name, c.index, c.metrics, c.theory, [point(p) for p in c.points], point(c.partial)]
+                  + ([c.signal_power, c.power_axis] if c.power_axis else []) for c in self.curves]
         return json.dumps([attrs, curves], sort_keys=True, default=str)
 
     def checksum(self) -> str:
@@ -132,6 +140,8 @@ class Results:
             for c in self.curves:
                 g = curves.create_group(c.name)
                 g.attrs.update({"index": c.index, "metrics": json.dumps(c.metrics), "theory": json.dumps(c.theory) if c.theory else ""})
+                if c.power_axis:
+                    g.attrs.update({"signal_power": c.signal_power, "power_axis": c.power_axis})
                 points = g.create_group("points")
                 for p in c.points:
                     _write_point(points.create_group(f"{p.index:05d}"), p)
@@ -164,7 +174,8 @@ class Results:
                     theory = json.loads(g.attrs["theory"]) if g.attrs["theory"] else None
                     points = [_read_point(name, int(key), pg, metrics) for key, pg in sorted(g["points"].items())]
                     partial = _read_point(name, None, g["partial"], metrics) if "partial" in g else None
-                    curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial))
+                    power = (float(g.attrs["signal_power"]), str(_plain(g.attrs["power_axis"]))) if "power_axis" in g.attrs else (None, "")
+                    curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial, *power))
         except InputError:
             raise
         except OSError as exc:
@@ -212,6 +223,15 @@ def load_for_resume(path, resolved: str, scenario_path: str, curves: list[str]) 
     return previous
 
 
+def _curve_results(index, curve, power) -> CurveResults:
+    """An empty record of scenario curve ``curve``: its metrics (and the engine's power metrics), theory and power axis."""
+    metrics = {name: m.kind for m in curve.metrics for name in m.metric_names()}
+    metrics.update({name: "mean" for name in curve.power_metric_names()})
+    axis = power_axis(curve)
+    return CurveResults(curve.name, index, metrics, curve.theory.model_dump() if curve.theory else None,
+                        signal_power=power if axis else None, power_axis=axis)
+
+
 class ResultsWriter:
     """Keeps a run's results in memory and commits them to disk atomically.
 
@@ -228,10 +248,13 @@ class ResultsWriter:
         Seconds between commits of the point in progress (finished points commit at once).
     curves : list[int] or None
         Indices of the curves this run measures (default: all).
+    powers : dict curve index → float, or None
+        The power each curve's noise refers to (its link's ``signal_power``, calibrated where
+        ``measured``); recorded with the curve's axis mode.
     """
 
     def __init__(self, path, scenario, scenario_path: str, resolved: str, previous: Results | None = None, partial_interval: float = 2.0,
-                 curves: list[int] | None = None):
+                 curves: list[int] | None = None, powers: dict | None = None):
         self.path = os.fspath(path)
         self.partial_interval = partial_interval
         self._last_partial = 0.0
@@ -245,8 +268,7 @@ class ResultsWriter:
                 "convention": scenario.snr.convention, "confidence": scenario.montecarlo.confidence,
                 "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
                 "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running", "error": "",
-            }, [CurveResults(c.name, i, {name: m.kind for m in c.metrics for name in m.metric_names()}, c.theory.model_dump() if c.theory else None)
-                for i, c in enumerate(scenario.curves) if curves is None or i in curves], self.path)
+            }, [_curve_results(i, c, (powers or {}).get(i)) for i, c in enumerate(scenario.curves) if curves is None or i in curves], self.path)
             if curves is not None and len(curves) < len(scenario.curves):
                 self.results.attrs["curves"] = json.dumps([scenario.curves[i].name for i in curves])
             os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)

@@ -28,6 +28,8 @@ def config_hash(scenario, curve) -> str:
     """12 hex digits over everything that determines the trained weights of ``curve`` (with the
     hash of the curve it starts from, for ``init_from``)."""
     described = curve.model_dump(mode="json")
+    if described["signal_power"] == "nominal":
+        described["signal_power"] = 1.0  # the same noise as a declared unit power: the same trained weights
     for stage in (described["training"] or {}).get("stages", []):
         for key in ADDED_SINCE_FORMAT:
             if stage[key] is None:

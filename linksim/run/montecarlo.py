@@ -18,8 +18,9 @@ import time
 from dataclasses import dataclass
 
 from linksim.engine.errors import LinksimError
-from linksim.engine.statistics import CONVENTION_LABELS, PointResult, closed_form_ber
+from linksim.engine.statistics import CONVENTION_LABELS, PointResult, closed_form_ber, describe_power, power_axis
 from linksim.phy.seeding import stateless_seed
+from linksim.run.power import calibrate_signal_power, check_declared_power
 
 __all__ = ["NumericalError", "ChunkRunner", "LocalExecutor", "run_point", "run_scenario"]
 
@@ -74,7 +75,9 @@ class ChunkRunner:
 
     The same object runs in-process (local backend) and inside every Ray worker. It only runs:
     learned weights come ready from ``weights`` (finished checkpoints, see
-    :func:`linksim.run.training.train_curves`).
+    :func:`linksim.run.training.train_curves`). Building a curve calibrates ``signal_power:
+    measured`` and checks a declared one against the measured channel-input power
+    (:mod:`linksim.run.power`), so a wrong claim stops the run before anything is written.
 
     Parameters
     ----------
@@ -97,6 +100,10 @@ class ChunkRunner:
             curve = self.scenario.curves[curve_index]
             link, metrics = build_curve(self.scenario, curve)
             self.weights.load(curve_index, link)
+            if curve.signal_power == "measured":
+                calibrate_signal_power(self.scenario, curve, link)
+            self.weights.select(curve_index, link, float(self.scenario.snr.points()[0]))
+            check_declared_power(self.scenario, curve_index, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
 
@@ -256,7 +263,8 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
         finished = {pt.index: pt for pt in previous.points} if previous else {}
         if reporter:
             reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs),
-                                 closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention))
+                                 closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
+                                 note=describe_power(runtime.link.signal_power, power_axis(curve)))
         for point_index, snr in enumerate(snrs):
             if point_index in finished:
                 point = finished[point_index]

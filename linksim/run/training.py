@@ -26,6 +26,7 @@ from linksim.catalogue.objectives import TrainingRun
 from linksim.engine.errors import InputError
 from linksim.phy.seeding import stateless_seed
 from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash
+from linksim.run.power import calibrate_signal_power
 
 __all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers"]
 
@@ -156,8 +157,11 @@ class Trainer:
             return saved
         if self.curve.training.init_from is not None:
             self._initialise_from(self.curve.training.init_from, sample_shape)
-        return {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "windows": [],
-                "complete": False}
+        state = {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "windows": [],
+                 "complete": False}
+        if self.curve.signal_power == "measured":
+            state["signal_power"] = self.link.signal_power  # the calibration the training noise refers to
+        return state
 
     def _train_schedule(self, train, parts, state, max_epochs) -> dict:
         """Every training stage of the schedule from where ``state`` stands, saving after each epoch."""
@@ -341,6 +345,10 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None) -> 
         if curve.training is None:
             continue
         link, _ = build_curve(scenario, curve)
+        if curve.signal_power == "measured":
+            power = calibrate_signal_power(scenario, curve, link)
+            if progress is not None:
+                progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} (the noise refers to it)")
         for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
             Trainer(scenario, curve_index, link, root, progress, point=point).run()
 

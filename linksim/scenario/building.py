@@ -35,8 +35,12 @@ def build_curve(scenario: Scenario, curve: Curve):
     Output
     ------
     link : linksim.engine.link.Link
+        With ``signal_power`` ``None`` for ``signal_power: measured`` until calibrated
+        (:func:`linksim.run.power.calibrate_signal_power`).
     metrics : list[linksim.catalogue.metrics.Metric]
+        The curve's metrics, then the mean power of each noise channel's input (``tx_power``).
     """
+    from linksim.catalogue.metrics import power_metric
     from linksim.engine.link import Link
 
     context = BuildContext(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve)
@@ -46,7 +50,8 @@ def build_curve(scenario: Scenario, curve: Curve):
         convention=scenario.snr.convention,
         bits_per_symbol=curve.bits_per_symbol(),
         coderate=curve.effective_coderate(),
-        signal_power=curve.signal_power,
+        signal_power={"nominal": 1.0, "measured": None}.get(curve.signal_power, curve.signal_power),
     )
     built = [m.build() for m in curve.metrics]
-    return link, [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]
+    metrics = [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]
+    return link, metrics + [power_metric(name, tap) for name, tap in zip(curve.power_metric_names(), curve.channel_input_taps())]

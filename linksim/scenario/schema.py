@@ -19,9 +19,10 @@ from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
 from linksim.engine.registry import Params, freeze, models, tag
 from linksim.engine.stage import LABELLING, MODULATION
+from linksim.engine.statistics import POWER_METRIC
 from linksim.phy.snr import snr_grid
 
-__all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "Training", "TrainingStage", "TAGGED_FIELDS"]
+__all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "Training", "TrainingStage", "TAGGED_FIELDS", "POWER_METRIC"]
 
 MAX_POINTS = 10_000
 MAX_CHUNK_ELEMENTS = 2**31 - 1
@@ -197,7 +198,22 @@ class Training(Params):
 
 
 class Curve(Params):
-    """One link measured over the sweep."""
+    """One link measured over the sweep.
+
+    ``signal_power`` sets the noise of every SNR point (noise = power / SNR in the scenario's
+    convention) and says what the SNR axis means:
+
+    - a number (default 1, a unit-energy constellation): a claim the run checks, at its start,
+      against the measured mean power of the channel input (within 5 %, else the run stops);
+    - ``measured``: the mean channel-input power over the dataset's training split, measured once
+      per run before training or sweeping, so the axis is the true SNR by construction (stages
+      before the channel must not be learned: their power would change in training);
+    - ``nominal``: noise as for power 1, whatever the link sends (a paper's nominal axis, e.g. a
+      learned analog transmitter without power normalisation); tables say so, and
+      ``linksim compare --axis effective`` compares such curves at equal measured power.
+
+    Every noise channel's input power is measured at every point (metric ``tx_power``).
+    """
 
     name: str = Field(pattern=NAME_PATTERN)
     source: SourceSpec
@@ -205,7 +221,7 @@ class Curve(Params):
     metrics: list[MetricSpec] = Field(default_factory=lambda: [BER(type="ber")], min_length=1)
     theory: Theory | None = None
     coderate: float = Field(default=1.0, gt=0, le=1)
-    signal_power: float = Field(default=1.0, gt=0, le=1e12)
+    signal_power: Annotated[float, Field(gt=0, le=1e12)] | Literal["measured", "nominal"] = 1.0
     training: Training | None = None
 
     @model_validator(mode="after")
@@ -241,6 +257,28 @@ class Curve(Params):
         return self
 
     @model_validator(mode="after")
+    def _power_metric_name_reserved(self):
+        taken = [n for m in self.metrics for n in m.metric_names() if n == POWER_METRIC or n.startswith(POWER_METRIC + "_")]
+        if taken:
+            raise ValueError(f"metric name {taken[0]!r} is reserved for the measured channel-input power; rename it with 'name:'")
+        return self
+
+    @model_validator(mode="after")
+    def _measured_power_has_a_fixed_transmitter(self):
+        if self.signal_power != "measured":
+            return self
+        channels = self.noise_channels()
+        if not channels:
+            raise ValueError("'signal_power: measured' needs a noise channel stage (awgn, real_awgn, rayleigh)")
+        if not self.source.reads_dataset:
+            raise ValueError("'signal_power: measured' is measured over the training split: it needs the 'images' source")
+        learned = [s.tap_name for s in self.stages[:channels[0]] if s.learned]
+        if learned:
+            raise ValueError(f"'signal_power: measured' needs fixed stages before the channel, but {learned[0]!r} is learned "
+                             "(its power changes in training): use 'nominal' and `linksim compare --axis effective`")
+        return self
+
+    @model_validator(mode="after")
     def _coderate_given_once(self):
         if "coderate" in self.model_fields_set and any(s.code_rate() is not None for s in self.stages):
             raise ValueError("'coderate' is taken from the encoder stages of this curve; remove it")
@@ -266,6 +304,18 @@ class Curve(Params):
             elif "channel" in stage.model_fields_set:
                 raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
         return self
+
+    def noise_channels(self) -> list[int]:
+        """Indices of the stages that add noise to their input."""
+        return [i for i, s in enumerate(self.stages) if s.noise_channel]
+
+    def channel_input_taps(self) -> list[str]:
+        """The tap entering each noise channel (the previous stage's, or the source's)."""
+        return [(self.stages[i - 1] if i else self.source).tap_name for i in self.noise_channels()]
+
+    def power_metric_names(self) -> list[str]:
+        """``tx_power`` for the first noise channel's input, ``tx_power_<channel tap>`` for the others."""
+        return [POWER_METRIC if n == 0 else f"{POWER_METRIC}_{self.stages[i].tap_name}" for n, i in enumerate(self.noise_channels())]
 
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
@@ -355,7 +405,8 @@ class Scenario(Params):
 
     @model_validator(mode="after")
     def _figures_name_measured_metrics(self):
-        names = {n for c in self.curves for m in c.metrics for n in m.metric_names()}
+        names = {n for c in self.curves for m in c.metrics for n in m.metric_names()} | {
+            n for c in self.curves for n in c.power_metric_names()}
         for key, wanted in (("metrics", self.figures.metrics or []), ("versus", [self.figures.versus] if self.figures.versus else [])):
             unknown = [n for n in wanted if n not in names]
             if unknown:

@@ -1,0 +1,319 @@
+"""Comparing the curves of a results file: side by side against a baseline, at equal measured power,
+and by the SNR each needs to reach a target.
+
+A curve is a series of (SNR in dB, metric value) pairs. The SNR is the nominal one of the sweep, or
+with ``axis="effective"`` the measured effective SNR of each point (the nominal SNR shifted by the
+measured channel-input power over the power the noise refers to, see
+:func:`linksim.engine.statistics.effective_snr`), so curves that send different powers are compared
+at equal power. Between measured points values are interpolated linearly in dB, rates in log10 (the
+field's convention for waterfall curves). Gaps are differences for mean metrics (PSNR, SSIM) and
+ratios for rates (BER, BLER).
+
+Curves trained as replicates (``name#r<k>``) are compared through their mean over replicates; each
+gap then carries the interval across replicates (Student t over the per-replicate gaps), and a gap
+whose interval contains no difference is marked "within training spread".
+"""
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from linksim.engine.statistics import CONVENTION_LABELS, summarize
+from linksim.phy.intervals import mean_interval
+
+__all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "format_comparison", "format_targets", "shared_metric",
+           "replicate_groups"]
+
+REPLICATE = re.compile(r"^(?P<base>.+)#r(?P<index>\d+)$")
+
+
+@dataclass
+class Series:
+    """One curve's metric against SNR: ``x`` [P] dB ascending, ``values`` [P]; ``kind`` "rate" or "mean"."""
+
+    name: str
+    kind: str
+    x: np.ndarray
+    values: np.ndarray
+
+
+def replicate_groups(names) -> dict[str, list[str]]:
+    """``{curve: [its result curves]}``: replicates ``c#r0, c#r1, ...`` grouped under ``c``, others alone."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        found = REPLICATE.match(name)
+        groups.setdefault(found.group("base") if found else name, []).append(name)
+    return groups
+
+
+def curve_series(results, curve, metric: str, axis: str = "nominal", snr_window=None) -> Series:
+    """The series of ``metric`` of results curve ``curve`` on the nominal or effective SNR axis.
+
+    ``snr_window`` ``(low, high)`` keeps the points whose nominal SNR lies in [low, high] dB."""
+    from linksim.output.report import point_effective_snr
+
+    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    low, high = snr_window if snr_window is not None else (-math.inf, math.inf)
+    kind = curve.metrics[metric]
+    xs, values = [], []
+    for point in curve.points:
+        if not low <= point.snr_db <= high:
+            continue
+        if axis == "effective":
+            effective = point_effective_snr(curve, point, confidence, interval)
+            if effective is None:
+                raise ValueError(f"curve {curve.name!r} has no measured channel-input power (no noise channel, or a file from "
+                                 "before linksim measured it): --axis effective needs it")
+            xs.append(effective.value)
+        else:
+            xs.append(point.snr_db)
+        values.append(summarize(kind, point.stats[metric], confidence, interval).value)
+    order = np.argsort(xs, kind="stable")
+    return Series(curve.name, kind, np.asarray(xs, float)[order], np.asarray(values, float)[order])
+
+
+def _scale(kind, values):
+    """Rates interpolate in log10 (zeros stay linear), means linearly."""
+    values = np.asarray(values, float)
+    return np.log10(values) if kind == "rate" and np.all(values > 0) else values
+
+
+def _unscale(kind, scaled, logged):
+    return 10.0 ** scaled if kind == "rate" and logged else scaled
+
+
+def value_at(series: Series, x: float) -> float:
+    """The series at ``x`` dB, interpolated between its two neighbouring points (nan outside its range)."""
+    if len(series.x) == 0 or not series.x[0] - 1e-9 <= x <= series.x[-1] + 1e-9:
+        return float("nan")
+    hit = np.flatnonzero(np.isclose(series.x, x, atol=1e-9))
+    if hit.size:
+        return float(series.values[hit[0]])
+    right = int(np.searchsorted(series.x, x))
+    pair = series.values[right - 1:right + 1]
+    logged = series.kind == "rate" and np.all(pair > 0)
+    scaled = _scale(series.kind, pair) if logged else pair
+    weight = (x - series.x[right - 1]) / (series.x[right] - series.x[right - 1])
+    return float(_unscale(series.kind, scaled[0] + weight * (scaled[1] - scaled[0]), logged))
+
+
+def snr_to_reach(series: Series, target: float) -> tuple[float, str]:
+    """The SNR (dB) at which the series reaches ``target`` as the SNR grows, and how it was found:
+    ``"interpolated"``, ``"at a point"``, ``"below the sweep"`` (the first point has reached it; the value
+    is that point's SNR) or ``"not reached"`` (nan).
+
+    "Reached" means at or below the target for a rate, and on the side the series moves towards for a
+    mean (above for a rising PSNR, below for a falling MSE); the SNR is where the series last crosses
+    into that side."""
+    values, xs = series.values, series.x
+    if len(xs) == 0:
+        return float("nan"), "not reached"
+    side = np.sign(values - target)
+    goal = -1.0 if series.kind == "rate" else (1.0 if values[-1] >= values[0] else -1.0)
+    reached = (side == goal) | (side == 0)
+    if not reached[-1]:
+        return float("nan"), "not reached"
+    first = len(xs) - 1
+    while first > 0 and reached[first - 1]:
+        first -= 1
+    if first == 0:
+        return float(xs[0]), "below the sweep" if side[0] != 0 else "at a point"
+    if side[first] == 0:
+        return float(xs[first]), "at a point"
+    pair = values[first - 1:first + 1]
+    logged = series.kind == "rate" and np.all(pair > 0) and target > 0
+    scaled = _scale(series.kind, pair) if logged else pair
+    goal_scaled = math.log10(target) if logged else target
+    weight = (goal_scaled - scaled[0]) / (scaled[1] - scaled[0])
+    return float(xs[first - 1] + weight * (xs[first] - xs[first - 1])), "interpolated"
+
+
+def shared_metric(results, names, metric=None) -> str:
+    """``metric`` if every curve in ``names`` has it, else (``None``) the first metric of the first curve
+    that all of them share; ``ValueError`` listing the metrics otherwise."""
+    curves = [results.curve(n) for n in names]
+    shared = [m for m in curves[0].metrics if all(m in c.metrics for c in curves)]
+    if metric is None:
+        if not shared:
+            raise ValueError("the curves share no metric; name one with --metric")
+        return shared[0]
+    if metric not in shared:
+        have = sorted({m for c in curves for m in c.metrics})
+        raise ValueError(f"not every chosen curve has metric {metric!r} (metrics: {', '.join(have)})")
+    return metric
+
+
+def _gap(kind, value, reference):
+    return value / reference if kind == "rate" else value - reference
+
+
+def _gap_text(kind, gap, spread=None):
+    if math.isnan(gap):
+        return "       "
+    text = f"×{gap:<6.3g}" if kind == "rate" else f"{gap:+7.2f}"
+    if spread is not None and not math.isnan(spread[0]):
+        text += f" [{spread[0]:+.2f}, {spread[1]:+.2f}]" if kind != "rate" else f" [×{spread[0]:.3g}, ×{spread[1]:.3g}]"
+    return text
+
+
+def _selected(results, baseline, curves):
+    from linksim.output.report import name_matches
+
+    names = [c.name for c in results.curves]
+    groups = replicate_groups(names)
+    if baseline not in groups:
+        raise ValueError(f"no curve {baseline!r} (curves: {', '.join(groups)})")
+    return {g: members for g, members in groups.items() if curves is None or g == baseline or name_matches(g, curves)}
+
+
+def _group_series(results, members, metric, axis, snr_window) -> list[Series]:
+    return [curve_series(results, results.curve(m), metric, axis, snr_window) for m in members]
+
+
+def _mean_gap(kind, a: Series, b: Series, xs) -> float:
+    """The mean gap of ``a`` against ``b`` over the points ``xs`` (geometric for rates)."""
+    gaps = [_gap(kind, value_at(a, x), value_at(b, x)) for x in xs]
+    gaps = [g for g in gaps if not math.isnan(g) and (kind != "rate" or g > 0)]
+    if not gaps:
+        return float("nan")
+    return float(np.exp(np.mean(np.log(gaps)))) if kind == "rate" else float(np.mean(gaps))
+
+
+def _spread(kind, replicate_gaps, confidence):
+    """Interval across replicates of a gap (t interval of the per-replicate gaps; of their logs for ratios)."""
+    gaps = np.asarray([g for g in replicate_gaps if not math.isnan(g)], float)
+    if len(gaps) < 2:
+        return None
+    values = np.log(gaps) if kind == "rate" else gaps
+    _, low, high = mean_interval(values.sum(), np.square(values).sum(), len(values), confidence)
+    return (math.exp(low), math.exp(high)) if kind == "rate" else (low, high)
+
+
+def _within(kind, spread):
+    return spread is not None and (spread[0] <= 1.0 <= spread[1] if kind == "rate" else spread[0] <= 0.0 <= spread[1])
+
+
+def format_comparison(results, metric, baseline: str, snr_window=None, curves=None, axis: str = "nominal") -> str:
+    """One column per curve of ``metric`` at each SNR, each followed by its gap to the ``baseline`` curve
+    (difference, or ratio for rates), and a last row with the mean gaps over the points both share.
+
+    ``metric`` ``None`` picks the one the curves share. ``snr_window`` ``(low, high)`` keeps the points
+    whose nominal SNR is in [low, high] dB; ``curves`` (shell patterns, comma-separated) keeps the matching
+    curves and the baseline. ``axis="effective"`` compares at equal measured effective SNR: the rows are
+    the baseline's effective SNRs and the other curves are interpolated there; a note names every curve
+    whose mean gap changes sign against the nominal comparison. Replicated curves show the mean over
+    their replicates, and each mean gap its interval across replicates.
+    """
+    groups = _selected(results, baseline, curves)
+    metric = shared_metric(results, [m for members in groups.values() for m in members], metric)
+    kind = results.curve(groups[baseline][0]).metrics[metric]
+    confidence = results.attrs["confidence"]
+    per_group = {g: _group_series(results, members, metric, axis, snr_window) for g, members in groups.items()}
+    for g, series in per_group.items():
+        if g == baseline and not len(series[0].x):
+            low, high = snr_window
+            raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
+    mean_series = {g: _mean_series(g, s) for g, s in per_group.items()}
+    base = mean_series[baseline]
+    rows = list(base.x) if axis == "effective" else sorted({float(x) for s in mean_series.values() for x in s.x})
+    names = list(per_group)
+    width = {n: max(12, len(n)) for n in names}
+    unit = " (measured, equal power)" if axis == "effective" else ""
+    header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(
+        f"{n:>{width[n]}}" + ("" if n == baseline else f" {'Δ' if kind != 'rate' else 'ratio':>7}") for n in names)
+    gap_word = "curve / " if kind == "rate" else "curve − "
+    lines = [f"# {metric}; {'ratio' if kind == 'rate' else 'Δ'} = {gap_word}{baseline}; SNR axis: {axis}{unit}", header]
+    for x in rows:
+        cells = []
+        for n in names:
+            v, ref = value_at(mean_series[n], x), value_at(base, x)
+            cells.append(f"{v:{width[n]}.4g}" + ("" if n == baseline else f" {_gap_text(kind, _gap(kind, v, ref))}"))
+        lines.append(f"{x:10.4g} " + " ".join(cells))
+    cells, notes = [], []
+    for n in names:
+        shared = [x for x in rows if not math.isnan(value_at(mean_series[n], x)) and not math.isnan(value_at(base, x))]
+        values = [value_at(mean_series[n], x) for x in shared]
+        mean = float(np.mean(values)) if values else float("nan")
+        if n == baseline:
+            cells.append(f"{mean:{width[n]}.4g}")
+            continue
+        gap = _mean_gap(kind, mean_series[n], base, shared)
+        spread = _replicate_spread(kind, per_group[n], per_group[baseline], shared, confidence)
+        cells.append(f"{mean:{width[n]}.4g} {_gap_text(kind, gap, spread)}")
+        if spread is not None:
+            verdict = "within training spread" if _within(kind, spread) else "beyond training spread"
+            notes.append(f"# {n} against {baseline}: {_gap_text(kind, gap).strip()} {verdict} "
+                         f"({len(per_group[n])} and {len(per_group[baseline])} replicates, {confidence:.0%} t interval)")
+        if axis == "effective":
+            nominal = {g: _mean_series(g, _group_series(results, groups[g], metric, "nominal", snr_window)) for g in (n, baseline)}
+            both = [x for x in nominal[baseline].x if not math.isnan(value_at(nominal[n], x))]
+            before = _mean_gap(kind, nominal[n], nominal[baseline], both)
+            flipped = (before - 1) * (gap - 1) < 0 if kind == "rate" else before * gap < 0
+            if flipped:
+                notes.append(f"# ranking changes at equal power: {n} against {baseline} is {_gap_text(kind, before).strip()} on the "
+                             f"nominal axis, {_gap_text(kind, gap).strip()} at equal effective SNR")
+    lines.append(f"{'mean':>10} " + " ".join(cells))
+    return "\n".join(lines + notes) + "\n"
+
+
+def _mean_series(name, replicates: list[Series]) -> Series:
+    """The mean over replicates at the first replicate's points (one series: itself)."""
+    if len(replicates) == 1:
+        return replicates[0]
+    first = replicates[0]
+    values = np.mean([[value_at(s, x) for x in first.x] for s in replicates], axis=0)
+    return Series(name, first.kind, first.x, values)
+
+
+def _replicate_spread(kind, curve_replicates, baseline_replicates, xs, confidence):
+    """Interval across replicates of the mean gap: replicate k against baseline replicate k (or the
+    baseline's mean where the baseline has one replicate)."""
+    if len(curve_replicates) < 2 and len(baseline_replicates) < 2:
+        return None
+    count = max(len(curve_replicates), len(baseline_replicates))
+    pick = lambda series, k: series[k] if len(series) > 1 else series[0]  # noqa: E731
+    if len(curve_replicates) > 1 and len(baseline_replicates) > 1 and len(curve_replicates) != len(baseline_replicates):
+        base = _mean_series("baseline", baseline_replicates)
+        gaps = [_mean_gap(kind, s, base, xs) for s in curve_replicates]
+    else:
+        gaps = [_mean_gap(kind, pick(curve_replicates, k), pick(baseline_replicates, k), xs) for k in range(count)]
+    return _spread(kind, gaps, confidence)
+
+
+def format_targets(results, metric: str, target: float, baseline: str, curves=None, axis: str = "nominal", snr_window=None) -> str:
+    """The SNR each curve needs to reach ``metric`` = ``target`` (interpolated between measured points) and
+    its difference in dB to the baseline's; with replicates, the mean over replicates and the interval
+    across them."""
+    groups = _selected(results, baseline, curves)
+    metric = shared_metric(results, [m for members in groups.values() for m in members], metric)
+    confidence = results.attrs["confidence"]
+    label = CONVENTION_LABELS[results.convention]
+    needed = {}
+    for g, members in groups.items():
+        found = [snr_to_reach(s, target) for s in _group_series(results, members, metric, axis, snr_window)]
+        needed[g] = found
+    base = [x for x, _ in needed[baseline]]
+    width = max(12, *(len(g) for g in groups))
+    lines = [f"# {label} (dB, {axis} axis) at which {metric} reaches {target:g}; Δ = curve − {baseline}",
+             f"{'curve':<{width}} {'needs dB':>9} {'Δ dB':>8}  how"]
+    for g, found in needed.items():
+        xs = [x for x, _ in found]
+        how = ", ".join(sorted({h for _, h in found}))
+        mean = float(np.mean(xs)) if not any(math.isnan(x) for x in xs) else float("nan")
+        if math.isnan(mean):
+            lines.append(f"{g:<{width}} {'—':>9} {'':>8}  not reached" + (f" ({sum(math.isnan(x) for x in xs)} of {len(xs)} replicates)" if len(xs) > 1 else ""))
+            continue
+        text = f"{g:<{width}} {mean:9.2f}"
+        if g != baseline and not any(math.isnan(x) for x in base):
+            gap = mean - float(np.mean(base))
+            text += f" {gap:+8.2f}"
+            if len(xs) > 1 or len(base) > 1:
+                pairs = [xs[k % len(xs)] - base[k % len(base)] for k in range(max(len(xs), len(base)))]
+                spread = _spread("mean", pairs, confidence)
+                if spread is not None:
+                    text += f" [{spread[0]:+.2f}, {spread[1]:+.2f}] {'within' if _within('mean', spread) else 'beyond'} training spread"
+        else:
+            text += f" {'':>8}"
+        lines.append(f"{text}  {how}")
+    return "\n".join(lines) + "\n"
