@@ -95,7 +95,7 @@ def cmd_run(args):
     resolved = resolved_yaml(scenario)
     curves = _selected_curves(scenario, args.curves, args.scenario)
     # Refuse a mismatched or damaged file before anything runs or is written.
-    previous = load_for_resume(out, resolved, args.scenario, [scenario.curves[c].name for c in curves]) if args.resume else None
+    previous = load_for_resume(out, resolved, args.scenario, scenario.result_names(curves)) if args.resume else None
     import_tensorflow()
     _train(scenario, curves, args.checkpoints, args.quiet)
     executor = _executor(args, scenario, resolved)
@@ -112,7 +112,7 @@ def _check_backend_options(args):
 
 def _train(scenario, curves, checkpoints, quiet):
     """Train (or resume, or reuse) the checkpoints of the chosen curves, progress on stdout."""
-    from linksim.output.report import TrainingLog
+    from linksim.output.training_log import TrainingLog
     from linksim.run.training import train_curves
 
     train_curves(scenario, curves, checkpoints, TrainingLog(None if quiet else sys.stdout))
@@ -132,7 +132,8 @@ def _executor(args, scenario, resolved):
         executor = LocalExecutor(scenario, args.checkpoints)
     try:
         for curve_index in _selected_curves(scenario, args.curves, args.scenario):
-            executor.runner.curve(curve_index)
+            for replicate in range(scenario.curves[curve_index].replicates):
+                executor.runner.curve(curve_index, replicate)
     except BaseException:
         executor.close()
         raise
@@ -145,7 +146,7 @@ def _sweep(args, scenario, resolved, executor, out, curves, previous):
     from linksim.output.results import ResultsWriter
     from linksim.run.montecarlo import run_scenario
 
-    powers = {c: executor.runner.curve(c).link.signal_power for c in curves}
+    powers = {(c, k): executor.runner.curve(c, k).link.signal_power for c in curves for k in range(scenario.curves[c].replicates)}
     writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
                            partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves, powers=powers)
     mc = scenario.montecarlo
@@ -222,13 +223,14 @@ def cmd_losses(args):
     for c in chosen:
         curve = scenario.curves[c]
         points = [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]
-        for point in points:
-            rows = loss_history(scenario, curve, args.checkpoints, point)
-            label = curve.name if point is None else f"{curve.name} @ {point:g} dB"
-            if rows is None:
-                print(f"# {label}: no checkpoint under {args.checkpoints}")
-            elif rows:
-                histories[label] = rows
+        for replicate, name in enumerate(curve.replicate_names()):
+            for point in points:
+                rows = loss_history(scenario, curve, args.checkpoints, point, replicate)
+                label = name if point is None else f"{name} @ {point:g} dB"
+                if rows is None:
+                    print(f"# {label}: no checkpoint under {args.checkpoints}")
+                elif rows:
+                    histories[label] = rows
     if not histories:
         raise InputError(f"{args.scenario}: no training checkpoint with finished epochs under {args.checkpoints} "
                          "for the chosen curves; run `linksim train` first")

@@ -155,7 +155,7 @@ def tiny_amp():
                                                                    "channel": {"type": "surrogate", "noise": "gaussian"}, **common}]}},
             {"name": "amp-sc", "source": {"type": "images"}, "stages": [enc, *digital, bsc, {"type": "da", "num_bits": 4}, irs, dec],
              "metrics": metrics, "training": {"init_from": "softq", "stages": [step3, step4, {**step3, "name": "step5", "channel": {**matk, "mask_ratio": 0.0}}]}},
-            {"name": "amp-sc-phy", "source": {"type": "images"},
+            {"name": "amp-sc-phy", "signal_power": "nominal", "source": {"type": "images"},
              "stages": [enc, *digital, {"type": "mapper", "modulation": "qam16"}, {"type": "awgn"},
                         {"type": "slicer", "modulation": "qam16", "tap": "received_bits"}, {"type": "da", "num_bits": 4}, irs, dec],
              "metrics": metrics, "training": {"init_from": "amp-sc"}},

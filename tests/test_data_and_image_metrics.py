@@ -124,7 +124,7 @@ def test_psnr_of_awgn_images_equals_the_snr_and_each_test_image_counts_once():
     scenario = parse_scenario({
         "name": "noisy_images", "seed": 1, "snr": {"convention": "snr", "values": [10.0, 20.0]},
         "montecarlo": {"batch_size": 100, "target_errors": None, "max_samples": 386, "execution": "graph"},
-        "curves": [{"name": "awgn", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
+        "curves": [{"name": "awgn", "signal_power": "nominal", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
                     "metrics": [{"type": "psnr"}, {"type": "mse", "sent": "images", "received": "output"}]}],
     })
     for point in run_scenario(scenario):

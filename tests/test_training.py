@@ -107,7 +107,7 @@ def test_interrupted_training_resumes_to_the_same_weights(tmp_path, ema):
 
 
 def test_the_loss_windows_cover_each_epoch_once_and_average_to_its_loss(tmp_path):
-    from linksim.output.report import TrainingLog
+    from linksim.output.training_log import TrainingLog
 
     scenario = parse_scenario(tiny_learned(steps=23))
     state = Trainer(scenario, 0, _untrained_link(scenario), str(tmp_path), progress=TrainingLog(None)).run()

@@ -25,7 +25,7 @@ def tiny_vscc(prior="channel", send="moments", resample="tx", power="none", step
         "snr": {"convention": "snr", "values": [0.0, 10.0]},
         "montecarlo": {"batch_size": 8 * repeat, "max_samples": 16 * repeat, "target_errors": None, "execution": "graph"},
         "curves": [{
-            "name": "vscc", "source": {"type": "images", "repeat": repeat},
+            "name": "vscc", "signal_power": "nominal", "source": {"type": "images", "repeat": repeat},
             "stages": [enc, {"type": "real_awgn"}, dec],
             "metrics": [{"type": "psnr", "draws": repeat}, {"type": "power", "sent": "sent"}],
             "training": {"stages": [{"name": "vscc", "train": ["sent", "reconstruction"], "steps": steps, "batch_size": 8,

@@ -14,18 +14,15 @@ gap then carries the interval across replicates (Student t over the per-replicat
 whose interval contains no difference is marked "within training spread".
 """
 import math
-import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from linksim.engine.statistics import CONVENTION_LABELS, summarize
+from linksim.output.results import replicate_groups
 from linksim.phy.intervals import mean_interval
 
-__all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "format_comparison", "format_targets", "shared_metric",
-           "replicate_groups"]
-
-REPLICATE = re.compile(r"^(?P<base>.+)#r(?P<index>\d+)$")
+__all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "format_comparison", "format_targets", "shared_metric"]
 
 
 @dataclass
@@ -36,15 +33,6 @@ class Series:
     kind: str
     x: np.ndarray
     values: np.ndarray
-
-
-def replicate_groups(names) -> dict[str, list[str]]:
-    """``{curve: [its result curves]}``: replicates ``c#r0, c#r1, ...`` grouped under ``c``, others alone."""
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        found = REPLICATE.match(name)
-        groups.setdefault(found.group("base") if found else name, []).append(name)
-    return groups
 
 
 def curve_series(results, curve, metric: str, axis: str = "nominal", snr_window=None) -> Series:

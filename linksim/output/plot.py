@@ -14,9 +14,15 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     panels to these names; ``versus`` puts that measured metric (its value at each point) on the
     horizontal axis instead of the SNR (logarithmic for a rate). ``axis="effective"`` puts each point at
     its measured effective SNR (equal transmit power lines up). The measured channel-input power
-    (``tx_power``) is a panel like any metric. Written with matplotlib's Agg backend (no display).
+    (``tx_power``) is a panel like any metric. A replicated curve is drawn as the mean over its
+    replicates with the interval across them (the training spread) as its band. Written with
+    matplotlib's Agg backend (no display).
     """
     from linksim.output.report import point_effective_snr
+    from linksim.output.results import REPLICATE, replicate_groups
+
+    groups = {members[0]: (group, members) for group, members in replicate_groups([c.name for c in results.curves]).items()
+              if len(members) > 1}
 
     import matplotlib
 
@@ -36,6 +42,11 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
                 continue
             kind = curve.metrics[metric]
             colour = f"C{i % 10}"
+            if curve.name in groups and versus is None and axis == "nominal":
+                _replicate_line(ax, results, *groups[curve.name], metric, kind, colour)
+                continue
+            if REPLICATE.match(curve.name) and versus is None and axis == "nominal":
+                continue  # drawn with its group
             snr = np.array([p.snr_db for p in curve.points])
             if axis == "effective":
                 effective = [point_effective_snr(curve, p, a["confidence"], a["interval"]) for p in curve.points]
@@ -74,6 +85,19 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
     plt.close(fig)
+
+
+def _replicate_line(ax, results, group, members, metric, kind, colour):
+    """The mean over a curve's replicates, with the interval across them as its band."""
+    from linksim.output.report import replicate_summaries
+
+    rows = replicate_summaries(results, members)
+    snr = np.array([snr_db for snr_db, _ in rows])
+    mean = np.array([values[metric].value for _, values in rows])
+    shown = mean > 0 if kind == "rate" else np.isfinite(mean)
+    ax.plot(snr[shown], mean[shown], "s-", color=colour, markersize=4, label=f"{group} (mean of {len(members)} replicates)")
+    ax.fill_between(snr, [values[metric].low for _, values in rows], [values[metric].high for _, values in rows], color=colour,
+                    alpha=0.25, linewidth=0)
 
 
 def plot_losses(histories, out_path, title):

@@ -1,14 +1,17 @@
 """Tables: the live AFF3CT-style table of a running sweep and the table of a results file."""
 import fnmatch
 import math
-import os
 import sys
 import time
 
-from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, describe_power, effective_snr, summarize
+import numpy as np
+
+from linksim.engine.statistics import CONVENTION_LABELS, MetricSummary, closed_form_ber, describe_power, effective_snr, summarize
+from linksim.output.results import replicate_groups
+from linksim.phy.intervals import mean_interval
 
 __all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_point", "point_effective_snr", "power_note",
-           "name_matches", "TrainingLog"]
+           "name_matches", "replicate_summaries"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
@@ -125,7 +128,9 @@ def long_rows(results):
     Rate metrics report ``count`` = trials; mean metrics ``count`` = averaged blocks. Curves
     with a closed-form reference add rows ``<metric>_closed_form`` (no interval, count 0); curves
     with a noise channel add ``effective_snr_db``, the nominal SNR shifted by the measured
-    channel-input power (``tx_power``) over the power the noise refers to.
+    channel-input power (``tx_power``) over the power the noise refers to. A replicated curve has
+    rows per replicate (``<curve>#r<k>``, Monte Carlo intervals) and rows under its own name: the
+    mean over replicates with the t interval across them (``count`` = replicates).
     """
     confidence, interval = results.attrs["confidence"], results.attrs["interval"]
     rows = []
@@ -144,7 +149,37 @@ def long_rows(results):
             if effective is not None:
                 rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric="effective_snr_db",
                                  value=effective.value, ci_low=effective.low, ci_high=effective.high, count=effective.count))
+    for group, (snr_db, values) in _replicate_rows(results):
+        for name, summary in values.items():
+            rows.append(dict(curve=group, snr_db=snr_db, convention=results.convention, metric=name, value=summary.value,
+                             ci_low=summary.low, ci_high=summary.high, count=summary.count))
     return rows
+
+
+def replicate_summaries(results, members) -> list[tuple[float, dict]]:
+    """Per SNR point that every replicate reached: ``(snr_db, {metric: MetricSummary})``, the mean over
+    the replicates' values with the Student t interval across them (the training spread; ``count`` is
+    the number of replicates)."""
+    confidence, interval = results.attrs["confidence"], results.attrs["interval"]
+    curves = [results.curve(m) for m in members]
+    out = []
+    for index in sorted(set.intersection(*({p.index for p in c.points} for c in curves))):
+        points = [next(p for p in c.points if p.index == index) for c in curves]
+        values = {}
+        for name, kind in curves[0].metrics.items():
+            estimates = np.array([summarize(kind, p.stats[name], confidence, interval).value for p in points])
+            mean, low, high = mean_interval(estimates.sum(), np.square(estimates).sum(), len(estimates), confidence)
+            values[name] = MetricSummary(float(mean), float(low), float(high), len(estimates))
+        out.append((points[0].snr_db, values))
+    return out
+
+
+def _replicate_rows(results):
+    """``(group, (snr_db, {metric: MetricSummary}))`` of every replicated curve, point by point."""
+    for group, members in replicate_groups([c.name for c in results.curves]).items():
+        if len(members) > 1:
+            for entry in replicate_summaries(results, members):
+                yield group, entry
 
 
 def point_effective_snr(curve, point, confidence, interval):
@@ -194,7 +229,25 @@ def format_results(results) -> str:
             cells += _metric_cells(p, curve.metrics, a["confidence"], a["interval"])
             cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
             out.append("  " + " | ".join(cells))
+    for group, members in replicate_groups([c.name for c in results.curves]).items():
+        if len(members) > 1:
+            out += _replicate_table(results, group, members, label)
     return "\n".join(out) + "\n"
+
+
+def _replicate_table(results, group, members, label) -> list[str]:
+    """The mean over a curve's replicates with the interval across them (the training spread)."""
+    kinds = results.curve(members[0]).metrics
+    cols = [(label + " dB", 8)] + [(name, 12) for name in kinds] + [(f"{name} spread", 23) for name in kinds]
+    header = " | ".join(t.rjust(w) for t, w in cols)
+    out = [f"# curve {group}: mean over {len(members)} replicates; spread = {int(results.attrs['confidence'] * 100)}% Student t "
+           "interval across them (the training spread; each replicate's Monte Carlo interval is in its own table)",
+           "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
+    for snr_db, values in replicate_summaries(results, members):
+        cells = [f"{snr_db:8.2f}"] + [_num(values[n].value, 12) for n in kinds]
+        cells += [f"[{_num(values[n].low, 10)}, {_num(values[n].high, 10)}]" for n in kinds]
+        out.append("  " + " | ".join(cells))
+    return out
 
 
 def format_point(results, snr_db: float, metrics: str) -> str:
@@ -223,31 +276,3 @@ def format_point(results, snr_db: float, metrics: str) -> str:
         if values:
             lines.append(f"{curve:<{label}} " + " ".join(f"{values[n]:{width[n]}.4g}" if n in values else " " * width[n] for n in names))
     return "\n".join(lines) + "\n"
-
-
-class TrainingLog:
-    """Training progress on a stream (the ``progress`` of :class:`linksim.run.training.Trainer`):
-    finished lines as they come, the step in progress overwritten in place on a terminal, and each
-    checkpoint's ``loss.png`` (:func:`linksim.output.plot.plot_training_state`). ``stream=None``
-    prints nothing and still draws the figures."""
-
-    def __init__(self, stream=None):
-        self.stream = stream
-        self.tty = stream is not None and getattr(stream, "isatty", lambda: False)()
-
-    def _write(self, text):
-        if self.stream is not None:
-            self.stream.write(text)
-            self.stream.flush()
-
-    def line(self, text):
-        self._write(("\r" if self.tty else "") + text + "\n")
-
-    def step(self, text):
-        if self.tty:
-            self._write("\r" + text)
-
-    def saved(self, state, folder):
-        from linksim.output.plot import plot_training_state
-
-        plot_training_state(state, os.path.join(folder, "loss.png"))

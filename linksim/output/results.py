@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import json
 import os
+import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ import numpy as np
 from linksim.engine.errors import InputError
 from linksim.engine.statistics import POWER_METRIC, PointResult, power_axis
 
-__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
+__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT", "replicate_groups"]
 
 FORMAT = "linksim-results"
 FORMAT_VERSION = 1
@@ -80,6 +81,18 @@ def _plain(value):
     if isinstance(value, bytes):
         return value.decode()
     return value
+
+
+REPLICATE = re.compile(r"^(?P<base>.+)#r(?P<index>\d+)$")  # a replicate's results curve: <curve>#r<k>
+
+
+def replicate_groups(names) -> dict[str, list[str]]:
+    """``{curve: [its results curves]}``: replicates ``c#r0, c#r1, ...`` grouped under ``c``, others alone."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        found = REPLICATE.match(name)
+        groups.setdefault(found.group("base") if found else name, []).append(name)
+    return groups
 
 
 @dataclass
@@ -223,12 +236,13 @@ def load_for_resume(path, resolved: str, scenario_path: str, curves: list[str]) 
     return previous
 
 
-def _curve_results(index, curve, power) -> CurveResults:
-    """An empty record of scenario curve ``curve``: its metrics (and the engine's power metrics), theory and power axis."""
+def _curve_results(index, curve, name, power) -> CurveResults:
+    """An empty record of (a replicate ``name`` of) scenario curve ``curve``: its metrics (and the engine's
+    power metrics), theory and power axis."""
     metrics = {name: m.kind for m in curve.metrics for name in m.metric_names()}
     metrics.update({name: "mean" for name in curve.power_metric_names()})
     axis = power_axis(curve)
-    return CurveResults(curve.name, index, metrics, curve.theory.model_dump() if curve.theory else None,
+    return CurveResults(name, index, metrics, curve.theory.model_dump() if curve.theory else None,
                         signal_power=power if axis else None, power_axis=axis)
 
 
@@ -248,7 +262,7 @@ class ResultsWriter:
         Seconds between commits of the point in progress (finished points commit at once).
     curves : list[int] or None
         Indices of the curves this run measures (default: all).
-    powers : dict curve index → float, or None
+    powers : dict (curve index, replicate) → float, or None
         The power each curve's noise refers to (its link's ``signal_power``, calibrated where
         ``measured``); recorded with the curve's axis mode.
     """
@@ -268,7 +282,9 @@ class ResultsWriter:
                 "convention": scenario.snr.convention, "confidence": scenario.montecarlo.confidence,
                 "interval": scenario.montecarlo.interval, "versions": json.dumps(package_versions()),
                 "git_commit": git_commit(), "started_utc": _now(), "finished_utc": "", "status": "running", "error": "",
-            }, [_curve_results(i, c, (powers or {}).get(i)) for i, c in enumerate(scenario.curves) if curves is None or i in curves], self.path)
+            }, [_curve_results(i, c, name, (powers or {}).get((i, k)))
+                for i, c in enumerate(scenario.curves) if curves is None or i in curves for k, name in enumerate(c.replicate_names())],
+                self.path)
             if curves is not None and len(curves) < len(scenario.curves):
                 self.results.attrs["curves"] = json.dumps([scenario.curves[i].name for i in curves])
             os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)

@@ -24,10 +24,13 @@ ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT
 WEIGHTS_FILE = "learned.weights.h5"
 
 
-def config_hash(scenario, curve) -> str:
-    """12 hex digits over everything that determines the trained weights of ``curve`` (with the
-    hash of the curve it starts from, for ``init_from``)."""
+def config_hash(scenario, curve, replicate: int = 0) -> str:
+    """12 hex digits over everything that determines the trained weights of ``curve``'s replicate
+    ``replicate`` (with the hash of the curve it starts from, for ``init_from``). The number of
+    replicates does not enter (replicate 0 is the unreplicated curve)."""
     described = curve.model_dump(mode="json")
+    if described["training"] is not None:
+        del described["training"]["replicates"]
     if described["signal_power"] == "nominal":
         described["signal_power"] = 1.0  # the same noise as a declared unit power: the same trained weights
     for stage in (described["training"] or {}).get("stages", []):
@@ -37,13 +40,17 @@ def config_hash(scenario, curve) -> str:
     payload = {"format": FORMAT, "curve": described, "data": scenario.data.model_dump(mode="json"),
                "seed": scenario.seed, "convention": scenario.snr.convention}
     if curve.training is not None and curve.training.init_from is not None:
-        payload["init_from"] = config_hash(scenario, scenario.curve_named(curve.training.init_from))
+        source = scenario.curve_named(curve.training.init_from)
+        payload["init_from"] = config_hash(scenario, source, replicate if replicate < source.replicates else 0)
+    if replicate:
+        payload["replicate"] = replicate
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def checkpoint_path(scenario, curve, root="checkpoints", point=None) -> str:
-    """Checkpoint folder of ``curve``; of its SNR point ``point`` (dB) for ``per_point`` training."""
-    base = os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve)}")
+def checkpoint_path(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> str:
+    """Checkpoint folder of ``curve`` (its replicate ``replicate``); of its SNR point ``point`` (dB) for
+    ``per_point`` training."""
+    base = os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve, replicate)}")
     return base if point is None else os.path.join(base, f"snr{float(point):+g}dB")
 
 
@@ -113,11 +120,11 @@ class CheckpointStore:
         return current
 
 
-def loss_history(scenario, curve, root="checkpoints", point=None) -> list[dict] | None:
+def loss_history(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> list[dict] | None:
     """The epoch means of ``curve``'s training as its checkpoint holds them (finished or not), or
     ``None`` without a checkpoint: one row per epoch, ``{stage, round, epoch, loss, head}`` with
     ``head`` ``drawn`` / ``replayed`` in ``cache_head`` stages (``""`` elsewhere), ``epoch`` from 1."""
-    state = CheckpointStore(checkpoint_path(scenario, curve, root, point)).state()
+    state = CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state()
     if state is None:
         return None
     stages = {stage.name: stage for stage in curve.training.stages}

@@ -90,19 +90,20 @@ class ChunkRunner:
         self.weights = weights
         self._curves = {}
 
-    def curve(self, curve_index: int) -> CurveRuntime:
-        """Curve ``curve_index`` built, holding its trained weights, with its step compiled (once)."""
-        if curve_index not in self._curves:
+    def curve(self, curve_index: int, replicate: int = 0) -> CurveRuntime:
+        """Curve ``curve_index`` (its replicate ``replicate``) built, holding its trained weights, with its
+        step compiled (once)."""
+        if (curve_index, replicate) not in self._curves:
             import tensorflow as tf
 
             from linksim.scenario import build_curve
 
             curve = self.scenario.curves[curve_index]
             link, metrics = build_curve(self.scenario, curve)
-            self.weights.load(curve_index, link)
+            self.weights.load(curve_index, link, replicate)
             if curve.signal_power == "measured":
                 calibrate_signal_power(self.scenario, curve, link)
-            self.weights.select(curve_index, link, float(self.scenario.snr.points()[0]))
+            self.weights.select(curve_index, link, float(self.scenario.snr.points()[0]), replicate)
             check_declared_power(self.scenario, curve_index, link)
             batch_size = self.scenario.montecarlo.batch_size
             max_samples = self.scenario.montecarlo.max_samples
@@ -116,18 +117,20 @@ class ChunkRunner:
             if execution != "eager":  # xla where every stage compiles; a curve with NumPy stages runs as a graph
                 xla = execution == "xla" and all(s.xla_compatible for s in [curve.source, *curve.stages, *curve.metrics])
                 step = tf.function(step, jit_compile=xla)
-            self._curves[curve_index] = CurveRuntime(
+            self._curves[(curve_index, replicate)] = CurveRuntime(
                 link, metrics, step, {s.tap: s.name for s in [link.source] + link.stages}, *_stopping_metrics(metrics))
-        return self._curves[curve_index]
+        return self._curves[(curve_index, replicate)]
 
-    def link_at(self, curve_index: int, snr_db: float):
-        """Curve ``curve_index``'s link, holding the weights for ``snr_db`` (``per_point`` curves)."""
-        runtime = self.curve(curve_index)
-        self.weights.select(curve_index, runtime.link, snr_db)
+    def link_at(self, curve_index: int, snr_db: float, replicate: int = 0):
+        """Curve ``curve_index``'s link (replicate ``replicate``), holding the weights for ``snr_db`` (``per_point`` curves)."""
+        runtime = self.curve(curve_index, replicate)
+        self.weights.select(curve_index, runtime.link, snr_db, replicate)
         return runtime.link
 
-    def run(self, curve_index: int, point_index: int, chunk_index: int, snr_db: float):
-        """Chunk ``chunk_index`` of point ``point_index`` (at ``snr_db``) of curve ``curve_index``.
+    def run(self, curve_index: int, point_index: int, chunk_index: int, snr_db: float, replicate: int = 0):
+        """Chunk ``chunk_index`` of point ``point_index`` (at ``snr_db``) of curve ``curve_index``'s
+        replicate ``replicate``. Every replicate draws the same data and noise (the seed is keyed by
+        curve, point and chunk), so replicates differ by their training alone.
 
         Output
         ------
@@ -136,8 +139,8 @@ class ChunkRunner:
         """
         import tensorflow as tf
 
-        runtime = self.curve(curve_index)
-        link = self.link_at(curve_index, snr_db)
+        runtime = self.curve(curve_index, replicate)
+        link = self.link_at(curve_index, snr_db, replicate)
         stats, checks = runtime.step(
             tf.constant(link.noise_variance(snr_db), tf.float32), tf.constant(snr_db, tf.float32),
             tf.constant(stateless_seed(self.scenario.seed, curve_index, point_index, chunk_index), tf.int32),
@@ -158,11 +161,11 @@ class LocalExecutor:
 
         self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
 
-    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None):
+    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None, replicate=0):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
         chunk_index = first_chunk
         while end_chunk is None or chunk_index < end_chunk:
-            yield self.runner.run(curve_index, point_index, chunk_index, snr_db)
+            yield self.runner.run(curve_index, point_index, chunk_index, snr_db, replicate)
             chunk_index += 1
 
     def close(self):
@@ -182,10 +185,11 @@ def _stop_reason(totals, samples, elapsed, settings, runtime):
     return None
 
 
-def run_point(executor, runtime, scenario, curve_index, point_index, snr_db, start=None, on_chunk=None, progress=None) -> PointResult:
+def run_point(executor, runtime, scenario, curve_index, point_index, snr_db, start=None, on_chunk=None, progress=None,
+              replicate=0) -> PointResult:
     """Run one point to its stopping rule, continuing from ``start`` (a partial PointResult)."""
     settings = scenario.montecarlo
-    curve_name = scenario.curves[curve_index].name
+    curve_name = scenario.curves[curve_index].replicate_names()[replicate]
     kinds = {m.name: m.kind for m in runtime.metrics}
     point = start or PointResult(curve_name, point_index, snr_db, runtime.link.noise_variance(snr_db), 0, 0, 0.0, "running",
                                  {m.name: {s: 0 for s in m.stats} for m in runtime.metrics}, kinds, None)
@@ -195,7 +199,8 @@ def run_point(executor, runtime, scenario, curve_index, point_index, snr_db, sta
     if point.chunks:
         reason = _stop_reason(point.stats, point.samples, point.seconds, settings, runtime)
     end_chunk = -(-settings.max_samples // settings.batch_size)  # max_samples always stops there
-    chunks = executor.chunks(curve_index, point_index, snr_db, first_chunk=point.chunks, end_chunk=end_chunk) if reason is None else iter(())
+    chunks = (executor.chunks(curve_index, point_index, snr_db, first_chunk=point.chunks, end_chunk=end_chunk, replicate=replicate)
+              if reason is None else iter(()))
     try:
         for stats, checks in chunks:
             for tap, (finite, _) in checks.items():
@@ -245,44 +250,53 @@ def run_scenario(scenario, executor=None, on_point=None, on_chunk=None, reporter
         progress continues from its last committed chunk.
     curves : list[int], optional
         The curves to run (default: all). Seeds stay keyed by a curve's index in the scenario, so
-        a curve measures the same whichever others run beside it.
+        a curve measures the same whichever others run beside it. A replicated curve runs each
+        replicate in turn (results curves ``<name>#r<k>``).
 
     Output
     ------
     list[PointResult], the finished points of this run including resumed ones.
     """
     executor = executor or LocalExecutor(scenario)
-    runner = executor.runner
-    snrs = scenario.snr.points()
     results = []
     for curve_index, curve in enumerate(scenario.curves):
         if curves is not None and curve_index not in curves:
             continue
-        runtime = runner.curve(curve_index)
-        previous = resume.curve(curve.name) if resume else None
-        finished = {pt.index: pt for pt in previous.points} if previous else {}
-        if reporter:
-            reporter.start_curve(curve.name, {m.name: m.kind for m in runtime.metrics}, len(snrs),
-                                 closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
-                                 note=describe_power(runtime.link.signal_power, power_axis(curve)))
-        for point_index, snr in enumerate(snrs):
-            if point_index in finished:
-                point = finished[point_index]
-                if reporter:
-                    reporter.point(point, resumed=True)
-            else:
-                start = previous.partial if previous and previous.partial and previous.partial.index == point_index else None
-                progress = reporter.progress(float(snr)) if reporter else None
-                point = run_point(executor, runtime, scenario, curve_index, point_index, float(snr), start, on_chunk, progress)
-                if on_point:
-                    on_point(point)
-                if reporter:
-                    reporter.point(point)
-            results.append(point)
-            if reporter and point.constant_taps:
-                reporter.note(f"warning: tap(s) {', '.join(point.constant_taps)} constant over the whole point at {snr:g} dB")
-            if scenario.montecarlo.stop_after_error_free and runtime.errors_metric and point.stats[runtime.errors_metric]["errors"] == 0:
-                if reporter and point_index + 1 < len(snrs):
-                    reporter.note(f"no {runtime.errors_metric} error at {snr:g} dB: remaining {len(snrs) - point_index - 1} point(s) skipped")
-                break
+        for replicate, name in enumerate(curve.replicate_names()):
+            previous = resume.curve(name) if resume else None
+            results += _run_curve(executor, scenario, curve_index, replicate, previous, on_point, on_chunk, reporter)
+    return results
+
+
+def _run_curve(executor, scenario, curve_index, replicate, previous, on_point, on_chunk, reporter) -> list:
+    """Every point of one replicate of one curve, keeping the finished points of ``previous``."""
+    curve = scenario.curves[curve_index]
+    runtime = executor.runner.curve(curve_index, replicate)
+    snrs = scenario.snr.points()
+    finished = {pt.index: pt for pt in previous.points} if previous else {}
+    if reporter:
+        reporter.start_curve(curve.replicate_names()[replicate], {m.name: m.kind for m in runtime.metrics}, len(snrs),
+                             closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
+                             note=describe_power(runtime.link.signal_power, power_axis(curve)))
+    results = []
+    for point_index, snr in enumerate(snrs):
+        if point_index in finished:
+            point = finished[point_index]
+            if reporter:
+                reporter.point(point, resumed=True)
+        else:
+            start = previous.partial if previous and previous.partial and previous.partial.index == point_index else None
+            progress = reporter.progress(float(snr)) if reporter else None
+            point = run_point(executor, runtime, scenario, curve_index, point_index, float(snr), start, on_chunk, progress, replicate)
+            if on_point:
+                on_point(point)
+            if reporter:
+                reporter.point(point)
+        results.append(point)
+        if reporter and point.constant_taps:
+            reporter.note(f"warning: tap(s) {', '.join(point.constant_taps)} constant over the whole point at {snr:g} dB")
+        if scenario.montecarlo.stop_after_error_free and runtime.errors_metric and point.stats[runtime.errors_metric]["errors"] == 0:
+            if reporter and point_index + 1 < len(snrs):
+                reporter.note(f"no {runtime.errors_metric} error at {snr:g} dB: remaining {len(snrs) - point_index - 1} point(s) skipped")
+            break
     return results

@@ -36,8 +36,8 @@ class _Worker:
         scenario = parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>")
         self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
 
-    def run(self, curve_index, point_index, chunk_index, snr_db):
-        return self.runner.run(curve_index, point_index, chunk_index, snr_db)
+    def run(self, curve_index, point_index, chunk_index, snr_db, replicate=0):
+        return self.runner.run(curve_index, point_index, chunk_index, snr_db, replicate)
 
 
 class RayExecutor:
@@ -88,7 +88,7 @@ class RayExecutor:
         # Driver side: knows the links' metadata (stage names, metrics); runs no chunk.
         self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
 
-    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None):
+    def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None, replicate=0):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""
         window = 2 * self.num_workers
         pending = collections.deque()
@@ -97,7 +97,7 @@ class RayExecutor:
             while len(pending) < window and (end_chunk is None or chunk_index < end_chunk):
                 worker = self._workers[self._next_worker]
                 self._next_worker = (self._next_worker + 1) % self.num_workers
-                pending.append(worker.run.remote(curve_index, point_index, chunk_index, snr_db))
+                pending.append(worker.run.remote(curve_index, point_index, chunk_index, snr_db, replicate))
                 chunk_index += 1
             # Chunks still pending when the caller stops are dropped, not cancelled: cancelling
             # queued actor tasks leaves a gap in the actor's task sequence that stalls it.

@@ -11,7 +11,7 @@ After every epoch the trainer saves to the curve's :class:`~linksim.run.checkpoi
 so an interrupted training resumes from its last finished epoch and ends with the same weights as
 an uninterrupted one. Randomness (initial weights, data order, SNRs, noise) depends on (seed,
 curve, stage, epoch, step) only. Progress goes to a ``progress`` object given from outside
-(:class:`linksim.output.report.TrainingLog` on the command line).
+(:class:`linksim.output.training_log.TrainingLog` on the command line).
 
 :class:`CurveWeights` puts the trained weights of each curve into the links that evaluate them:
 it trains missing checkpoints (:meth:`CurveWeights.train`), loads finished ones and, for
@@ -94,20 +94,27 @@ class Trainer:
     progress : object or None
         Receives ``line(text)`` (a finished line: an epoch, a resume), ``step(text)`` (the step in
         progress, worth showing on a terminal only) and ``saved(state, folder)`` after each save;
-        ``None`` for silence. :class:`linksim.output.report.TrainingLog` is the command line's.
+        ``None`` for silence. :class:`linksim.output.training_log.TrainingLog` is the command line's.
     point : float or None
         For ``per_point`` training: the SNR point (dB) to train at.
+    replicate : int
+        Which independently seeded copy of the curve (``training.replicates``); replicate 0 draws
+        exactly what an unreplicated curve draws.
     """
 
-    def __init__(self, scenario, curve_index, link, root="checkpoints", progress=None, point=None):
+    def __init__(self, scenario, curve_index, link, root="checkpoints", progress=None, point=None, replicate: int = 0):
         self.scenario, self.curve_index, self.link = scenario, curve_index, link
         self.curve = scenario.curves[curve_index]
-        self.point = point
+        self.point, self.replicate = point, replicate
         self.root = root
-        self.store = CheckpointStore(checkpoint_path(scenario, self.curve, root, point))
+        self.store = CheckpointStore(checkpoint_path(scenario, self.curve, root, point, replicate))
         self.progress = progress
         self.layers = learned_layers(link)
-        self.label = self.curve.name if point is None else f"{self.curve.name} @ {point:g} dB"
+        self.label = self.curve.replicate_names()[replicate] + ("" if point is None else f" @ {point:g} dB")
+
+    def _keys(self, *keys) -> tuple:
+        """Seed keys of this curve, with the replicate's index appended for replicates other than 0."""
+        return keys + ((self.replicate,) if self.replicate else ())
         self._heads = {}  # drawn epoch → the head's taps of each step, for the ``cache_head`` stage running
 
     def _line(self, text):
@@ -130,7 +137,7 @@ class Trainer:
 
         train = self.scenario.data.load("train", self.scenario.seed)
         # Initial weights depend on (seed, curve) only: seed Keras' initializers, then build.
-        keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=(2, self.curve_index)).generate_state(1)[0]))
+        keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=self._keys(2, self.curve_index)).generate_state(1)[0]))
         build_layers(self.link, train.shape[1:])
         parts = learned_parts_model(self.layers)
         state = self._start(parts, train.shape[1:])
@@ -157,7 +164,7 @@ class Trainer:
             return saved
         if self.curve.training.init_from is not None:
             self._initialise_from(self.curve.training.init_from, sample_shape)
-        state = {"config_hash": config_hash(self.scenario, self.curve), "item": 0, "epoch": 0, "losses": [], "windows": [],
+        state = {"config_hash": config_hash(self.scenario, self.curve, self.replicate), "item": 0, "epoch": 0, "losses": [], "windows": [],
                  "complete": False}
         if self.curve.signal_power == "measured":
             state["signal_power"] = self.link.signal_power  # the calibration the training noise refers to
@@ -198,12 +205,14 @@ class Trainer:
         return state
 
     def _initialise_from(self, name, sample_shape):
-        """Copy the trained weights of curve ``name`` into the layers with the same taps."""
+        """Copy the trained weights of curve ``name`` (its replicate of the same index, or its only one)
+        into the layers with the same taps."""
         from linksim.scenario import build_curve
 
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source)
-        load_weights(link, checkpoint_path(self.scenario, source, self.root), sample_shape)
+        replicate = self.replicate if self.replicate < source.replicates else 0
+        load_weights(link, checkpoint_path(self.scenario, source, self.root, replicate=replicate), sample_shape)
         trained = learned_layers(link)
         shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
@@ -293,9 +302,10 @@ class Trainer:
         drawn = epoch % stage.cache_head if head_fn is not None else epoch  # the epoch whose batches, SNRs and noise this one uses
         stored = self._heads.setdefault(drawn, []) if head_fn is not None else None
         replayed = bool(stored)
-        images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.curve_index + 1), epoch=item * 100_003 + drawn,
+        images = batches(train, stage.batch_size, seed=self.scenario.seed + 7919 * (self.curve_index + 1) + 104_729 * self.replicate,
+                         epoch=item * 100_003 + drawn,
                          shuffle=data.shuffle, drop_remainder=True, prefetch=data.prefetch, stored_max=data.stored_max).take(steps_per_epoch)
-        rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=(1, self.curve_index, item, drawn)))
+        rng = np.random.default_rng(np.random.SeedSequence(self.scenario.seed, spawn_key=self._keys(1, self.curve_index, item, drawn)))
         low, high = (self.point, self.point) if self.point is not None else (stage.snr.low, stage.snr.high) if stage.snr else (0.0, 0.0)
         snrs = rng.uniform(low, high, steps_per_epoch)
         start, total = time.perf_counter(), 0.0
@@ -304,7 +314,7 @@ class Trainer:
         for step, batch in enumerate(images):
             snr = float(snrs[step])
             arguments = (batch, tf.constant(self.link.noise_variance(snr), tf.float32), tf.constant(snr, tf.float32),
-                         tf.constant(stateless_seed(self.scenario.seed, 1, self.curve_index, item, drawn, step), tf.int32),
+                         tf.constant(stateless_seed(self.scenario.seed, *self._keys(1, self.curve_index, item, drawn, step)), tf.int32),
                          tf.constant(self.point_values(stage, snr), tf.float32))
             if stored is None:
                 loss = step_fn(*arguments)
@@ -337,7 +347,8 @@ class Trainer:
 
 def train_curves(scenario, curve_indices, root="checkpoints", progress=None) -> None:
     """Train (or resume, or reuse) the checkpoints of the chosen curves that have a ``training``
-    section, every SNR point of a ``per_point`` curve in turn; ``progress`` as for :class:`Trainer`."""
+    section, every replicate and every SNR point of a ``per_point`` curve in turn; ``progress`` as
+    for :class:`Trainer`."""
     from linksim.scenario import build_curve
 
     for curve_index in curve_indices:
@@ -345,12 +356,17 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None) -> 
         if curve.training is None:
             continue
         link, _ = build_curve(scenario, curve)
+        power = None
         if curve.signal_power == "measured":
             power = calibrate_signal_power(scenario, curve, link)
             if progress is not None:
                 progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} (the noise refers to it)")
-        for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
-            Trainer(scenario, curve_index, link, root, progress, point=point).run()
+        for replicate in range(curve.replicates):
+            if replicate:
+                link, _ = build_curve(scenario, curve)  # fresh layers: a replicate starts from its own initial weights
+                link.signal_power = power if curve.signal_power == "measured" else link.signal_power
+            for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
+                Trainer(scenario, curve_index, link, root, progress, point=point, replicate=replicate).run()
 
 
 class CurveWeights:
@@ -367,22 +383,23 @@ class CurveWeights:
         self.scenario, self.root = scenario, root
         self._loaded_point = {}  # per_point curves: the SNR whose weights the link holds
 
-    def load(self, curve_index, link):
-        """Put curve ``curve_index``'s trained weights into ``link`` (nothing for a curve without
-        training); for ``per_point`` curves every point's checkpoint is loaded (checked) in turn."""
+    def load(self, curve_index, link, replicate: int = 0):
+        """Put the trained weights of curve ``curve_index`` (its replicate ``replicate``) into ``link``
+        (nothing for a curve without training); for ``per_point`` curves every point's checkpoint is
+        loaded (checked) in turn."""
         training = self.scenario.curves[curve_index].training
         if training is None:
             return
         for point in [float(p) for p in self.scenario.snr.points()] if training.per_point else [None]:
-            self._load(curve_index, link, point)
+            self._load(curve_index, link, point, replicate)
 
-    def select(self, curve_index, link, snr_db):
+    def select(self, curve_index, link, snr_db, replicate: int = 0):
         """Make ``link`` hold the weights for ``snr_db`` (a ``per_point`` curve's point)."""
         training = self.scenario.curves[curve_index].training
-        if training is not None and training.per_point and self._loaded_point.get(curve_index) != float(snr_db):
-            self._load(curve_index, link, float(snr_db))
+        if training is not None and training.per_point and self._loaded_point.get((curve_index, replicate)) != float(snr_db):
+            self._load(curve_index, link, float(snr_db), replicate)
 
-    def _load(self, curve_index, link, point):
+    def _load(self, curve_index, link, point, replicate):
         curve = self.scenario.curves[curve_index]
-        load_weights(link, checkpoint_path(self.scenario, curve, self.root, point), self.scenario.data.sample_shape)
-        self._loaded_point[curve_index] = point
+        load_weights(link, checkpoint_path(self.scenario, curve, self.root, point, replicate), self.scenario.data.sample_shape)
+        self._loaded_point[(curve_index, replicate)] = point

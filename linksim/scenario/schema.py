@@ -168,6 +168,11 @@ class TrainingStage(Params):
 class Training(Params):
     """A schedule of training stages, repeated ``rounds`` times (alternating schedules).
 
+    ``replicates: N`` trains N independently seeded copies of the curve (replicate 0 is the
+    unreplicated curve; the others' seeds are keyed by their index), each with its own checkpoint,
+    all swept on the same test data and noise; results report each one (``<curve>#r<k>``) and their
+    mean with the interval across them, the training spread.
+
     ``init_from`` starts from the trained weights of an earlier curve (the layers with the same
     tap names), e.g. a denoiser trained on top of a finished codec. ``per_point`` trains one set
     of weights per SNR point of the sweep, each at its own SNR and evaluated there (a bank of
@@ -175,6 +180,7 @@ class Training(Params):
     """
 
     rounds: int = Field(default=1, ge=1, le=1000)
+    replicates: int = Field(default=1, ge=1, le=100)
     stages: list[TrainingStage] = Field(default_factory=list, max_length=64)
     init_from: str | None = Field(default=None, pattern=NAME_PATTERN)
     per_point: bool = False
@@ -305,6 +311,15 @@ class Curve(Params):
                 raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
         return self
 
+    @property
+    def replicates(self) -> int:
+        """Independently trained copies of this curve (1 without training)."""
+        return self.training.replicates if self.training is not None else 1
+
+    def replicate_names(self) -> list[str]:
+        """The results-file names of this curve's replicates: ``<name>#r<k>``, or its name alone."""
+        return [self.name] if self.replicates == 1 else [f"{self.name}#r{k}" for k in range(self.replicates)]
+
     def noise_channels(self) -> list[int]:
         """Indices of the stages that add noise to their input."""
         return [i for i, s in enumerate(self.stages) if s.noise_channel]
@@ -402,6 +417,12 @@ class Scenario(Params):
 
     def curve_named(self, name: str):
         return next(c for c in self.curves if c.name == name)
+
+    def result_names(self, curve_indices=None) -> list[str]:
+        """The results-file curves of the chosen curves in order: ``<curve>#r<k>`` for every replicate of
+        a replicated curve, the curve's own name otherwise."""
+        chosen = range(len(self.curves)) if curve_indices is None else curve_indices
+        return [name for c in chosen for name in self.curves[c].replicate_names()]
 
     @model_validator(mode="after")
     def _figures_name_measured_metrics(self):
