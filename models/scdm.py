@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from linksim.models.diffusion import VESchedule, pc_sample
+from linksim.models.diffusion import CORRECTOR_STEPS, VESchedule, pc_sample
 from linksim.phy.channels import complex_normal
 
 __all__ = ["ScoreUNet", "SCDMDenoiser", "HistogramPosteriorMean"]
@@ -154,6 +154,10 @@ class SCDMDenoiser(keras.layers.Layer):
         Corrector step ratio (SCDM: 0.16).
     final_denoise : bool
         End with Tweedie's noise-free step at σ_0 (score_sde's sampler; not in SCDM's Algorithm 2).
+    corrector_step : str
+        ``"algorithm2"`` (SCDM's Algorithm 2) or ``"score_sde"`` (see :func:`~linksim.models.diffusion.pc_sample`).
+    corrector_min_sigma : float
+        Corrector steps only at levels with σ at least this (0: every level).
 
     Input
     -----
@@ -168,9 +172,14 @@ class SCDMDenoiser(keras.layers.Layer):
 
     def __init__(self, channels=(32, 64, 64), heads: int = 4, embedding: int = 64, sigma_min: float = 0.01,
                  sigma_max: float = 10.0, num_levels: int = 64, num_corrector: int = 2, r: float = 0.16,
-                 final_denoise: bool = False, **kwargs):
+                 final_denoise: bool = False, corrector_step: str = "algorithm2", corrector_min_sigma: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.schedule = VESchedule(sigma_min, sigma_max, num_levels)
+        if corrector_step not in CORRECTOR_STEPS:
+            raise ValueError(f"corrector_step must be one of {', '.join(CORRECTOR_STEPS)}, got {corrector_step!r}")
+        if not corrector_min_sigma >= 0:
+            raise ValueError(f"corrector_min_sigma must be ≥ 0, got {corrector_min_sigma!r}")
+        self.corrector_step, self.corrector_min_sigma = corrector_step, float(corrector_min_sigma)
         if int(num_corrector) != num_corrector or num_corrector < 0:
             raise ValueError(f"num_corrector must be a non-negative integer, got {num_corrector!r}")
         if not r > 0:
@@ -192,7 +201,8 @@ class SCDMDenoiser(keras.layers.Layer):
     def call(self, received, no, seed=None):
         seed = tf.constant([0, 0]) if seed is None else seed
         z = pc_sample(self.score, tf.stop_gradient(received), self.schedule, self.start_level(no),
-                      num_corrector=self.num_corrector, r=self.r, seed=seed, final_denoise=self.final_denoise)
+                      num_corrector=self.num_corrector, r=self.r, seed=seed, final_denoise=self.final_denoise,
+                      corrector_step=self.corrector_step, corrector_min_sigma=self.corrector_min_sigma)
         return tf.stop_gradient(z)
 
     def dsm_loss(self, clean, seed):
@@ -224,7 +234,8 @@ class SCDMDenoiser(keras.layers.Layer):
         s = self.schedule
         return {**super().get_config(), "channels": list(self.score.channels), "heads": self.score.heads,
                 "embedding": self.score.embedding, "sigma_min": s.sigma_min, "sigma_max": s.sigma_max,
-                "num_levels": s.num_levels, "num_corrector": self.num_corrector, "r": self.r, "final_denoise": self.final_denoise}
+                "num_levels": s.num_levels, "num_corrector": self.num_corrector, "r": self.r, "final_denoise": self.final_denoise,
+                "corrector_step": self.corrector_step, "corrector_min_sigma": self.corrector_min_sigma}
 
 
 @keras.saving.register_keras_serializable(package="linksim")

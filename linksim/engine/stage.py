@@ -54,6 +54,7 @@ class StageParams(Params):
     xla_compatible: ClassVar[bool] = True
     figures: ClassVar[tuple[str, ...]] = ()
     noise_channel: ClassVar[bool] = False
+    added_later: ClassVar[dict] = {}  # parameters added after checkpoints existed: {name: default}, hashed only when not default
 
     @property
     def tap_name(self) -> str:

@@ -31,6 +31,10 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
     described = curve.model_dump(mode="json")
     if described["training"] is not None:
         del described["training"]["replicates"]
+    for params, stage in zip(curve.stages, described["stages"]):
+        for key, default in params.added_later.items():
+            if stage[key] == default:
+                del stage[key]
     if described["signal_power"] == "nominal":
         described["signal_power"] = 1.0  # the same noise as a declared unit power: the same trained weights
     for stage in (described["training"] or {}).get("stages", []):

@@ -140,10 +140,13 @@ class SCDMDenoiserParams(StageParams):
     num_corrector: int = Field(default=2, ge=0, le=100)
     r: float = Field(default=0.16, gt=0, le=10)
     final_denoise: bool = False  # Tweedie's noise-free last step (score_sde), not in SCDM's Algorithm 2
+    corrector_step: Literal["algorithm2", "score_sde"] = "algorithm2"  # ξ as Algorithm 2 writes it, or score_sde's rule
+    corrector_min_sigma: float = Field(default=0.0, ge=0, le=1e6)  # Langevin steps only at levels with σ ≥ this
 
     tap_default: ClassVar[str] = "denoised"
     learned: ClassVar[bool] = True
     trained_by: ClassVar[str] = "dsm"
+    added_later: ClassVar[dict] = {"corrector_step": "algorithm2", "corrector_min_sigma": 0.0}
 
     @model_validator(mode="after")
     def _sigma_range(self):
@@ -156,7 +159,8 @@ class SCDMDenoiserParams(StageParams):
 
         layer = SCDMDenoiser(channels=self.channels, heads=self.heads, embedding=self.embedding, sigma_min=self.sigma_min,
                              sigma_max=self.sigma_max, num_levels=self.num_levels, num_corrector=self.num_corrector, r=self.r,
-                             final_denoise=self.final_denoise, name=self.tap_name)
+                             final_denoise=self.final_denoise, corrector_step=self.corrector_step,
+                             corrector_min_sigma=self.corrector_min_sigma, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, ctx.no, seed=ctx.seed), learned=True)
 
 
