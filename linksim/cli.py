@@ -90,7 +90,7 @@ def cmd_run(args):
     from linksim.scenario import resolved_yaml
 
     scenario = _load_scenario(args.scenario)
-    out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
+    out = _results_path(args, scenario)
     _check_backend_options(args)
     resolved = resolved_yaml(scenario)
     curves = _selected_curves(scenario, args.curves, args.scenario)
@@ -101,6 +101,24 @@ def cmd_run(args):
     executor = _executor(args, scenario, resolved)
     _sweep(args, scenario, resolved, executor, out, curves, previous)
     _export(args, scenario, executor.runner, out, curves)
+
+
+def _results_path(args, scenario) -> str:
+    """Where ``run`` writes: an ``.h5`` path that holds no other scenario's results (unless ``--force``)."""
+    out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
+    if not out.lower().endswith(".h5"):
+        raise InputError(f"--out {out}: the results file must end in .h5 (its CSV and figures are written beside it)")
+    if os.path.exists(out) and not args.resume and not args.force:
+        from linksim.output.results import Results
+
+        try:
+            previous = Results.load(out).attrs.get("name")
+        except InputError:
+            previous = None
+        if previous != scenario.name:
+            raise InputError(f"{out}: holds {'the results of scenario ' + repr(previous) if previous else 'something else than linksim results'}"
+                             f", not of {scenario.name!r}; choose another --out or pass --force to overwrite it")
+    return out
 
 
 def _check_backend_options(args):
@@ -378,29 +396,58 @@ def cmd_bertable(args):
 
 
 def cmd_list(args):
-    import linksim.components  # noqa: F401  (registers every component)
-    from linksim.engine.registry import catalogue
+    import difflib
 
-    for kind, entries in catalogue().items():
-        print(f"{kind}s:")
-        for name, summary in entries:
-            print(f"  {name:18s} {summary}")
+    import linksim.components  # noqa: F401  (registers every component)
+    from linksim.engine import registry
+
+    if args.name is None:
+        for kind, entries in registry.catalogue().items():
+            print(f"{kind}s:")
+            for name, summary in entries:
+                print(f"  {name:20s} {summary}")
+        return
+    found = registry.find(args.name)
+    if not found:
+        every = [n for kind in registry.KINDS for n in registry.names(kind)]
+        close = difflib.get_close_matches(args.name, every, n=3)
+        raise InputError(f"list: no component {args.name!r}" + (f"; did you mean {', '.join(map(repr, close))}?" if close else
+                                                                  " (`linksim list` shows them all)"))
+    for kind, cls in found:
+        print(f"{kind} {args.name}: {registry.summary(cls)}")
+        tap = getattr(cls, "tap_default", None)
+        if kind in ("source", "stage") and tap is not None:
+            print(f"  output tap: {tap if isinstance(tap, str) else 'depends on the parameters'} (rename with 'tap:')")
+        rows = registry.parameters(kind, cls)
+        if not rows:
+            print("  no parameters")
+        for name, annotation, default, limits in rows:
+            print(f"  {name}: {annotation} = {default}" + (f"  ({limits})" if limits else ""))
 
 
 # ---------------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``linksim: error: …`` and exit code 2, no usage block."""
+
+    def error(self, message):
+        self.exit(2, f"linksim: error: {self.prog.removeprefix('linksim').strip() + ': ' if self.prog != 'linksim' else ''}{message}"
+                     f" (see `{self.prog} --help`)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="linksim", description="Monte Carlo simulation of digital (semantic) communication links on Sionna.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"linksim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures")
     p.add_argument("scenario", help="scenario YAML file")
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
+    p.add_argument("--force", action="store_true", help="overwrite an --out file that holds another scenario's results")
     p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'baseline-*'; several: 'baseline-*,codec'); "
                                                       "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
@@ -465,7 +512,8 @@ def build_parser():
     p.add_argument("--csv", action="store_true", help="CSV: snr_db,ber,ci_low,ci_high,bit_errors,bits,source")
     p.set_defaults(func=cmd_bertable)
 
-    p = sub.add_parser("list", help="list the registered sources, stages and metrics")
+    p = sub.add_parser("list", help="the registered components; with NAME, its parameters (types, defaults, limits) and output tap")
+    p.add_argument("name", nargs="?", help="a component's registered name, e.g. rayleigh")
     p.set_defaults(func=cmd_list)
     return parser
 

@@ -435,7 +435,7 @@ def test_the_links_received_minus_sent_noise_is_the_variance_of_the_level_the_de
     from scipy.stats import chi2
 
     spec = tiny_scdm()
-    curve = {k: v for k, v in spec["curves"][1].items() if k != "training"}
+    curve = {**{k: v for k, v in spec["curves"][1].items() if k != "training"}, "weights": "random"}
     scenario = parse_scenario({**spec, "snr": {"convention": "esno", "values": [esno_db]}, "curves": [curve]})
     link, _ = build_curve(scenario, scenario.curves[0])
     no = link.noise_variance(esno_db)

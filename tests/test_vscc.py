@@ -178,6 +178,7 @@ def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws():
     spec = tiny_vscc(send="mean", resample="kb", repeat=3)
     curve = spec["curves"][0]
     del curve["training"]  # untrained weights: enough for the bookkeeping of draws
+    curve["weights"] = "random"
     curve["metrics"].append({"type": "psnr", "name": "psnr_rows"})  # every draw a block of its own
     spec["montecarlo"]["execution"] = "eager"
     for p in run_scenario(parse_scenario(spec)):

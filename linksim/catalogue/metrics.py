@@ -64,6 +64,12 @@ class MetricParams(Params):
         """Consecutive rows that form one block of this metric (see the image metrics' ``draws``)."""
         return 1
 
+    def check_signals(self, sent, received) -> None:
+        """``ValueError`` if the two taps (:class:`linksim.engine.stage.Signal`) cannot be compared.
+        Default: equal sizes where both are known."""
+        if sent.size is not None and received.size is not None and sent.size != received.size:
+            raise ValueError(f"compares {sent.size} values per row of {self.sent!r} with {received.size} of {self.received!r}")
+
 
 def _hard(x):
     """Hard bits from bits or LLRs (Sionna's LLR sign convention: positive means 1)."""
@@ -105,6 +111,11 @@ class BER(MetricParams):
 
     type: Literal["ber"]
 
+    def check_signals(self, sent, received):
+        sent.expect("bits", "llrs")
+        received.expect("bits", "llrs")
+        super().check_signals(sent, received)
+
     def build(self):
         import tensorflow as tf
 
@@ -119,6 +130,11 @@ class BLER(MetricParams):
     """Block error rate: a block (one batch row) with any bit error counts once."""
 
     type: Literal["bler"]
+
+    def check_signals(self, sent, received):
+        sent.expect("bits", "llrs")
+        received.expect("bits", "llrs")
+        super().check_signals(sent, received)
 
     def build(self):
         import tensorflow as tf

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from linksim.engine.registry import register
-from linksim.engine.stage import LABELLING, MODULATION, StageParams, make_stage
+from linksim.engine.stage import LABELLING, MODULATION, Signal, StageParams, make_stage
 
 __all__ = ["MapperParams", "DemapperParams", "SlicerParams", "SymbolDecisionParams", "AWGNParams", "RealAWGNParams",
            "RayleighParams", "ScaleParams", "ErrorProbabilityParams", "BSCParams", "LabelChannelParams", "ChannelEncoderParams", "ChannelDecoderParams",
@@ -34,6 +34,13 @@ class MapperParams(StageParams):
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
 
+    def signal(self, received):
+        received.expect("bits")
+        per_symbol = self.bits_per_symbol()
+        if received.size is not None and received.size % per_symbol:
+            raise ValueError(f"receives {received.size} bits per row, not a multiple of the {per_symbol} bits of a {self.modulation} symbol")
+        return Signal("symbols", None if received.size is None else received.size // per_symbol, self.modulation)
+
     def build(self, context):
         from sionna.phy.mapping import Mapper
 
@@ -57,6 +64,15 @@ class DemapperParams(StageParams):
     def tap_default(self):
         return "bits_hat" if self.hard else "llr"
 
+    def signal(self, received):
+        received.expect("symbols")
+        if received.modulation is not None and received.modulation != self.modulation:
+            raise ValueError(f"receives {received.modulation} symbols but demaps {self.modulation}")
+        from linksim.phy.modulations import MODULATIONS
+
+        bits = None if received.size is None else received.size * MODULATIONS[self.modulation].num_bits_per_symbol
+        return Signal("bits" if self.hard else "llrs", bits)
+
     def build(self, context):
         from sionna.phy.mapping import Demapper
 
@@ -76,6 +92,15 @@ class SlicerParams(StageParams):
 
     tap_default: ClassVar[str] = "bits_hat"
 
+    def signal(self, received):
+        received.expect("symbols")
+        if received.modulation is not None and received.modulation != self.modulation:
+            raise ValueError(f"receives {received.modulation} symbols but demaps {self.modulation}")
+        from linksim.phy.modulations import MODULATIONS
+
+        bits = None if received.size is None else received.size * MODULATIONS[self.modulation].num_bits_per_symbol
+        return Signal("bits", bits)
+
     def build(self, context):
         from linksim.phy.constellations import make_constellation
         from linksim.phy.demapping import SlicerDemapper
@@ -94,6 +119,12 @@ class SymbolDecisionParams(StageParams):
 
     tap_default: ClassVar[str] = "symbol_indices_hat"
 
+    def signal(self, received):
+        received.expect("symbols")
+        if received.modulation is not None and received.modulation != self.modulation:
+            raise ValueError(f"receives {received.modulation} symbols but decides {self.modulation}")
+        return Signal("integers", received.size)
+
     def build(self, context):
         from sionna.phy.mapping import SymbolDemapper
 
@@ -111,6 +142,9 @@ class ScaleParams(StageParams):
     factor: float = Field(gt=0, le=1e6)
 
     tap_default: ClassVar[str] = "scaled"
+
+    def signal(self, received):
+        return received
 
     def build(self, context):
         factor = self.factor
@@ -133,6 +167,9 @@ class AWGNParams(StageParams):
     tap_default: ClassVar[str] = "received"
     figures: ClassVar[tuple[str, ...]] = ("constellation",)
     noise_channel: ClassVar[bool] = True
+
+    def signal(self, received):
+        return received
 
     def build(self, context):
         from linksim.phy.channels import AWGN
@@ -187,6 +224,9 @@ class RayleighParams(StageParams):
     tap_default: ClassVar[str] = "equalized"
     figures: ClassVar[tuple[str, ...]] = ("constellation",)
     noise_channel: ClassVar[bool] = True
+
+    def signal(self, received):
+        return received
 
     def build(self, context):
         from linksim.phy.channels import RayleighBlockFading
@@ -256,6 +296,10 @@ class BSCParams(ErrorProbabilityParams):
         from linksim.phy.modulations import MODULATIONS
 
         return MODULATIONS[self.modulation].num_bits_per_symbol
+
+    def signal(self, received):
+        received.expect("bits")
+        return received
 
     def build(self, context):
         from linksim.phy.channels import BinarySymmetricChannel
@@ -327,19 +371,19 @@ class _BlockCode(StageParams):
 
 class ChannelEncoderParams(_BlockCode):
     """Block by block: [batch, m·k] bits → [batch, m·n] coded bits. Its rate k/n enters the curve's
-    Eb/N0. A ``bits`` source feeding it directly must give a multiple of ``k`` bits per row; with
-    exactly ``k``, the ``bler`` metric counts code blocks."""
+    Eb/N0. It must receive a multiple of ``k`` bits per row (validation checks it wherever the chain
+    says how many); with exactly ``k``, the ``bler`` metric counts code blocks."""
 
     tap_default: ClassVar[str] = "codewords"
 
     def code_rate(self):
         return self.k / self.n
 
-    def check(self, curve, data):
-        super().check(curve, data)
-        num_bits = getattr(curve.source, "num_bits", None)
-        if curve.stages[0] is self and num_bits is not None and num_bits % self.k:
-            raise ValueError(f"the source's {num_bits} bits per row are not a multiple of k = {self.k}")
+    def signal(self, received):
+        received.expect("bits")
+        if received.size is not None and received.size % self.k:
+            raise ValueError(f"receives {received.size} bits per row, not a multiple of k = {self.k}")
+        return Signal("bits", None if received.size is None else received.size // self.k * self.n)
 
     def build(self, context):
         from linksim.phy.coding import BlockEncoder
@@ -357,6 +401,12 @@ class ChannelDecoderParams(_BlockCode):
     def decoder_options(self) -> dict:
         """Keyword arguments of :class:`linksim.phy.coding.BlockDecoder` beyond the code."""
         return {}
+
+    def signal(self, received):
+        received.expect("llrs", "bits")
+        if received.size is not None and received.size % self.n:
+            raise ValueError(f"receives {received.size} values per row, not a multiple of n = {self.n}")
+        return Signal("bits", None if received.size is None else received.size // self.n * self.k)
 
     def build(self, context):
         from linksim.phy.coding import BlockDecoder, BlockEncoder
@@ -429,6 +479,9 @@ class InterleaverParams(StageParams):
     def tap_default(self):
         return "deinterleaved" if self.inverse else "interleaved"
 
+    def signal(self, received):
+        return received
+
     def build(self, context):
         from linksim.phy.interleaving import FixedInterleaver
 
@@ -463,6 +516,9 @@ class QuantizerParams(_UniformLevels):
     def quantization_step(self) -> float:
         return (self.maxval - self.minval) / (2**self.num_bits - 1)
 
+    def signal(self, received):
+        return Signal("integers" if self.output == "index" else None, received.size)
+
     def build(self, context):
         from linksim.phy.quantization import UniformQuantizer
 
@@ -477,6 +533,10 @@ class DequantizerParams(_UniformLevels):
     type: Literal["dequantizer"]
 
     tap_default: ClassVar[str] = "dequantized"
+
+    def signal(self, received):
+        received.expect("integers")
+        return Signal(None, received.size)
 
     def build(self, context):
         from linksim.phy.quantization import UniformQuantizer
@@ -495,6 +555,10 @@ class ADParams(StageParams):
 
     tap_default: ClassVar[str] = "ad_bits"
 
+    def signal(self, received):
+        received.expect("integers")
+        return Signal("bits", None if received.size is None else received.size * self.num_bits)
+
     def build(self, context):
         from linksim.phy.quantization import IntegerToBits
 
@@ -511,6 +575,12 @@ class DAParams(StageParams):
     code: Literal["natural", "gray"] = "natural"
 
     tap_default: ClassVar[str] = "integers"
+
+    def signal(self, received):
+        received.expect("bits")
+        if received.size is not None and received.size % self.num_bits:
+            raise ValueError(f"receives {received.size} bits per row, not a multiple of num_bits = {self.num_bits}")
+        return Signal("integers", None if received.size is None else received.size // self.num_bits)
 
     def build(self, context):
         from linksim.phy.quantization import BitsToInteger

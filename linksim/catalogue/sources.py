@@ -5,7 +5,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from linksim.engine.registry import register
-from linksim.engine.stage import StageParams, make_stage
+from linksim.engine.stage import Signal, StageParams, make_stage
 
 __all__ = ["BitsSource", "LabelsSource", "GaussianSource", "DatasetSource"]
 
@@ -21,6 +21,9 @@ class BitsSource(StageParams):
 
     def block_size(self, data) -> int:
         return self.num_bits
+
+    def signal(self, received):
+        return Signal("bits", self.num_bits)
 
     def build(self, context):
         from linksim.phy.random_bits import random_bits

@@ -17,11 +17,13 @@ The registry also knows who owns each component (:func:`owners`): the generic ca
 application domain or a research system, with the words that name each owner.
 """
 import importlib
+import re
 import sys
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "freeze", "names", "models", "catalogue", "owner_of", "owners"]
+__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "freeze", "names", "models", "catalogue", "find", "parameters", "summary",
+           "owner_of", "owners"]
 
 KINDS = ("source", "stage", "metric", "dataset", "objective", "bridge")
 TAGS = {"dataset": "dataset"}  # the tag field of a kind, where it is not "type"
@@ -75,12 +77,37 @@ def models(kind: str) -> list[type[Params]]:
     return [_REGISTRY[kind][n] for n in names(kind)]
 
 
+def summary(cls) -> str:
+    """The first paragraph of a component's docstring as one line, without RST markup."""
+    text = (cls.__doc__ or "").strip().split("\n\n")[0]
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", text).replace("``", "").replace("`", "")
+    return " ".join(text.split())
+
+
 def catalogue() -> dict[str, list[tuple[str, str]]]:
     """``{kind: [(name, summary), ...]}`` for ``linksim list``."""
-    out = {}
-    for kind in KINDS:
-        out[kind] = [(n, (_REGISTRY[kind][n].__doc__ or "").strip().splitlines()[0]) for n in names(kind)]
-    return out
+    return {kind: [(n, summary(_REGISTRY[kind][n])) for n in names(kind)] for kind in KINDS}
+
+
+def find(name: str) -> list[tuple[str, type["Params"]]]:
+    """``[(kind, class)]`` of the components registered under ``name`` (a name may serve two kinds)."""
+    return [(kind, _REGISTRY[kind][name]) for kind in KINDS if name in _REGISTRY[kind]]
+
+
+def parameters(kind: str, cls) -> list[tuple[str, str, str, str]]:
+    """``[(name, type, default, constraints)]`` of a component's scenario parameters (its tag field left
+    out), read from the same pydantic model that validates scenarios."""
+    rows = []
+    for field, info in cls.model_fields.items():
+        if field == tag(kind):
+            continue
+        annotation = re.sub(r"<class '([^']+)'>", r"\1", str(info.annotation)).replace("typing.", "")
+        default = "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
+        limits = [f"{symbol} {getattr(m, attr)}" for m in info.metadata for attr, symbol in
+                  (("gt", ">"), ("ge", "≥"), ("lt", "<"), ("le", "≤"), ("min_length", "min length"), ("max_length", "max length"),
+                   ("multiple_of", "multiple of"), ("pattern", "pattern")) if getattr(m, attr, None) is not None]
+        rows.append((field, annotation, default, ", ".join(limits)))
+    return rows
 
 
 def owner_of(cls) -> str | None:

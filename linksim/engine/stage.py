@@ -13,10 +13,29 @@ from pydantic import Field
 from linksim.engine.registry import Params
 from linksim.phy.modulations import MODULATIONS
 
-__all__ = ["MODULATION", "LABELLING", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage"]
+__all__ = ["MODULATION", "LABELLING", "Signal", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage"]
 
 MODULATION = Literal[tuple(MODULATIONS)]
 LABELLING = Literal["gray", "natural"]
+
+
+@dataclass(frozen=True)
+class Signal:
+    """What flows between two stages, as far as validation knows it (``None``: unknown).
+
+    ``kind``: ``bits`` (hard bits), ``llrs`` (soft bits), ``symbols`` (complex constellation points),
+    ``integers`` (level indices), or ``None``; ``size``: values per batch row; ``modulation``: of
+    symbols. Stages declare what they take and give with :meth:`StageParams.signal`, and validation
+    walks the chain, so that a mismatch the runner would hit is a one-line error at ``validate``."""
+
+    kind: str | None = None
+    size: int | None = None
+    modulation: str | None = None
+
+    def expect(self, *kinds: str) -> None:
+        """``ValueError`` unless this signal is of one of ``kinds`` (or unknown)."""
+        if self.kind is not None and self.kind not in kinds:
+            raise ValueError(f"takes {' or '.join(kinds)}, but receives {self.kind}")
 
 
 class StageParams(Params):
@@ -74,6 +93,11 @@ class StageParams(Params):
 
     def check(self, curve, data) -> None:
         """Raise ``ValueError`` if this stage cannot work in ``curve`` on samples of ``data``. Default: fine."""
+
+    def signal(self, received: Signal) -> Signal:
+        """What this stage gives for what it ``received`` (a source receives ``Signal()``); ``ValueError``
+        naming the mismatch if it cannot take it. Default: an unknown signal (nothing is checked)."""
+        return Signal()
 
     def batch_multiple(self) -> int:
         """A source's rows come in groups of this many (``montecarlo.batch_size`` must be a multiple)."""

@@ -218,7 +218,8 @@ def format_results(results) -> str:
         if curve.power_metric and curve.signal_power:
             cols.insert(2, ("effective dB", 12))
         header = " | ".join(t.rjust(w) for t, w in cols)
-        out += [f"# curve {curve.name}{power_note(curve)}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
+        untrained = "; UNTRAINED: learned stages with random weights" if curve.random_weights else ""
+        out += [f"# curve {curve.name}{power_note(curve)}{untrained}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
         for p in curve.points:
             cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
             effective = point_effective_snr(curve, p, a["confidence"], a["interval"])

@@ -105,6 +105,7 @@ class CurveResults:
     partial: PointResult | None = None  # the point in progress, if any
     signal_power: float | None = None  # the power the noise refers to (files before it: None)
     power_axis: str = ""  # "declared", "measured" or "nominal": what the SNR axis means
+    random_weights: bool = False  # learned stages run untrained (weights: random)
 
     @property
     def power_metric(self) -> str | None:
@@ -135,7 +136,8 @@ class Results:
 
         attrs = {k: v for k, v in sorted(self.attrs.items()) if k != "checksum"}
         curves = [[c.name, c.index, c.metrics, c.theory, [point(p) for p in c.points], point(c.partial)]
-                  + ([c.signal_power, c.power_axis] if c.power_axis else []) for c in self.curves]
+                  + ([c.signal_power, c.power_axis] if c.power_axis else []) + (["random weights"] if c.random_weights else [])
+                  for c in self.curves]
         return json.dumps([attrs, curves], sort_keys=True, default=str)
 
     def checksum(self) -> str:
@@ -155,6 +157,8 @@ class Results:
                 g.attrs.update({"index": c.index, "metrics": json.dumps(c.metrics), "theory": json.dumps(c.theory) if c.theory else ""})
                 if c.power_axis:
                     g.attrs.update({"signal_power": c.signal_power, "power_axis": c.power_axis})
+                if c.random_weights:
+                    g.attrs["weights"] = "random"
                 points = g.create_group("points")
                 for p in c.points:
                     _write_point(points.create_group(f"{p.index:05d}"), p)
@@ -188,7 +192,8 @@ class Results:
                     points = [_read_point(name, int(key), pg, metrics) for key, pg in sorted(g["points"].items())]
                     partial = _read_point(name, None, g["partial"], metrics) if "partial" in g else None
                     power = (float(g.attrs["signal_power"]), str(_plain(g.attrs["power_axis"]))) if "power_axis" in g.attrs else (None, "")
-                    curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial, *power))
+                    curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial, *power,
+                                               random_weights="weights" in g.attrs))
         except InputError:
             raise
         except OSError as exc:
@@ -243,7 +248,7 @@ def _curve_results(index, curve, name, power) -> CurveResults:
     metrics.update({name: "mean" for name in curve.power_metric_names()})
     axis = power_axis(curve)
     return CurveResults(name, index, metrics, curve.theory.model_dump() if curve.theory else None,
-                        signal_power=power if axis else None, power_axis=axis)
+                        signal_power=power if axis else None, power_axis=axis, random_weights=curve.weights == "random")
 
 
 class ResultsWriter:

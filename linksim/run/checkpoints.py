@@ -35,6 +35,8 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
         for key, default in params.added_later.items():
             if stage[key] == default:
                 del stage[key]
+    if described["weights"] is None:
+        del described["weights"]  # added after checkpoints existed
     if described["signal_power"] == "nominal":
         described["signal_power"] = 1.0  # the same noise as a declared unit power: the same trained weights
     for stage in (described["training"] or {}).get("stages", []):

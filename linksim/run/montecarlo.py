@@ -277,7 +277,8 @@ def _run_curve(executor, scenario, curve_index, replicate, previous, on_point, o
     if reporter:
         reporter.start_curve(curve.replicate_names()[replicate], {m.name: m.kind for m in runtime.metrics}, len(snrs),
                              closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
-                             note=describe_power(runtime.link.signal_power, power_axis(curve)))
+                             note=describe_power(runtime.link.signal_power, power_axis(curve))
+                             + ("; UNTRAINED: learned stages with random weights" if curve.weights == "random" else ""))
     results = []
     for point_index, snr in enumerate(snrs):
         if point_index in finished:

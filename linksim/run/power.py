@@ -29,12 +29,10 @@ def _channel_input(link, curve, batch_size, snr_db, seed, inputs=None, chunk=0, 
     return np.asarray(x), None if valid is None else np.asarray(valid)
 
 
-def _mean_power(x, valid=None) -> tuple[float, int]:
-    """Sum of |x|² over the valid rows' elements, and their count."""
+def _powers(x, valid=None) -> np.ndarray:
+    """|x|² of every element of the valid rows, flat float64."""
     x = np.abs(np.asarray(x, np.complex128 if np.iscomplexobj(x) else np.float64)) ** 2
-    if valid is not None:
-        x = x[valid]
-    return float(x.sum()), int(x.size)
+    return (x if valid is None else x[valid]).ravel()
 
 
 def calibrate_signal_power(scenario, curve, link) -> float:
@@ -48,33 +46,34 @@ def calibrate_signal_power(scenario, curve, link) -> float:
     total, count = 0.0, 0
     for batch in batches(train, scenario.montecarlo.batch_size, shuffle=False, prefetch=data.prefetch, stored_max=data.stored_max):
         x, _ = _channel_input(link, curve, int(batch.shape[0]), snr_db, [0, 0], inputs=batch)
-        part, n = _mean_power(x)
-        total, count = total + part, count + n
+        powers = _powers(x)
+        total, count = total + float(powers.sum()), count + powers.size
     link.signal_power = total / count
     return link.signal_power
 
 
-def probe_power(scenario, curve_index, link) -> float:
+def probe_power(scenario, curve_index, link) -> tuple[float, float]:
     """Mean channel-input power of the sweep's first chunk (chunk 0 of the first point, its seed and
-    test data), with the weights ``link`` holds."""
+    test data), with the weights ``link`` holds, and its standard error."""
     curve = scenario.curves[curve_index]
     mc = scenario.montecarlo
     snr_db = float(scenario.snr.points()[0])
     x, valid = _channel_input(link, curve, mc.batch_size, snr_db, stateless_seed(scenario.seed, curve_index, 0, 0),
                               max_samples=mc.max_samples)
-    total, count = _mean_power(x, valid)
-    return total / count
+    powers = _powers(x, valid)
+    return float(powers.mean()), float(powers.std() / np.sqrt(powers.size))
 
 
 def check_declared_power(scenario, curve_index, link) -> float | None:
     """The measured power of a curve whose ``signal_power`` is a number (``None`` for the others, and
     for a curve without a noise channel); ``InputError`` if it differs from the declared one by more
-    than :data:`POWER_TOLERANCE`."""
+    than :data:`POWER_TOLERANCE` plus four standard errors of the measurement (a first chunk of a few
+    symbols measures with little precision)."""
     curve = scenario.curves[curve_index]
     if isinstance(curve.signal_power, str) or not curve.noise_channels():
         return None
-    measured = probe_power(scenario, curve_index, link)
-    if abs(measured / curve.signal_power - 1.0) > POWER_TOLERANCE:
+    measured, error = probe_power(scenario, curve_index, link)
+    if abs(measured - curve.signal_power) > POWER_TOLERANCE * curve.signal_power + 4 * error:
         raise InputError(f"curve {curve.name}: signal_power {curve.signal_power:g} is declared, but the mean power of the channel "
                          f"input ('{curve.channel_input_taps()[0]}') is {measured:.4g} ({10 * np.log10(measured / curve.signal_power):+.2f} dB); "
                          "declare the measured power, 'measured' or 'nominal'")

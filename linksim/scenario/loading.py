@@ -4,6 +4,7 @@ The only module that reads YAML, always with ``yaml.safe_load``. Every problem b
 :class:`~linksim.engine.errors.InputError` of one line naming the file, the key path and what was
 expected. Imports no TensorFlow.
 """
+import difflib
 import os
 import re
 
@@ -42,7 +43,11 @@ def _describe(error) -> str:
     if kind == "missing":
         return "missing required key"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return msg.replace("Input tag", "type").replace("found using 'type' ", "")
+        text = msg.replace("Input tag", "type").replace("found using 'type' ", "")
+        given = (error.get("ctx") or {}).get("tag")
+        expected = re.findall(r"'([^']+)'", (error.get("ctx") or {}).get("expected_tags", ""))
+        close = difflib.get_close_matches(str(given), expected, n=1) if given is not None else []
+        return text + (f"; did you mean {close[0]!r}?" if close else "")
     msg = msg.removeprefix("Value error, ")
     shown = repr(error.get("input"))
     if len(shown) > 60:

@@ -18,7 +18,7 @@ from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos
 from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
 from linksim.engine.registry import Params, freeze, models, tag
-from linksim.engine.stage import LABELLING, MODULATION
+from linksim.engine.stage import LABELLING, MODULATION, Signal
 from linksim.engine.statistics import POWER_METRIC
 from linksim.phy.snr import snr_grid
 
@@ -229,6 +229,7 @@ class Curve(Params):
     coderate: float = Field(default=1.0, gt=0, le=1)
     signal_power: Annotated[float, Field(gt=0, le=1e12)] | Literal["measured", "nominal"] = 1.0
     training: Training | None = None
+    weights: Literal["random"] | None = None  # run learned stages untrained, on purpose
 
     @model_validator(mode="after")
     def _unique_taps(self):
@@ -291,6 +292,16 @@ class Curve(Params):
         return self
 
     @model_validator(mode="after")
+    def _learned_stages_have_weights(self):
+        learned = [s.tap_name for s in self.stages if s.learned]
+        if learned and self.training is None and self.weights is None:
+            raise ValueError(f"learned stage(s) {', '.join(map(repr, learned))} but no 'training' section: add one (or "
+                             "'training: {init_from: CURVE}'), or 'weights: random' to run them untrained")
+        if self.weights == "random" and self.training is not None:
+            raise ValueError("'weights: random' runs the learned stages untrained: remove it or the 'training' section")
+        return self
+
+    @model_validator(mode="after")
     def _training_fits_curve(self):
         if self.training is None:
             return self
@@ -319,6 +330,30 @@ class Curve(Params):
     def replicate_names(self) -> list[str]:
         """The results-file names of this curve's replicates: ``<name>#r<k>``, or its name alone."""
         return [self.name] if self.replicates == 1 else [f"{self.name}#r{k}" for k in range(self.replicates)]
+
+    def check_chain(self) -> None:
+        """``ValueError`` at the first stage that cannot take what it receives, or the first metric that
+        cannot compare its two taps."""
+        signals = self.signals()
+        for metric in self.metrics:
+            try:
+                metric.check_signals(signals.get(metric.sent, Signal()), signals.get(metric.received, Signal()))
+            except ValueError as exc:
+                raise ValueError(f"metric {metric.metric_name!r} {exc}") from None
+
+    def signals(self) -> dict:
+        """``{tap: Signal}`` along the chain (``output`` too), as the stages declare them; ``ValueError``
+        naming the first stage that cannot take what it receives."""
+        signal = self.source.signal(Signal())
+        out = {self.source.tap_name: signal}
+        for stage in self.stages:
+            try:
+                signal = stage.signal(signal)
+            except ValueError as exc:
+                raise ValueError(f"stage {stage.type} {stage.tap_name!r} {exc}") from None
+            out[stage.tap_name] = signal
+        out["output"] = signal
+        return out
 
     def noise_channels(self) -> list[int]:
         """Indices of the stages that add noise to their input."""
@@ -469,6 +504,15 @@ class Scenario(Params):
                     stage.check(curve, self.data)
                 except ValueError as exc:
                     raise ValueError(f"curves[{i}] ({curve.name}): {stage.type} {stage.tap_name!r}: {exc}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _chains_fit(self):
+        for i, curve in enumerate(self.curves):
+            try:
+                curve.check_chain()
+            except ValueError as exc:
+                raise ValueError(f"curves[{i}] ({curve.name}): {exc}") from None
         return self
 
     @model_validator(mode="after")
