@@ -97,7 +97,7 @@ def cmd_run(args):
     # Refuse a mismatched or damaged file before anything runs or is written.
     previous = load_for_resume(out, resolved, args.scenario, scenario.result_names(curves)) if args.resume else None
     import_tensorflow()
-    _train(scenario, curves, args.checkpoints, args.quiet)
+    _train(scenario, curves, args.checkpoints, args.quiet, args.retrain)
     executor = _executor(args, scenario, resolved)
     _sweep(args, scenario, resolved, executor, out, curves, previous)
     _export(args, scenario, executor.runner, out, curves)
@@ -128,12 +128,13 @@ def _check_backend_options(args):
         raise InputError(f"--workers must be at least 1, got {args.workers}")
 
 
-def _train(scenario, curves, checkpoints, quiet):
-    """Train (or resume, or reuse) the checkpoints of the chosen curves, progress on stdout."""
+def _train(scenario, curves, checkpoints, quiet, retrain):
+    """Train (or resume, or reuse) the checkpoints of the chosen curves, progress on stdout; shipped
+    weights stand in for a missing checkpoint unless ``retrain``."""
     from linksim.output.training_log import TrainingLog
     from linksim.run.training import train_curves
 
-    train_curves(scenario, curves, checkpoints, TrainingLog(None if quiet else sys.stdout))
+    train_curves(scenario, curves, checkpoints, TrainingLog(None if quiet else sys.stdout), retrain)
 
 
 def _executor(args, scenario, resolved):
@@ -145,9 +146,10 @@ def _executor(args, scenario, resolved):
         from linksim.run.ray_executor import RayExecutor
 
         with _quiet_stderr():
-            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints)
+            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints,
+                                   shipped=not args.retrain)
     else:
-        executor = LocalExecutor(scenario, args.checkpoints)
+        executor = LocalExecutor(scenario, args.checkpoints, shipped=not args.retrain)
     try:
         for curve_index in _selected_curves(scenario, args.curves, args.scenario):
             for replicate in range(scenario.curves[curve_index].replicates):
@@ -225,7 +227,7 @@ def cmd_train(args):
     if not trainable:
         raise InputError(f"{args.scenario}: no curve has a 'training' section")
     import_tensorflow()
-    _train(scenario, trainable, args.checkpoints, args.quiet)
+    _train(scenario, trainable, args.checkpoints, args.quiet, args.retrain)
 
 
 def cmd_losses(args):
@@ -448,6 +450,7 @@ def build_parser():
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
     p.add_argument("--force", action="store_true", help="overwrite an --out file that holds another scenario's results")
+    p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'baseline-*'; several: 'baseline-*,codec'); "
                                                       "each measures what it measures in a full run")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
@@ -458,6 +461,7 @@ def build_parser():
 
     p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)")
     p.add_argument("scenario")
+    p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)

@@ -105,16 +105,20 @@ def _flat_blocks(x):
     return tf.reshape(x, [tf.shape(x)[0], -1])  # [batch, elements]
 
 
-@register("metric", "ber")
-class BER(MetricParams):
-    """Bit error rate between sent bits and hard decisions (bits or LLRs)."""
-
-    type: Literal["ber"]
+class _BitMetric(MetricParams):
+    """A metric of two taps of bits or LLRs (hard-decided by sign) of one size."""
 
     def check_signals(self, sent, received):
         sent.expect("bits", "llrs")
         received.expect("bits", "llrs")
         super().check_signals(sent, received)
+
+
+@register("metric", "ber")
+class BER(_BitMetric):
+    """Bit error rate between sent bits and hard decisions (bits or LLRs)."""
+
+    type: Literal["ber"]
 
     def build(self):
         import tensorflow as tf
@@ -126,15 +130,10 @@ class BER(MetricParams):
 
 
 @register("metric", "bler")
-class BLER(MetricParams):
+class BLER(_BitMetric):
     """Block error rate: a block (one batch row) with any bit error counts once."""
 
     type: Literal["bler"]
-
-    def check_signals(self, sent, received):
-        sent.expect("bits", "llrs")
-        received.expect("bits", "llrs")
-        super().check_signals(sent, received)
 
     def build(self):
         import tensorflow as tf

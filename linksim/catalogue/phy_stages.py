@@ -50,6 +50,19 @@ class MapperParams(StageParams):
         return make_stage(self, mapper, lambda x, ctx: mapper(x))
 
 
+def _per_symbol(received, modulation, verb, bits):
+    """What a receiver of ``modulation`` symbols gives per row: its bits (``bits``) or one decision per
+    symbol; ``ValueError`` if it receives no symbols or another modulation's."""
+    received.expect("symbols")
+    if received.modulation is not None and received.modulation != modulation:
+        raise ValueError(f"receives {received.modulation} symbols but {verb} {modulation}")
+    if received.size is None or not bits:
+        return received.size
+    from linksim.phy.modulations import MODULATIONS
+
+    return received.size * MODULATIONS[modulation].num_bits_per_symbol
+
+
 @register("stage", "demapper")
 class DemapperParams(StageParams):
     """Sionna Demapper: LLRs (app or maxlog) or hard bits: [batch, n·k] float32."""
@@ -65,13 +78,7 @@ class DemapperParams(StageParams):
         return "bits_hat" if self.hard else "llr"
 
     def signal(self, received):
-        received.expect("symbols")
-        if received.modulation is not None and received.modulation != self.modulation:
-            raise ValueError(f"receives {received.modulation} symbols but demaps {self.modulation}")
-        from linksim.phy.modulations import MODULATIONS
-
-        bits = None if received.size is None else received.size * MODULATIONS[self.modulation].num_bits_per_symbol
-        return Signal("bits" if self.hard else "llrs", bits)
+        return Signal("bits" if self.hard else "llrs", _per_symbol(received, self.modulation, "demaps", bits=True))
 
     def build(self, context):
         from sionna.phy.mapping import Demapper
@@ -93,13 +100,7 @@ class SlicerParams(StageParams):
     tap_default: ClassVar[str] = "bits_hat"
 
     def signal(self, received):
-        received.expect("symbols")
-        if received.modulation is not None and received.modulation != self.modulation:
-            raise ValueError(f"receives {received.modulation} symbols but demaps {self.modulation}")
-        from linksim.phy.modulations import MODULATIONS
-
-        bits = None if received.size is None else received.size * MODULATIONS[self.modulation].num_bits_per_symbol
-        return Signal("bits", bits)
+        return Signal("bits", _per_symbol(received, self.modulation, "demaps", bits=True))
 
     def build(self, context):
         from linksim.phy.constellations import make_constellation
@@ -120,10 +121,7 @@ class SymbolDecisionParams(StageParams):
     tap_default: ClassVar[str] = "symbol_indices_hat"
 
     def signal(self, received):
-        received.expect("symbols")
-        if received.modulation is not None and received.modulation != self.modulation:
-            raise ValueError(f"receives {received.modulation} symbols but decides {self.modulation}")
-        return Signal("integers", received.size)
+        return Signal("integers", _per_symbol(received, self.modulation, "decides", bits=False))
 
     def build(self, context):
         from sionna.phy.mapping import SymbolDemapper

@@ -17,7 +17,7 @@ import numpy as np
 
 from linksim.engine.errors import InputError
 
-__all__ = ["FORMAT", "config_hash", "checkpoint_path", "CheckpointStore", "loss_history"]
+__all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "SHIPPED_ROOT", "CheckpointStore", "loss_history"]
 
 FORMAT = 1
 ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
@@ -51,6 +51,17 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
     if replicate:
         payload["replicate"] = replicate
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+
+
+SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")  # linksim/weights
+
+
+def shipped_path(scenario, curve, point=None, replicate: int = 0) -> str | None:
+    """The finished checkpoint shipped with linksim for this curve (same scenario name, curve name and
+    configuration hash) under ``linksim/weights/``, or ``None``."""
+    path = checkpoint_path(scenario, curve, SHIPPED_ROOT, point, replicate)
+    state = CheckpointStore(path).state() if os.path.isdir(path) else None
+    return path if state is not None and state.get("complete") else None
 
 
 def checkpoint_path(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> str:

@@ -156,10 +156,10 @@ class LocalExecutor:
     """Runs the chunks of a point in this process, one after the other (the curves' checkpoints
     under ``checkpoints`` must be finished)."""
 
-    def __init__(self, scenario, checkpoints="checkpoints"):
+    def __init__(self, scenario, checkpoints="checkpoints", shipped=True):
         from linksim.run.training import CurveWeights
 
-        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints, shipped))
 
     def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None, replicate=0):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""

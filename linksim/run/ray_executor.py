@@ -21,7 +21,7 @@ __all__ = ["RayExecutor"]
 class _Worker:
     """Ray actor body: one ChunkRunner per process."""
 
-    def __init__(self, resolved_yaml: str, threads: int, checkpoints: str):
+    def __init__(self, resolved_yaml: str, threads: int, checkpoints: str, shipped: bool):
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import tensorflow as tf
         import yaml
@@ -34,7 +34,7 @@ class _Worker:
         from linksim.run.training import CurveWeights
 
         scenario = parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>")
-        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints, shipped))
 
     def run(self, curve_index, point_index, chunk_index, snr_db, replicate=0):
         return self.runner.run(curve_index, point_index, chunk_index, snr_db, replicate)
@@ -63,7 +63,7 @@ class RayExecutor:
     """
 
     def __init__(self, scenario, resolved_yaml: str, address: str | None = None, workers: int | None = None,
-                 threads_per_worker: int | None = None, checkpoints: str = "checkpoints"):
+                 threads_per_worker: int | None = None, checkpoints: str = "checkpoints", shipped: bool = True):
         try:
             import ray
         except ImportError:
@@ -83,10 +83,10 @@ class RayExecutor:
         self.num_workers = workers or cpus
         threads = threads_per_worker or max(1, cpus // self.num_workers)
         actor = ray.remote(num_cpus=min(threads, cpus))(_Worker)
-        self._workers = [actor.remote(resolved_yaml, threads, os.path.abspath(checkpoints)) for _ in range(self.num_workers)]
+        self._workers = [actor.remote(resolved_yaml, threads, os.path.abspath(checkpoints), shipped) for _ in range(self.num_workers)]
         self._next_worker = 0
         # Driver side: knows the links' metadata (stage names, metrics); runs no chunk.
-        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints))
+        self.runner = ChunkRunner(scenario, CurveWeights(scenario, checkpoints, shipped))
 
     def chunks(self, curve_index, point_index, snr_db, first_chunk=0, end_chunk=None, replicate=0):
         """Yield ``(stats, checks)`` of chunks ``first_chunk, ..., end_chunk - 1`` in order."""

@@ -17,6 +17,7 @@ curve, stage, epoch, step) only. Progress goes to a ``progress`` object given fr
 it trains missing checkpoints (:meth:`CurveWeights.train`), loads finished ones and, for
 ``per_point`` curves, swaps in the weights of the SNR point being run.
 """
+import os
 import time
 
 import numpy as np
@@ -25,7 +26,7 @@ from linksim.catalogue.image_files import batches
 from linksim.catalogue.objectives import TrainingRun
 from linksim.engine.errors import InputError
 from linksim.phy.seeding import stateless_seed
-from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash
+from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash, shipped_path
 from linksim.run.power import calibrate_signal_power
 
 __all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers"]
@@ -345,10 +346,11 @@ class Trainer:
             self.progress.saved(state, folder)
 
 
-def train_curves(scenario, curve_indices, root="checkpoints", progress=None) -> None:
+def train_curves(scenario, curve_indices, root="checkpoints", progress=None, retrain=False) -> None:
     """Train (or resume, or reuse) the checkpoints of the chosen curves that have a ``training``
     section, every replicate and every SNR point of a ``per_point`` curve in turn; ``progress`` as
-    for :class:`Trainer`."""
+    for :class:`Trainer`. A curve whose trained weights ship with linksim (:func:`shipped_path`) and
+    has no checkpoint under ``root`` is not trained, unless ``retrain``."""
     from linksim.scenario import build_curve
 
     for curve_index in curve_indices:
@@ -366,6 +368,12 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None) -> 
                 link, _ = build_curve(scenario, curve)  # fresh layers: a replicate starts from its own initial weights
                 link.signal_power = power if curve.signal_power == "measured" else link.signal_power
             for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
+                shipped = None if retrain else shipped_path(scenario, curve, point, replicate)
+                if shipped and CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state() is None:
+                    if progress is not None:
+                        progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
+                                      f"({os.path.relpath(shipped)}); --retrain trains from scratch")
+                    continue
                 Trainer(scenario, curve_index, link, root, progress, point=point, replicate=replicate).run()
 
 
@@ -377,10 +385,12 @@ class CurveWeights:
     scenario : linksim.scenario.Scenario
     root : str
         Checkpoint root folder; a curve's checkpoint must be finished (:func:`train_curves`).
+    shipped : bool
+        Where ``root`` has no checkpoint of a curve, load the weights shipped with linksim for it.
     """
 
-    def __init__(self, scenario, root="checkpoints"):
-        self.scenario, self.root = scenario, root
+    def __init__(self, scenario, root="checkpoints", shipped=True):
+        self.scenario, self.root, self.shipped = scenario, root, shipped
         self._loaded_point = {}  # per_point curves: the SNR whose weights the link holds
 
     def load(self, curve_index, link, replicate: int = 0):
@@ -401,5 +411,8 @@ class CurveWeights:
 
     def _load(self, curve_index, link, point, replicate):
         curve = self.scenario.curves[curve_index]
-        load_weights(link, checkpoint_path(self.scenario, curve, self.root, point, replicate), self.scenario.data.sample_shape)
+        directory = checkpoint_path(self.scenario, curve, self.root, point, replicate)
+        if self.shipped and CheckpointStore(directory).state() is None:
+            directory = shipped_path(self.scenario, curve, point, replicate) or directory
+        load_weights(link, directory, self.scenario.data.sample_shape)
         self._loaded_point[(curve_index, replicate)] = point
