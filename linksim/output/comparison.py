@@ -198,10 +198,9 @@ def format_comparison(results, metric, baseline: str, snr_window=None, curves=No
     kind = results.curve(groups[baseline][0]).metrics[metric]
     confidence = results.attrs["confidence"]
     per_group = {g: _group_series(results, members, metric, axis, snr_window) for g, members in groups.items()}
-    for g, series in per_group.items():
-        if g == baseline and not len(series[0].x):
-            low, high = snr_window
-            raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
+    if not len(per_group[baseline][0].x):
+        low, high = snr_window or (-math.inf, math.inf)
+        raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
     mean_series = {g: _mean_series(g, s) for g, s in per_group.items()}
     base = mean_series[baseline]
     rows = list(base.x) if axis == "effective" else sorted({float(x) for s in mean_series.values() for x in s.x})
