@@ -96,3 +96,21 @@ def test_random_bits_are_fair_binary_and_reproducible():
     assert_in_binomial_interval(int(bits.sum()), bits.size, 0.5)
     assert_in_binomial_interval(int(np.sum(bits[:, 1:] == bits[:, :-1])), bits[:, 1:].size, 0.5)  # no lag-1 dependence
     assert np.array_equal(bits, BinarySource()([300, 1000], SEED).numpy())
+
+
+def test_the_phy_public_names_import_from_the_package_without_starting_tensorflow():
+    import subprocess
+    import sys
+
+    code = ("import sys, linksim.phy as phy\n"
+            "assert 'tensorflow' not in sys.modules\n"
+            "assert phy.noise_variance(10.0, 'esno') == 0.1 and phy.clopper_pearson(0, 10)[0] == 0.0\n"
+            "assert 'tensorflow' not in sys.modules\n"
+            "for name in phy.__all__:\n"
+            "    getattr(phy, name)\n"
+            "from linksim.phy import AWGN, make_constellation\n"
+            "assert AWGN.__module__ == 'linksim.phy.channels' and callable(make_constellation)\n"
+            "print(len(phy.__all__))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert int(result.stdout.split()[-1]) >= 40
