@@ -17,7 +17,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-_MODULES = ("ber_table", "ber_theory", "channels", "coding", "constellations", "demapping", "fast_ber", "interleaving",
+_MODULES = ("ber_table", "ber_theory", "channels", "code_limits", "coding", "constellations", "demapping", "fast_ber", "interleaving",
             "intervals", "modulations", "quantization", "random_bits", "seeding", "snr", "transitions")
 _PUBLIC = {
     "constellations": ("make_constellation", "axis_labels", "modulation_info", "MODULATIONS"),
@@ -26,7 +26,8 @@ _PUBLIC = {
                  "draw_labels", "complex_normal", "random_erasure"),
     "snr": ("CONVENTIONS", "noise_variance", "ebno_db_to_esno_db", "esno_db_to_ebno_db", "normalize_power", "snr_grid"),
     "quantization": ("UniformQuantizer", "IntegerToBits", "BitsToInteger", "SoftQuantizationNoise"),
-    "coding": ("BlockEncoder", "BlockDecoder", "code_error"),
+    "coding": ("BlockEncoder", "BlockDecoder"),
+    "code_limits": ("code_error",),
     "interleaving": ("FixedInterleaver",),
     "ber_theory": ("ber_awgn", "ber_awgn_per_bit", "q_function"),
     "ber_table": ("BerTable",),

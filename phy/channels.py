@@ -156,6 +156,8 @@ class RayleighBlockFading(Block):
         seed_h_re, seed_h_im, seed_noise = _split(seed, 3)
         shape = tf.shape(x)
         n = shape[-1]
+        if x.shape[-1] is not None and x.shape[-1] % self._block_length:  # static: a clear error in graph and XLA too
+            raise ValueError(f"the last axis ({x.shape[-1]} symbols) must be a multiple of block_length {self._block_length}")
         tf.debugging.assert_equal(n % self._block_length, 0, "n must be a multiple of block_length")
         block_shape = tf.concat([shape[:-1], [n // self._block_length, 1]], 0)
         std = tf.cast(tf.sqrt(0.5), self.rdtype)

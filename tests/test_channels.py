@@ -114,3 +114,9 @@ def test_the_phy_public_names_import_from_the_package_without_starting_tensorflo
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-1500:]
     assert int(result.stdout.split()[-1]) >= 40
+
+
+def test_a_fading_block_length_that_does_not_divide_the_row_is_a_clear_error_under_tf_function():
+    channel = RayleighBlockFading(block_length=4)
+    with pytest.raises(ValueError, match="multiple of block_length 4"):
+        tf.function(channel)(tf.zeros([2, 6], tf.complex64), tf.constant(0.1))

@@ -167,3 +167,12 @@ def test_the_interleaver_applies_sionnas_permutation_in_every_execution_mode(n):
         np.testing.assert_array_equal(out, reference, err_msg=mode)
         np.testing.assert_array_equal(run(inverse, tf.constant(out)).numpy(), x.numpy(), err_msg=mode)
     assert sorted(reference[0]) == list(range(n)) and not np.array_equal(reference[0], np.arange(n))
+
+
+@pytest.mark.parametrize("mode", ["eager", "graph", "xla"])
+def test_a_row_that_is_not_whole_blocks_is_a_clear_error_in_every_mode(mode):
+    encoder = BlockEncoder("ldpc", K, N)  # a Sionna Block: precision, build and call as Sionna's
+    run = {"eager": encoder, "graph": tf.function(encoder), "xla": tf.function(encoder, jit_compile=True)}[mode]
+    with pytest.raises(ValueError, match=f"a row of {K + 1} bits is not a multiple of the block size {K}"):
+        run(tf.zeros([2, K + 1]))
+    assert BlockEncoder("ldpc", K, N, precision="double")(tf.zeros([2, K])).dtype == tf.float64

@@ -360,7 +360,7 @@ class _BlockCode(StageParams):
     code: ClassVar[str]
 
     def check(self, curve, data):
-        from linksim.phy.coding import code_error
+        from linksim.phy.code_limits import code_error
 
         error = code_error(self.code, self.k, self.n)
         if error:
