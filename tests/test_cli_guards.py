@@ -68,3 +68,14 @@ def test_list_shows_a_components_parameters_from_the_schema(capsys):
     assert "``" not in listing and ":class:" not in listing
     version = subprocess.run([sys.executable, "-m", "linksim", "--version"], capture_output=True, text=True, timeout=120)
     assert version.returncode == 0 and version.stdout.startswith("linksim ")
+
+
+def test_a_misspelt_key_gets_a_suggestion_from_the_model_that_holds_it(write_scenario, capsys):
+    spec = tiny_scenario()
+    spec["montecarlo"]["max_sample"] = spec["montecarlo"].pop("max_samples")
+    assert main(["validate", write_scenario(spec)]) == 2
+    assert "montecarlo.max_sample: unknown key; did you mean 'max_samples'?" in capsys.readouterr().err
+    spec = tiny_scenario()
+    spec["curves"][0]["stages"][0]["labeling"] = "gray"
+    assert main(["validate", write_scenario(spec)]) == 2
+    assert "curves[0].stages[0].labeling: unknown key; did you mean 'labelling'?" in capsys.readouterr().err

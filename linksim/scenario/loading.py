@@ -7,12 +7,13 @@ expected. Imports no TensorFlow.
 import difflib
 import os
 import re
+from typing import get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from linksim.engine.errors import InputError
-from linksim.engine.registry import KINDS, names
+from linksim.engine.registry import KINDS, find, names
 from linksim.scenario.schema import TAGGED_FIELDS, Scenario
 
 __all__ = ["MAX_FILE_BYTES", "load_scenario", "parse_scenario", "resolved_yaml"]
@@ -36,10 +37,36 @@ def _key_path(loc) -> str:
     return "".join(parts) or "(top level)"
 
 
+def _model_at(loc):
+    """The parameter model that holds the last key of ``loc`` (a pydantic error location), or ``None``."""
+    model = Scenario
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        fields = getattr(model, "model_fields", {})
+        found = [cls for _, cls in find(item)] if item not in fields else []
+        if found:  # the discriminator tag of a tagged union: the component's own model
+            model = found[0]
+            continue
+        field = fields.get(item)
+        model = _model_in(field.annotation) if field is not None else None
+    return model
+
+
+def _model_in(annotation):
+    """The one pydantic model inside an annotation (``X``, ``X | None``, ``list[X]``), else ``None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    inner = [m for m in map(_model_in, get_args(annotation)) if m is not None]
+    return inner[0] if len(inner) == 1 else None
+
+
 def _describe(error) -> str:
     kind, msg = error["type"], error["msg"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        model = _model_at(error["loc"])
+        close = difflib.get_close_matches(str(error["loc"][-1]), list(model.model_fields), n=1) if model is not None else []
+        return "unknown key" + (f"; did you mean {close[0]!r}?" if close else "")
     if kind == "missing":
         return "missing required key"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
