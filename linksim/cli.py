@@ -286,7 +286,6 @@ def cmd_table(args):
         except ValueError as exc:
             raise InputError(f"{args.results}: {exc}") from None
         return
-    import_tensorflow()  # closed-form references use Sionna's constellations
     sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
 
 
@@ -327,7 +326,6 @@ def cmd_plot(args):
 
     results = Results.load(args.results)
     out = _figure_path(args.out)
-    import_tensorflow()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     try:
         plot_results(results, out, axis=args.axis)

@@ -11,7 +11,7 @@ for any labelling that :func:`linksim.phy.constellations.axis_labels` accepts.
 import numpy as np
 from scipy.special import erfc
 
-from linksim.phy.constellations import axis_labels, make_constellation, modulation_info
+from linksim.phy.constellations import axis_labels, constellation_points, modulation_info
 from linksim.phy.snr import ebno_db_to_esno_db
 
 __all__ = ["q_function", "ber_awgn", "ber_awgn_per_bit", "ber_awgn_textbook"]
@@ -62,8 +62,7 @@ def ber_awgn_per_bit(modulation: str, snr_db, convention: str = "esno", labellin
     np.ndarray float64, shape ``snr_db.shape + (bits per symbol,)``
     """
     info = modulation_info(modulation)
-    constellation = make_constellation(modulation, labelling=labelling, precision="double")
-    labels, spacing = axis_labels(constellation, info.num_axes)
+    labels, spacing = axis_labels(constellation_points(modulation, labelling), info.num_axes)
     num_levels, m = len(labels), info.bits_per_axis
     esno = 10 ** (_esno_db(modulation, snr_db, convention) / 10)
     sigma = np.sqrt(1 / (2 * esno))  # per real dimension, Es = 1

@@ -3,14 +3,14 @@
 All constellations are Sionna ``Constellation`` objects with unit average energy, so they plug
 straight into Sionna's ``Mapper`` / ``Demapper``. Gray labelling is Sionna's own (3GPP TS 38.211
 recursion); natural labelling reads each axis's bits as a plain binary number that counts the
-amplitude levels upwards.
+amplitude levels upwards. :func:`constellation_points` gives the same points as a NumPy array
+without TensorFlow (what closed-form BERs need; a test checks them against Sionna's).
 """
 import numpy as np
-from sionna.phy.mapping import Constellation
 
 from linksim.phy.modulations import MODULATIONS, ModulationInfo, modulation_info
 
-__all__ = ["MODULATIONS", "ModulationInfo", "modulation_info", "make_constellation", "axis_labels"]
+__all__ = ["MODULATIONS", "ModulationInfo", "modulation_info", "make_constellation", "constellation_points", "axis_labels"]
 
 LABELLINGS = ("gray", "natural")
 
@@ -31,7 +31,32 @@ def _natural_points(info: ModulationInfo) -> np.ndarray:
     return points / np.sqrt(np.mean(np.abs(points) ** 2))
 
 
-def make_constellation(modulation: str, *, labelling: str = "gray", precision=None) -> Constellation:
+def _pam_gray(bits) -> int:
+    """The Gray-labelled PAM amplitude (±1, ±3, …) of ``bits``, MSB first (38.211's recursion, as Sionna)."""
+    if len(bits) > 1:
+        return (1 - 2 * bits[0]) * (2 ** (len(bits) - 1) - _pam_gray(bits[1:]))
+    return 1 - 2 * bits[0]
+
+
+def constellation_points(modulation: str, labelling: str = "gray") -> np.ndarray:
+    """The unit-energy points of ``modulation`` in label order: [2^n] complex128 (NumPy only).
+
+    Gray: each axis a Gray-labelled PAM of its bits (even label positions on I, odd on Q), as
+    Sionna's ``qam``/``pam``; natural: see :func:`make_constellation`."""
+    info = modulation_info(modulation)
+    if labelling not in LABELLINGS:
+        raise ValueError(f"unknown labelling {labelling!r}; expected one of {', '.join(LABELLINGS)}")
+    if labelling == "natural":
+        return _natural_points(info)
+    n = info.num_bits_per_symbol
+    points = np.zeros(2**n, dtype=np.complex128)
+    for index in range(2**n):
+        bits = [(index >> (n - 1 - k)) & 1 for k in range(n)]
+        points[index] = _pam_gray(bits) if info.num_axes == 1 else _pam_gray(bits[0::2]) + 1j * _pam_gray(bits[1::2])
+    return points / np.sqrt(np.mean(np.abs(points) ** 2))
+
+
+def make_constellation(modulation: str, *, labelling: str = "gray", precision=None):
     """Build a unit-energy Sionna ``Constellation``.
 
     Parameters
@@ -44,6 +69,8 @@ def make_constellation(modulation: str, *, labelling: str = "gray", precision=No
     precision : None | "single" | "double"
         As in Sionna.
     """
+    from sionna.phy.mapping import Constellation
+
     info = modulation_info(modulation)
     if labelling not in LABELLINGS:
         raise ValueError(f"unknown labelling {labelling!r}; expected one of {', '.join(LABELLINGS)}")
@@ -54,8 +81,9 @@ def make_constellation(modulation: str, *, labelling: str = "gray", precision=No
     )
 
 
-def axis_labels(constellation: Constellation, num_axes: int) -> tuple[np.ndarray, float]:
-    """Per-axis labels of a square (separable) constellation, read off its points.
+def axis_labels(constellation, num_axes: int) -> tuple[np.ndarray, float]:
+    """Per-axis labels of a square (separable) constellation, read off its points (a Sionna
+    ``Constellation``, or the points as an array in label order).
 
     Returns ``(labels, spacing)``: ``labels[k]`` is the integer formed by one axis's bits (MSB
     first) of the k-th amplitude level counted upwards, and ``spacing`` is half the distance
@@ -63,8 +91,12 @@ def axis_labels(constellation: Constellation, num_axes: int) -> tuple[np.ndarray
     ``ValueError`` if the constellation is not a separable square grid with the same labels on
     both axes.
     """
-    points = constellation.points.numpy().astype(np.complex128)
-    n = constellation.num_bits_per_symbol
+    if isinstance(constellation, np.ndarray):
+        points = constellation.astype(np.complex128)
+        n = int(np.log2(len(points)))
+    else:
+        points = constellation.points.numpy().astype(np.complex128)
+        n = constellation.num_bits_per_symbol
     m = n // num_axes
     num_levels = 2**m
     labels_per_axis = []

@@ -79,3 +79,19 @@ def test_a_misspelt_key_gets_a_suggestion_from_the_model_that_holds_it(write_sce
     spec["curves"][0]["stages"][0]["labeling"] = "gray"
     assert main(["validate", write_scenario(spec)]) == 2
     assert "curves[0].stages[0].labeling: unknown key; did you mean 'labelling'?" in capsys.readouterr().err
+
+
+def test_reading_commands_import_no_tensorflow(write_scenario, tmp_path):
+    out = tmp_path / "r.h5"
+    assert main(["run", write_scenario(tiny_scenario()), "--out", str(out), "--quiet"]) == 0
+    code = ("import io, sys, contextlib\n"
+            "from linksim.cli import main\n"
+            f"path = {str(out)!r}\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    codes = [main(['table', path]), main(['table', path, '--csv']), main(['compare', path, '--baseline', 'qam16']),\n"
+            f"             main(['plot', path, '--out', {str(tmp_path / 'p.png')!r}]), main(['list']), main(['list', 'awgn'])]\n"
+            "print(codes, sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'sionna', 'keras')))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.strip() == "[0, 0, 0, 0, 0, 0] []"
+    assert (tmp_path / "p.png").stat().st_size > 5000

@@ -42,3 +42,12 @@ def test_unknown_names_are_rejected_with_the_valid_ones():
         make_constellation("qam32")
     with pytest.raises(ValueError, match="natural"):
         make_constellation("qam16", labelling="binary")
+
+
+@pytest.mark.parametrize("modulation", ["bpsk", "pam4", "pam8", "qpsk", "qam16", "qam64", "qam256"])
+@pytest.mark.parametrize("labelling", ["gray", "natural"])
+def test_the_numpy_points_are_sionnas(modulation, labelling):
+    from linksim.phy.constellations import constellation_points
+
+    sionna_points = make_constellation(modulation, labelling=labelling, precision="double").points.numpy()
+    np.testing.assert_allclose(constellation_points(modulation, labelling), sionna_points, atol=1e-12)
