@@ -127,6 +127,8 @@ def test_snr_to_reach_a_target_is_the_hand_computed_interpolation():
     mse = Series("m", "mean", np.array([0.0, 10.0]), np.array([0.5, 0.1]))
     assert snr_to_reach(mse, 0.3)[0] == pytest.approx(5.0)
     assert value_at(rates, 1.5) == pytest.approx(math.sqrt(1e-2 * 1e-3))
+    from linksim.output.comparison import _gap
+    assert math.isnan(_gap("rate", 1e-3, 0.0)) and _gap("rate", 1e-3, 1e-2) == pytest.approx(0.1)  # no error-free division
     assert math.isnan(value_at(rates, 3.5))
 
 

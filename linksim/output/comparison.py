@@ -133,7 +133,10 @@ def shared_metric(results, names, metric=None) -> str:
 
 
 def _gap(kind, value, reference):
-    return value / reference if kind == "rate" else value - reference
+    """``value − reference``, or for rates ``value / reference`` (nan where the reference rate is 0)."""
+    if kind == "rate":
+        return value / reference if reference > 0 else float("nan")
+    return value - reference
 
 
 def _gap_text(kind, gap, spread=None):
