@@ -257,17 +257,16 @@ def _mean_series(name, replicates: list[Series]) -> Series:
 
 
 def _replicate_spread(kind, curve_replicates, baseline_replicates, xs, confidence):
-    """Interval across replicates of the mean gap: replicate k against baseline replicate k (or the
-    baseline's mean where the baseline has one replicate)."""
+    """Interval across replicates of the mean gap: replicate k against baseline replicate k where both
+    have the same number, against the other side's only curve where one has one, and against the
+    baseline's mean otherwise."""
     if len(curve_replicates) < 2 and len(baseline_replicates) < 2:
         return None
-    count = max(len(curve_replicates), len(baseline_replicates))
-    pick = lambda series, k: series[k] if len(series) > 1 else series[0]  # noqa: E731
     if len(curve_replicates) > 1 and len(baseline_replicates) > 1 and len(curve_replicates) != len(baseline_replicates):
-        base = _mean_series("baseline", baseline_replicates)
-        gaps = [_mean_gap(kind, s, base, xs) for s in curve_replicates]
-    else:
-        gaps = [_mean_gap(kind, pick(curve_replicates, k), pick(baseline_replicates, k), xs) for k in range(count)]
+        baseline_replicates = [_mean_series("baseline", baseline_replicates)]
+    count = max(len(curve_replicates), len(baseline_replicates))
+    gaps = [_mean_gap(kind, curve_replicates[k % len(curve_replicates)], baseline_replicates[k % len(baseline_replicates)], xs)
+            for k in range(count)]
     return _spread(kind, gaps, confidence)
 
 

@@ -366,7 +366,8 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
         for replicate in range(curve.replicates):
             if replicate:
                 link, _ = build_curve(scenario, curve)  # fresh layers: a replicate starts from its own initial weights
-                link.signal_power = power if curve.signal_power == "measured" else link.signal_power
+                if power is not None:
+                    link.signal_power = power
             for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
                 shipped = None if retrain else shipped_path(scenario, curve, point, replicate)
                 if shipped and CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state() is None:
