@@ -2,7 +2,7 @@
 
 Constellations and mapping (:mod:`.constellations`), demapping including a fast exact slicer
 (:mod:`.demapping`), channels (:mod:`.channels`), SNR conventions (:mod:`.snr`), quantization and
-AD/DA (:mod:`.quantization`), 5G channel codes block by block (:mod:`.coding`), a fixed interleaver
+AD/DA (:mod:`.quantization`), 5G channel codes block by block (:mod:`.coding`), OFDM over 3GPP fading with channel estimation (:mod:`.ofdm`), a fixed interleaver
 (:mod:`.interleaving`), exact BER (:mod:`.ber_theory`), fast BER counting (:mod:`.fast_ber`), BER
 tables (:mod:`.ber_table`), intervals and seeds. Every block is a ``sionna.phy.Block`` usable on
 its own in Sionna code. This package knows nothing of images, learned models, scenarios or any
@@ -18,7 +18,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _MODULES = ("ber_table", "ber_theory", "channels", "code_limits", "coding", "constellations", "demapping", "fast_ber", "interleaving",
-            "intervals", "modulations", "quantization", "random_bits", "seeding", "snr", "transitions")
+            "intervals", "modulations", "ofdm", "quantization", "random_bits", "seeding", "snr", "transitions")
 _PUBLIC = {
     "constellations": ("make_constellation", "axis_labels", "modulation_info", "MODULATIONS"),
     "demapping": ("SlicerDemapper", "slice_axis"),
@@ -27,6 +27,7 @@ _PUBLIC = {
     "snr": ("CONVENTIONS", "noise_variance", "ebno_db_to_esno_db", "esno_db_to_ebno_db", "normalize_power", "snr_grid"),
     "quantization": ("UniformQuantizer", "IntegerToBits", "BitsToInteger", "SoftQuantizationNoise"),
     "coding": ("BlockEncoder", "BlockDecoder"),
+    "ofdm": ("OFDMFadingChannel", "make_resource_grid", "make_channel_model", "energy_overhead"),
     "code_limits": ("code_error",),
     "interleaving": ("FixedInterleaver",),
     "ber_theory": ("ber_awgn", "ber_awgn_per_bit", "q_function"),

@@ -8,4 +8,4 @@ Modules here import :mod:`linksim.engine` (and, inside ``build``, ``linksim.phy`
 they never import the scenario, run or output packages. Importing this package registers every
 component in it.
 """
-from linksim.catalogue import bridges, datasets, metrics, objectives, phy_stages, sources  # noqa: F401
+from linksim.catalogue import bridges, datasets, metrics, objectives, ofdm_stages, phy_stages, sources  # noqa: F401

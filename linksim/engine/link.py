@@ -81,6 +81,9 @@ class Link:
     signal_power : float or None
         Average energy per symbol (or per real sample for ``snr``) that the noise refers to;
         ``None`` until calibrated (a curve with ``signal_power: measured``).
+    energy_overhead : float
+        Energy sent per data symbol over a data symbol's energy (OFDM pilots and cyclic prefix):
+        with ``ebno`` the energy per information bit includes it (Sionna's ``ebnodb2no``).
     """
 
     source: Stage
@@ -89,6 +92,7 @@ class Link:
     bits_per_symbol: int | None = None
     coderate: float = 1.0
     signal_power: float | None = 1.0
+    energy_overhead: float = 1.0
     taps: list[str] = field(init=False)
 
     def __post_init__(self):
@@ -102,7 +106,7 @@ class Link:
             raise ValueError("the link's signal power is not calibrated yet (signal_power: measured)")
         return float(noise_variance(
             snr_db, self.convention, bits_per_symbol=self.bits_per_symbol, coderate=self.coderate,
-            signal_power=self.signal_power,
+            signal_power=self.signal_power * (self.energy_overhead if self.convention == "ebno" else 1.0),
         ))
 
     def digital_span(self) -> tuple[int, int] | None:

@@ -87,6 +87,11 @@ class StageParams(Params):
         """k/n if this stage is a channel encoder (the link's Eb/N0 counts it)."""
         return None
 
+    def energy_overhead(self) -> float | None:
+        """Energy sent per data symbol over one data symbol's energy (pilots, cyclic prefix) if this
+        stage adds such overhead; the link's Eb/N0 counts it."""
+        return None
+
     def quantization_step(self) -> float | None:
         """Spacing of the levels if this stage is a uniform quantizer."""
         return None

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from linksim.phy.intervals import binomial_interval, mean_interval
 
-__all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "POWER_METRIC", "POWER_AXES", "power_axis", "describe_power", "effective_snr", "closed_form_ber"]
+__all__ = ["PointResult", "MetricSummary", "summarize", "CONVENTION_LABELS", "POWER_METRIC", "POWER_AXES", "power_axis", "describe_power", "describe_overhead", "effective_snr", "closed_form_ber"]
 
 CONVENTION_LABELS = {"esno": "Es/N0", "ebno": "Eb/N0", "snr": "SNR"}
 POWER_METRIC = "tx_power"  # the measured mean power of a noise channel's input, which the engine adds to every curve
@@ -73,6 +73,13 @@ def power_axis(curve) -> str:
 def describe_power(signal_power, axis: str) -> str:
     """``"; signal power P, <what the axis means>"`` for table headers (``""`` without a noise channel)."""
     return f"; signal power {signal_power:.4g}, {POWER_AXES[axis]}" if axis else ""
+
+
+def describe_overhead(energy_overhead: float, convention: str) -> str:
+    """``"; Eb/N0 counts …"`` for table headers of an ``ebno`` link whose stages send energy beyond the data symbols."""
+    if convention != "ebno" or energy_overhead == 1:
+        return ""
+    return f"; Eb/N0 counts the pilots' and cyclic prefix's energy (×{energy_overhead:.4g} per data symbol, Sionna's ebnodb2no)"
 
 
 def closed_form_ber(theory: dict | None, convention: str):

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from linksim.engine.errors import LinksimError
-from linksim.engine.statistics import CONVENTION_LABELS, PointResult, closed_form_ber, describe_power, power_axis
+from linksim.engine.statistics import CONVENTION_LABELS, PointResult, closed_form_ber, describe_overhead, describe_power, power_axis
 from linksim.phy.seeding import stateless_seed
 from linksim.run.power import calibrate_signal_power, check_declared_power
 
@@ -278,6 +278,7 @@ def _run_curve(executor, scenario, curve_index, replicate, previous, on_point, o
         reporter.start_curve(curve.replicate_names()[replicate], {m.name: m.kind for m in runtime.metrics}, len(snrs),
                              closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
                              note=describe_power(runtime.link.signal_power, power_axis(curve))
+                             + describe_overhead(runtime.link.energy_overhead, scenario.snr.convention)
                              + ("; UNTRAINED: learned stages with random weights" if curve.weights == "random" else ""))
     results = []
     for point_index, snr in enumerate(snrs):

@@ -50,6 +50,7 @@ def build_curve(scenario: Scenario, curve: Curve):
         convention=scenario.snr.convention,
         bits_per_symbol=curve.bits_per_symbol(),
         coderate=curve.effective_coderate(),
+        energy_overhead=curve.energy_overhead(),
         signal_power={"nominal": 1.0, "measured": None}.get(curve.signal_power, curve.signal_power),
     )
     built = [m.build() for m in curve.metrics]

@@ -371,6 +371,10 @@ class Curve(Params):
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
         return found[0] if found else None
 
+    def energy_overhead(self) -> float:
+        """Product of the stages' energy overheads (1 without any): Eb/N0 counts it."""
+        return math.prod(s.energy_overhead() for s in self.stages if s.energy_overhead() is not None)
+
     def effective_coderate(self) -> float:
         """The ``coderate`` given, or the product of the rates of the curve's encoder stages."""
         rates = [s.code_rate() for s in self.stages if s.code_rate() is not None]
