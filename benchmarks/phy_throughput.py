@@ -69,6 +69,7 @@ def linksim_counter(modulation, repeats):
 
 def linksim_link(modulation, repeats):
     from linksim.run.montecarlo import ChunkRunner
+    from linksim.run.training import CurveWeights
     from linksim.scenario import parse_scenario
 
     scenario = parse_scenario({
@@ -77,7 +78,7 @@ def linksim_link(modulation, repeats):
         "curves": [{"name": modulation, "source": {"type": "bits", "num_bits": BLOCK_BITS},
                     "stages": [{"type": "mapper", "modulation": modulation}, {"type": "awgn"}, {"type": "slicer", "modulation": modulation}]}],
     })
-    runtime = ChunkRunner(scenario).curve(0)
+    runtime = ChunkRunner(scenario, CurveWeights(scenario, "checkpoints")).curve(0)
     link, step = runtime.link, runtime.step
     args = (tf.constant(link.noise_variance(EBNO_DB), tf.float32), tf.constant(EBNO_DB, tf.float32))
     values = tf.constant(link.point_values(EBNO_DB), tf.float32)
