@@ -99,3 +99,25 @@ def test_resizing_keeps_labels_integer_and_ct_smooth():
     assert small.shape == (2, 4, 4) and set(np.unique(small)) == {0, 7}
     ct = np.linspace(-400, 400, 4 * 8 * 8, dtype=np.float32).reshape(4, 8, 8)
     assert resize_volume(ct, (2, 4, 4)).shape == (2, 4, 4)
+
+
+def test_amos_reads_ct_cases_unless_mri_is_asked_for(tmp_path):
+    """AMOS22 numbers its CT cases below 500 and its MRI cases from 500."""
+    for folder in ("imagesTr", "labelsTr"):
+        os.makedirs(tmp_path / folder)
+    for case in ("amos_0005", "amos_0499", "amos_0500", "amos_0541"):
+        for folder in ("imagesTr", "labelsTr"):
+            write_nifti(str(tmp_path / folder / f"{case}.nii.gz"), ras_volume(), np.eye(4))
+
+    def names(modality):
+        return [os.path.basename(image)[:9] for image, _ in amos_cases(str(tmp_path), modality=modality)]
+
+    assert names("ct") == ["amos_0005", "amos_0499"]
+    assert names("mri") == ["amos_0500", "amos_0541"]
+    assert names("all") == ["amos_0005", "amos_0499", "amos_0500", "amos_0541"]
+    assert [os.path.basename(i) for i, _ in amos_cases(str(tmp_path))] == ["amos_0005.nii.gz", "amos_0499.nii.gz"]  # CT by default
+    for folder in ("imagesTr", "labelsTr"):
+        write_nifti(str(tmp_path / folder / "patient7.nii.gz"), ras_volume(), np.eye(4))
+    with pytest.raises(InputError, match=r"patient7.nii.gz: cannot tell CT from MRI by the name .*'modality: all'"):
+        amos_cases(str(tmp_path))
+    assert len(amos_cases(str(tmp_path), modality="all")) == 5

@@ -62,10 +62,14 @@ class CTPhantom(_CTVolumes):
 @register("dataset", "amos")
 class AMOS(_CTVolumes):
     """AMOS-layout NIfTI (``path``/imagesTr + labelsTr for training, imagesVa + labelsVa for testing),
-    resampled to ``shape`` (trilinear CT, nearest labels)."""
+    resampled to ``shape`` (trilinear CT, nearest labels).
+
+    ``modality``: AMOS22 mixes CT (``amos_<id>``, id below 500) and MRI (500 and up) cases; the
+    CT datasets here read CT only unless ``mri`` or ``all`` is asked for."""
 
     dataset: Literal["amos"]
     path: str = Field(min_length=1, max_length=4096)
+    modality: Literal["ct", "mri", "all"] = "ct"
 
     @model_validator(mode="after")
     def _folders_exist(self):
@@ -81,7 +85,7 @@ class AMOS(_CTVolumes):
 
         from linksim.domains.medical.volume_files import amos_cases, load_nifti_volume, resize_volume
 
-        cases = amos_cases(self.path, "train" if split == "train" else "validation")
+        cases = amos_cases(self.path, "train" if split == "train" else "validation", self.modality)
         ct = [resize_volume(load_nifti_volume(image), self.shape) for image, _ in cases]
         labels = [resize_volume(load_nifti_volume(label, labels=True), self.shape, labels=True) for _, label in cases]
         return _samples(np.stack(ct), np.stack(labels))

@@ -6,7 +6,8 @@ as radiology displays axial slices); label maps come out in the same orientation
 
 - AMOS layout: ``<root>/imagesTr/<case>.nii.gz`` with ``<root>/labelsTr/<case>.nii.gz`` (and
   ``imagesVa``/``labelsVa``), read with nibabel and reoriented through its closest canonical (RAS+)
-  form.
+  form. AMOS22 holds CT and MRI cases: ``amos_<id>`` with id below 500 is CT, 500 and up MRI
+  (the challenge's numbering); CT is read unless MRI is asked for.
 - DICOM: one folder per series, read with pydicom; slices ordered by ImagePositionPatient along
   the slice normal, HU = stored value × RescaleSlope + RescaleIntercept.
 
@@ -19,10 +20,11 @@ from scipy import ndimage
 
 from linksim.engine.errors import InputError
 
-__all__ = ["AMOS_SPLITS", "amos_cases", "load_nifti_volume", "load_dicom_series", "resize_volume"]
+__all__ = ["AMOS_SPLITS", "AMOS_FIRST_MRI_ID", "amos_cases", "amos_modality", "load_nifti_volume", "load_dicom_series", "resize_volume"]
 
 AMOS_SPLITS = {"train": ("imagesTr", "labelsTr"), "validation": ("imagesVa", "labelsVa")}
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
+AMOS_FIRST_MRI_ID = 500  # AMOS22: amos_0001 … amos_0499 are CT scans, amos_0500 and up MRI
 
 
 def load_nifti_volume(path: str, labels: bool = False) -> np.ndarray:
@@ -47,14 +49,31 @@ def load_nifti_volume(path: str, labels: bool = False) -> np.ndarray:
     return volume.astype(np.float32)
 
 
-def amos_cases(root: str, split: str = "train") -> list[tuple[str, str]]:
-    """``(image path, label path)`` of every case of an AMOS-layout folder, sorted by case name."""
+def amos_modality(path: str) -> str:
+    """``ct`` or ``mri`` of an AMOS22 case from its file name ``amos_<id>.nii.gz``; ``InputError`` for
+    a name without an id."""
+    import re
+
+    match = re.fullmatch(r"amos_(\d+)\.nii(\.gz)?", os.path.basename(path))
+    if match is None:
+        raise InputError(f"{path}: cannot tell CT from MRI by the name (expected amos_<id>.nii.gz); set 'modality: all' to read every case")
+    return "ct" if int(match.group(1)) < AMOS_FIRST_MRI_ID else "mri"
+
+
+def amos_cases(root: str, split: str = "train", modality: str = "ct") -> list[tuple[str, str]]:
+    """``(image path, label path)`` of the cases of an AMOS-layout folder, sorted by case name:
+    the CT ones (``modality="ct"``), the MRI ones (``"mri"``) or all (``"all"``)."""
     images_dir, labels_dir = (os.path.join(root, d) for d in AMOS_SPLITS[split])
     if not os.path.isdir(images_dir):
         raise InputError(f"{images_dir}: no such folder; expected the AMOS layout ({'/'.join(AMOS_SPLITS[split])} with .nii.gz files)")
     cases = sorted(f for f in os.listdir(images_dir) if f.endswith(NIFTI_SUFFIXES))
     if not cases:
         raise InputError(f"{images_dir}: no .nii.gz files")
+    if modality != "all":
+        cases = [c for c in cases if amos_modality(os.path.join(images_dir, c)) == modality]
+        if not cases:
+            raise InputError(f"{images_dir}: no {modality.upper()} case (AMOS ids {'below' if modality == 'ct' else 'from'} "
+                             f"{AMOS_FIRST_MRI_ID}); set 'modality' to read the others")
     missing = [c for c in cases if not os.path.isfile(os.path.join(labels_dir, c))]
     if missing:
         raise InputError(f"{os.path.join(labels_dir, missing[0])}: no label map for image {missing[0]}")
