@@ -243,19 +243,21 @@ class LabelChannel(Block):
         return tf.cast(draw_labels(labels, self._table, seed), labels.dtype)
 
 
-def random_erasure(x, ratio, seed):
-    """Zero each element of ``x`` independently with probability ``ratio``; the kept elements pass
-    unchanged, with gradient 1 (an erasure channel used as a training attack).
+def random_erasure(x, ratio, seed, value=0.0):
+    """Replace each element of ``x`` independently with probability ``ratio`` by ``value`` (0: zero it);
+    the kept elements pass unchanged, with gradient 1 (an erasure channel used as a training attack).
 
     Input
     -----
     x : [...], tf.float
     ratio : float in [0, 1)
     seed : [2], tf.int32
+    value : float
+        What an erased element becomes.
 
     Output
     ------
     : [...], same dtype as ``x``
     """
     keep = tf.cast(tf.random.stateless_uniform(tf.shape(x), seed) >= ratio, x.dtype)
-    return x * keep
+    return x * keep + tf.cast(value, x.dtype) * (1 - keep)

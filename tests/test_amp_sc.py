@@ -116,6 +116,26 @@ def test_mask_attack_erasure_zeroes_the_ratio_and_keeps_the_rest_differentiable(
     np.testing.assert_array_equal(tape.gradient(loss, x).numpy(), kept.astype(np.float32))
 
 
+def test_the_mask_attack_writes_its_value_and_only_a_non_default_value_changes_the_checkpoint():
+    """The paper's equations (s ≥ 0 in eq. 2, z̃·M in eq. 12) erase to level 0, the lowest; the public
+    code's zero is a mid-range level (7 of 0 … 15), which ``mask_value`` selects."""
+    x = tf.random.uniform([100, 256], 0.0, 15.0, seed=2)
+    y = random_erasure(x, 0.5, tf.constant([1, 2]), value=7.0)
+    erased = y.numpy() != x.numpy()
+    assert_in_binomial_interval(int(erased.sum()), erased.size, 0.5)
+    np.testing.assert_array_equal(y.numpy()[erased], 7.0)
+    from linksim.run.checkpoints import config_hash
+
+    def hashed(channel):
+        spec = tiny_amp()
+        spec["curves"][2]["training"]["stages"][0]["channel"] = channel
+        scenario = parse_scenario(spec)
+        return config_hash(scenario, scenario.curves[2])
+
+    matk = {"type": "phy", "flip_probability": 0.0125, "mask_ratio": 0.025}
+    assert hashed(matk) == hashed({**matk, "mask_value": 0.0}) != hashed({**matk, "mask_value": 7.0})
+
+
 @pytest.mark.parametrize("ebno", [2.0, 7.5])
 def test_the_bsc_flip_rate_equals_the_16qam_ber_at_eb_n0(ebno):
     scenario = parse_scenario(tiny_amp())

@@ -13,8 +13,9 @@ runs it forward and hands its output, with the span's input, to the training sta
 - ``analog``: the span's input (the span is skipped: feature extraction before any digital
   processing).
 
-Every bridge may also erase (zero) a ``mask_ratio`` fraction of what it hands over, at random
-(:func:`linksim.phy.channels.random_erasure`), which trains the receiver against missing features.
+Every bridge may also erase a ``mask_ratio`` fraction of what it hands over, at random, writing
+``mask_value`` there (default 0; :func:`linksim.phy.channels.random_erasure`), which trains the
+receiver against missing features.
 """
 from abc import abstractmethod
 from typing import Literal
@@ -28,9 +29,11 @@ __all__ = ["BridgeParams", "PhyBridge", "AnalogBridge", "SurrogateBridge"]
 
 
 class BridgeParams(Params):
-    """Base of the bridges: ``mask_ratio`` erases that fraction of the span's output."""
+    """Base of the bridges: ``mask_ratio`` erases that fraction of the span's output, writing
+    ``mask_value`` in its place."""
 
     mask_ratio: float = Field(default=0.0, ge=0, lt=1)
+    mask_value: float = Field(default=0.0, ge=-1e12, le=1e12)
 
     def check(self, curve, stage) -> None:
         """Raise ``ValueError`` if this bridge cannot serve ``stage`` of ``curve``."""
@@ -52,8 +55,8 @@ class BridgeParams(Params):
         passed = self.passed(curve)
         if self.mask_ratio == 0:
             return passed
-        ratio = self.mask_ratio
-        return lambda x_in, y, ctx: random_erasure(passed(x_in, y, ctx), ratio, tf.random.experimental.stateless_fold_in(ctx.seed, 1))
+        ratio, value = self.mask_ratio, self.mask_value
+        return lambda x_in, y, ctx: random_erasure(passed(x_in, y, ctx), ratio, tf.random.experimental.stateless_fold_in(ctx.seed, 1), value)
 
 
 @register("bridge", "phy")

@@ -21,6 +21,7 @@ __all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "SHIPPED_
 
 FORMAT = 1
 ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
+BRIDGE_ADDED_SINCE_FORMAT = {"mask_value": 0.0}  # bridge options newer than FORMAT: hashed only when not default
 WEIGHTS_FILE = "learned.weights.h5"
 
 
@@ -43,6 +44,10 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
         for key in ADDED_SINCE_FORMAT:
             if stage[key] is None:
                 del stage[key]
+        bridge = stage.get("channel")
+        for key, default in BRIDGE_ADDED_SINCE_FORMAT.items():
+            if isinstance(bridge, dict) and bridge.get(key) == default:
+                del bridge[key]
     payload = {"format": FORMAT, "curve": described, "data": scenario.data.model_dump(mode="json"),
                "seed": scenario.seed, "convention": scenario.snr.convention}
     if curve.training is not None and curve.training.init_from is not None:
