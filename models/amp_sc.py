@@ -17,6 +17,13 @@ back up, with skip connections at both resolutions. The last RCB's output is add
 input (global residual), so an untrained IRSNet starts close to the identity — a choice of
 this implementation; the paper does not say.
 
+``style="public"`` follows the authors' public code (gmzSZU/AMP-SC) where the paper is silent:
+an RCB is a k×k convolution (the stride), GDN, PReLU, a 1×1 convolution and GDN, plus the input
+(through a 1×1 convolution where the width or the stride changes), then PReLU, without biases;
+IRSNet widens the latent C to 2C / 4C / 8C with 3×3 blocks and additive skips and returns its last
+block's output (no global residual). The default ``"symmetric"`` style is the one above (two k×k
+convolutions, ReLU, biases), which the CPU-scale scenarios were trained with.
+
 All layers take and return flat features ``[batch, h·w·C]`` between stages, like the rest of
 linksim's latent stages; ``h = w = image_size / 2^downsamplings``.
 """
@@ -25,7 +32,52 @@ import tensorflow as tf
 
 from linksim.models.checks import check_positive_ints
 
-__all__ = ["ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet"]
+__all__ = ["STYLES", "GDN", "ResidualBlock", "SqueezeExcitation", "AMPEncoder", "AMPDecoder", "IRSNet"]
+
+STYLES = ("symmetric", "public")
+
+
+def _lower_bound(x, bound: float):
+    """``max(x, bound)`` whose gradient still passes where it would raise ``x`` (so a parameter at its
+    bound can leave it), as Ballé's GDN reparameterization does."""
+
+    @tf.custom_gradient
+    def bounded(value):
+        def grad(dy):
+            return tf.where(tf.logical_or(value >= bound, dy < 0), dy, tf.zeros_like(dy))
+
+        return tf.maximum(value, bound), grad
+
+    return bounded(tf.convert_to_tensor(x))
+
+
+@keras.saving.register_keras_serializable(package="linksim")
+class GDN(keras.layers.Layer):
+    """Generalized divisive normalization over channels (Ballé et al. 2016):
+    ``y_i = x_i / sqrt(β_i + Σ_j γ_ji x_j²)``, with β ≥ 1e-6 and γ ≥ 0 kept by the square
+    reparameterization (β = b² − ε, γ = g² − ε, ε = 2^−36), γ starting at 0.1·I.
+
+    Input / output: ``[batch, h, w, C]`` float32.
+    """
+
+    BETA_MIN, GAMMA_INIT, OFFSET = 1e-6, 0.1, 2.0**-18
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        pedestal = self.OFFSET**2
+        self.beta_root = self.add_weight(shape=(channels,), initializer=keras.initializers.Constant((1 + pedestal) ** 0.5), name="beta_root")
+        gamma = self.GAMMA_INIT * tf.eye(channels) + pedestal
+        self.gamma_root = self.add_weight(shape=(channels, channels), initializer=keras.initializers.Constant(tf.sqrt(gamma).numpy()),
+                                          name="gamma_root")
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def call(self, x):
+        pedestal = self.OFFSET**2
+        beta = _lower_bound(self.beta_root, (self.BETA_MIN + pedestal) ** 0.5) ** 2 - pedestal
+        gamma = _lower_bound(self.gamma_root, self.OFFSET) ** 2 - pedestal  # [C_in, C_out]
+        return x * tf.math.rsqrt(tf.tensordot(tf.square(x), gamma, axes=[[3], [0]]) + beta)
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -37,35 +89,60 @@ class ResidualBlock(keras.layers.Layer):
     filters, kernel_size, strides : int
     transposed : bool
     activation : str or None
-        Applied to the sum (``None`` for a linear output block).
+        Applied to the sum (``None`` for a linear output block; ``"prelu"`` a learned slope).
+    style : "symmetric" | "public"
+        ``symmetric``: k×k convolution with ReLU, k×k convolution, 1×1 shortcut convolution, biases.
+        ``public`` (the authors' code): k×k convolution, GDN, PReLU, 1×1 convolution, GDN, identity
+        shortcut unless the width or stride changes (then a 1×1 convolution), no biases; one PReLU
+        slope serves the inside and a ``"prelu"`` output.
     """
 
-    def __init__(self, filters: int, kernel_size: int = 3, strides: int = 1, transposed: bool = False, activation="relu", **kwargs):
+    def __init__(self, filters: int, kernel_size: int = 3, strides: int = 1, transposed: bool = False, activation="relu",
+                 style: str = "symmetric", **kwargs):
         super().__init__(**kwargs)
         check_positive_ints(filters=filters, kernel_size=kernel_size, strides=strides)
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {style!r}")
         self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
-        self.transposed, self.activation = bool(transposed), activation
+        self.transposed, self.activation, self.style = bool(transposed), activation, style
 
     def build(self, input_shape):
         conv = keras.layers.Conv2DTranspose if self.transposed else keras.layers.Conv2D
-        self.conv1 = conv(self.filters, self.kernel_size, strides=self.strides, padding="same", activation="relu")
-        self.conv2 = conv(self.filters, self.kernel_size, padding="same")
-        self.shortcut = conv(self.filters, 1, strides=self.strides, padding="same")
+        if self.style == "symmetric":
+            self.conv1 = conv(self.filters, self.kernel_size, strides=self.strides, padding="same", activation="relu")
+            self.conv2 = conv(self.filters, self.kernel_size, padding="same")
+            self.shortcut = conv(self.filters, 1, strides=self.strides, padding="same")
+            self.inner = []
+        else:
+            self.conv1 = conv(self.filters, self.kernel_size, strides=self.strides, padding="same", use_bias=False)
+            self.conv2 = conv(self.filters, 1, padding="same", use_bias=False)
+            reshaped = input_shape[-1] != self.filters or self.strides != 1
+            self.shortcut = conv(self.filters, 1, strides=self.strides, padding="same", use_bias=False) if reshaped else None
+            self.gdn1, self.gdn2, self.prelu = GDN(), GDN(), keras.layers.PReLU(shared_axes=[1, 2, 3])
+            self.inner = [self.gdn1, self.prelu]
         self.conv1.build(input_shape)
         middle = self.conv1.compute_output_shape(input_shape)
+        for layer in self.inner + ([self.gdn2] if self.style == "public" else []):
+            layer.build(middle)
         self.conv2.build(middle)
-        self.shortcut.build(input_shape)
+        if self.shortcut is not None:
+            self.shortcut.build(input_shape)
 
     def compute_output_shape(self, input_shape):
         return self.conv2.compute_output_shape(self.conv1.compute_output_shape(input_shape))
 
     def call(self, x):
-        y = self.conv2(self.conv1(x)) + self.shortcut(x)
+        if self.style == "symmetric":
+            y = self.conv2(self.conv1(x)) + self.shortcut(x)
+        else:
+            y = self.gdn2(self.conv2(self.prelu(self.gdn1(self.conv1(x))))) + (x if self.shortcut is None else self.shortcut(x))
+        if self.activation == "prelu":
+            return self.prelu(y)
         return keras.activations.get(self.activation)(y) if self.activation else y
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size, "strides": self.strides,
-                "transposed": self.transposed, "activation": self.activation}
+                "transposed": self.transposed, "activation": self.activation, "style": self.style}
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -98,8 +175,12 @@ class SqueezeExcitation(keras.layers.Layer):
 class _LatentGeometry(keras.layers.Layer):
     """Shared hyper-parameters and the latent map's shape."""
 
-    def __init__(self, image_size=32, latent_channels=8, filters=64, kernel_size=3, downsamplings=2, extraction=3, **kwargs):
+    def __init__(self, image_size=32, latent_channels=8, filters=64, kernel_size=3, downsamplings=2, extraction=3, style="symmetric",
+                 **kwargs):
         super().__init__(**kwargs)
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+        self.style = style
         check_positive_ints(image_size=image_size, latent_channels=latent_channels, filters=filters, kernel_size=kernel_size,
                       downsamplings=downsamplings)
         if int(extraction) != extraction or extraction < 0:
@@ -118,7 +199,14 @@ class _LatentGeometry(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "image_size": self.image_size, "latent_channels": self.latent_channels, "filters": self.filters,
-                "kernel_size": self.kernel_size, "downsamplings": self.downsamplings, "extraction": self.extraction}
+                "kernel_size": self.kernel_size, "downsamplings": self.downsamplings, "extraction": self.extraction, "style": self.style}
+
+    def _block(self, filters, strides=1, transposed=False, activation="relu", kernel_size=None):
+        """An RCB / T-RCB of this layer's style; in the public style every ReLU output is a PReLU."""
+        if self.style == "public" and activation == "relu":
+            activation = "prelu"
+        return ResidualBlock(filters, kernel_size or self.kernel_size, strides=strides, transposed=transposed, activation=activation,
+                             style=self.style)
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -151,13 +239,13 @@ class AMPEncoder(_LatentGeometry):
         self.num_bits = int(num_bits)
 
     def build(self, input_shape):
-        k, f = self.kernel_size, self.filters
+        f = self.filters
         self.chain = []
         for _ in range(self.downsamplings):
-            self.chain += [ResidualBlock(f, k, strides=2), SqueezeExcitation()]
+            self.chain += [self._block(f, strides=2), SqueezeExcitation()]
         for _ in range(self.extraction):
-            self.chain += [ResidualBlock(f, k), SqueezeExcitation()]
-        self.chain.append(ResidualBlock(self.latent_channels, k, activation=None))
+            self.chain += [self._block(f), SqueezeExcitation()]
+        self.chain.append(self._block(self.latent_channels, activation="prelu" if self.style == "public" else None))
         self._build_chain(self.chain, input_shape)
 
     def call(self, images, training=False):
@@ -186,13 +274,13 @@ class AMPDecoder(_LatentGeometry):
     """
 
     def build(self, input_shape):
-        k, f = self.kernel_size, self.filters
-        self.chain = [ResidualBlock(f, k, transposed=True)]
+        f = self.filters
+        self.chain = [self._block(f, transposed=True)]
         for _ in range(self.extraction):
-            self.chain += [SqueezeExcitation(), ResidualBlock(f, k, transposed=True)]
+            self.chain += [SqueezeExcitation(), self._block(f, transposed=True)]
         for _ in range(self.downsamplings - 1):
-            self.chain += [SqueezeExcitation(), ResidualBlock(f, k, strides=2, transposed=True)]
-        self.chain += [SqueezeExcitation(), ResidualBlock(3, k, strides=2, transposed=True, activation="sigmoid")]
+            self.chain += [SqueezeExcitation(), self._block(f, strides=2, transposed=True)]
+        self.chain += [SqueezeExcitation(), self._block(3, strides=2, transposed=True, activation="sigmoid")]
         self._build_chain(self.chain, (input_shape[0], self.side, self.side, self.latent_channels))
 
     def call(self, features, training=False):
@@ -206,7 +294,10 @@ class AMPDecoder(_LatentGeometry):
 class IRSNet(_LatentGeometry):
     """Information restoration U-Net (9 RCBs, 2 T-RCBs) on the received features.
 
-    ``side`` (the latent map's side) must be a multiple of 4.
+    ``side`` (the latent map's side) must be a multiple of 4. ``symmetric`` style: widths
+    ``filters`` / ``2·filters``, k×k kernels, skips concatenated, global residual (output = input +
+    correction). ``public`` style (the authors' code): widths 2C / 4C / 8C of the latent C, 3×3
+    kernels (``filters`` and ``kernel_size`` do not apply), additive skips, no global residual.
 
     Input
     -----
@@ -214,18 +305,28 @@ class IRSNet(_LatentGeometry):
 
     Output
     ------
-    : [batch, n], float32 — restored features (input + learned correction)
+    : [batch, n], float32 — restored features
     """
 
     def build(self, input_shape):
         if self.side % 4:
             raise ValueError(f"IRSNet needs a latent map side that is a multiple of 4, got {self.side}")
-        k, f, c = self.kernel_size, self.filters, self.latent_channels
-        self.down = [ResidualBlock(f, k), ResidualBlock(f, k, strides=2), ResidualBlock(f, k), ResidualBlock(2 * f, k, strides=2),
-                     ResidualBlock(2 * f, k)]
-        self.project = ResidualBlock(2 * f, k)
-        self.up = [ResidualBlock(f, k, strides=2, transposed=True), ResidualBlock(f, k),
-                   ResidualBlock(f, k, strides=2, transposed=True), ResidualBlock(f, k), ResidualBlock(c, k, activation=None)]
+        c = self.latent_channels
+        if self.style == "public":
+            def block(filters, kernel_size=3, **kw):
+                return self._block(filters, kernel_size=kernel_size, **kw)
+
+            self.down = [block(2 * c), block(4 * c, strides=2), block(4 * c), block(8 * c, strides=2), block(8 * c)]
+            self.project = block(8 * c, kernel_size=1)
+            self.up = [block(8 * c), block(4 * c, strides=2, transposed=True), block(4 * c), block(2 * c, strides=2, transposed=True), block(c)]
+            shape = self._build_chain(self.down + [self.project] + self.up[:2], (input_shape[0], self.side, self.side, c))
+            self._build_chain(self.up[2:], shape)
+            return
+        f = self.filters
+        block = self._block
+        self.down = [block(f), block(f, strides=2), block(f), block(2 * f, strides=2), block(2 * f)]
+        self.project = block(2 * f)
+        self.up = [block(f, strides=2, transposed=True), block(f), block(f, strides=2, transposed=True), block(f), block(c, activation=None)]
         shape = self._build_chain(self.down + [self.project], (input_shape[0], self.side, self.side, c))
         shape = self._build_chain(self.up[:1], shape)
         shape = self._build_chain(self.up[1:3], tuple(shape[:-1]) + (2 * f,))
@@ -233,6 +334,14 @@ class IRSNet(_LatentGeometry):
 
     def call(self, features, training=False):
         x0 = tf.reshape(features, [-1, self.side, self.side, self.latent_channels])  # [batch, side, side, C]
+        if self.style == "public":
+            f1 = self.down[0](x0)  # 2C, full resolution
+            f2 = self.down[2](self.down[1](f1))  # 4C, 1/2
+            f3 = self.down[4](self.down[3](f2))  # 8C, 1/4
+            x = self.up[1](self.up[0](self.project(f3) + f3))  # 4C, 1/2
+            x = self.up[3](self.up[2](x + f2))  # 2C, full
+            x = self.up[4](x + f1)  # C
+            return tf.reshape(x, [-1, self.side * self.side * self.latent_channels])
         a = self.down[0](x0)  # full resolution
         b = self.down[2](self.down[1](a))  # 1/2
         x = self.project(self.down[4](self.down[3](b)))  # 1/4

@@ -260,3 +260,75 @@ def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys, eager):
     header = lines[1].split()[1:]  # "Eb/N0 dB" is two words, "mean" one
     assert float(mean[header.index("amp-sc")]) == pytest.approx(np.mean(psnr["amp-sc"]), rel=1e-3)
     assert float(mean[header.index("amp-sc") + 1]) == pytest.approx(gap, abs=0.006)
+
+
+def test_gdn_divides_each_channel_by_the_norm_of_all_and_keeps_a_gradient_at_its_bound():
+    from linksim.models.amp_sc import GDN
+
+    gdn = GDN()
+    x = tf.random.normal([2, 3, 3, 4], seed=1)
+    gdn.build(x.shape)
+    beta = np.linspace(0.5, 2.0, 4).astype(np.float32)
+    gamma = np.abs(np.random.default_rng(0).normal(size=(4, 4))).astype(np.float32) * 0.2
+    gdn.beta_root.assign(np.sqrt(beta + GDN.OFFSET**2))
+    gdn.gamma_root.assign(np.sqrt(gamma + GDN.OFFSET**2))
+    expected = x.numpy() / np.sqrt(beta + np.einsum("bhwj,ji->bhwi", x.numpy() ** 2, gamma))
+    np.testing.assert_allclose(gdn(x).numpy(), expected, rtol=1e-5)
+    gdn.gamma_root.assign(np.full((4, 4), GDN.OFFSET / 2, np.float32))  # below the bound: every γ is 0
+    with tf.GradientTape() as tape:
+        loss = -tf.reduce_sum(gdn(x) ** 2)  # lowered by lowering γ, which the bound stops
+    assert np.all(tape.gradient(loss, gdn.gamma_root).numpy() == 0)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(gdn(x) ** 2)  # lowered by raising γ: the gradient passes the bound
+    assert np.all(tape.gradient(loss, gdn.gamma_root).numpy() < 0)
+
+
+def test_the_public_style_blocks_follow_the_authors_code():
+    """RCB: k×k conv, GDN, PReLU, 1×1 conv, GDN, identity shortcut unless the width or stride changes,
+    no biases; IRSNet 2C/4C/8C with 3×3 kernels, additive skips, no global residual."""
+    same = ResidualBlock(8, 5, style="public", activation="prelu")
+    same.build((None, 4, 4, 8))
+    assert same.shortcut is None and same.conv2.kernel_size == (1, 1) and not same.conv1.use_bias
+    assert [tuple(w.shape) for w in same.prelu.trainable_weights] == [(1, 1, 1)]
+    widened = ResidualBlock(16, 5, strides=2, style="public")
+    widened.build((None, 4, 4, 8))
+    assert widened.shortcut is not None and widened.shortcut.kernel_size == (1, 1)
+    irs = IRSNet(image_size=16, latent_channels=4, downsamplings=2, style="public")
+    irs.build((None, 4 * 4 * 4))
+    assert [b.filters for b in irs.down] == [8, 16, 16, 32, 32] and irs.project.filters == 32
+    assert all(b.kernel_size == 3 for b in irs.down + irs.up) and irs.project.kernel_size == 1
+    z = tf.random.uniform([2, 64])
+    assert irs(z).shape == (2, 64)
+    encoder = AMPEncoder(image_size=16, latent_channels=4, filters=8, style="public")
+    decoder = AMPDecoder(image_size=16, latent_channels=4, filters=8, style="public")
+    images = tf.random.uniform([2, 16, 16, 3])
+    assert decoder(irs(encoder(images))).shape == (2, 16, 16, 3)
+
+
+def test_the_high_resolution_paper_config_has_table_vs_parameter_counts(tmp_path):
+    """Table V (3×128×128 input): SoftHe22's receiver 11.180 M, AMP-SC's 12.917 M. The public-style
+    decoder of scenarios/amp_sc_paper_highres.yaml has exactly 11.180 M weights besides its GDN
+    weights (0.921 M), so Table V does not count GDN; counted the same way the receiver with IRSNet
+    is 13.917 M — 1.000 M above Table V's figure (within the 10 % the check allows)."""
+    import pathlib
+
+    import yaml
+
+    from tests.test_shipped_scenarios import _stand_in
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "scenarios" / "amp_sc_paper_highres.yaml"
+    spec = yaml.safe_load(path.read_text())
+    spec["data"] = _stand_in(dict(spec["data"]), tmp_path)
+    amp = parse_scenario(spec).curve_named("amp-sc")
+    decoder, irsnet = (next(s for s in amp.stages if s.type == kind) for kind in ("amp_decoder", "irsnet"))
+    geometry = dict(image_size=128, latent_channels=decoder.latent_channels, downsamplings=decoder.downsamplings, style=decoder.style)
+    dec = AMPDecoder(filters=decoder.filters, kernel_size=decoder.kernel_size, extraction=decoder.extraction, **geometry)
+    irs = IRSNet(**geometry)
+    features = tf.zeros([1, dec.side * dec.side * dec.latent_channels])
+    dec(irs(features))
+
+    def counted(layer):  # Table V's way: every weight but GDN's
+        return sum(int(np.prod(w.shape)) for w in layer.trainable_weights if "beta_root" not in w.path and "gamma_root" not in w.path)
+
+    assert counted(dec) / 1e6 == pytest.approx(11.180, rel=0.001)
+    assert (counted(dec) + counted(irs)) / 1e6 == pytest.approx(12.917, rel=0.10)

@@ -7,7 +7,7 @@ generic bridges (``phy`` with ``flip_probability``, ``surrogate`` with Gaussian 
 """
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from linksim.engine.registry import register
 from linksim.engine.stage import StageParams, layer_stage
@@ -17,18 +17,22 @@ VOCABULARY = ("amp_sc", "amp-sc", "irsnet", "matk", "he22", "softhe22")  # words
 
 
 class _AMPGeometryParams(StageParams):
-    """Latent geometry and width shared by the AMP-SC encoder, decoder and IRSNet."""
+    """Latent geometry and width shared by the AMP-SC encoder, decoder and IRSNet; ``style``: the
+    blocks of :mod:`linksim.models.amp_sc` (``symmetric``, or ``public`` as the authors' code)."""
 
     latent_channels: int = Field(default=8, ge=1, le=4096)
     filters: int = Field(default=64, ge=1, le=4096)
     kernel_size: int = Field(default=3, ge=1, le=15)
     downsamplings: int = Field(default=2, ge=1, le=8)
     extraction: int = Field(default=3, ge=0, le=64)
+    style: Literal["symmetric", "public"] = "symmetric"
     learned: ClassVar[bool] = True
+    added_later: ClassVar[dict] = {"style": "symmetric"}
 
     def _geometry(self, context):
         return dict(image_size=context.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
-                    kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, name=self.tap_name)
+                    kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, style=self.style,
+                    name=self.tap_name)
 
 
 @register("stage", "amp_encoder")
@@ -70,6 +74,14 @@ class IRSNetParams(_AMPGeometryParams):
     filters: int = Field(default=32, ge=1, le=4096)
 
     tap_default: ClassVar[str] = "restored"
+
+    @model_validator(mode="after")
+    def _public_widths(self):
+        given = sorted({"filters", "kernel_size"} & self.model_fields_set)
+        if self.style == "public" and given:
+            raise ValueError(f"the public style's IRSNet takes its widths (2C, 4C, 8C) from 'latent_channels' and 3×3 kernels: "
+                             f"remove {' and '.join(repr(g) for g in given)}")
+        return self
 
     def build(self, context):
         from linksim.models.amp_sc import IRSNet
