@@ -4,8 +4,8 @@ channel-matching KL of eq. 10, the VAE prior of eq. 11 and the receiver's resamp
 ``VSCCEncoder`` maps images in ``[0, 1]`` (normalised to ``[-1, 1]`` inside) to the moments
 ``(μ, log σ²)`` of a k-channel latent at 1/16 of each side, adds the KL term of its ``prior``
 (``add_loss``, training only), and outputs what the transmitter sends: ``μ`` (in training the
-sample ``μ + σ·ε``), and with ``send="moments"`` also ``log σ²``, optionally normalised to unit
-power per image. ``VSCCDecoder`` resamples the received latent (``none``: AE; ``tx``: with the
+sample ``μ + σ·ε``), and with ``send="moments"`` also the variance (``variance_form``: σ² as the
+paper's §V describes, σ, or log σ²), optionally normalised to unit power per image. ``VSCCDecoder`` resamples the received latent (``none``: AE; ``tx``: with the
 received variance; ``kb``: with the knowledge-base variance it stores) and decodes it with
 ``tanh`` to ``[-1, 1]``, returned in ``[0, 1]``.
 
@@ -31,13 +31,34 @@ import tensorflow as tf
 
 from linksim.models.checks import check_positive_ints
 
-__all__ = ["ResnetBlock", "AttentionBlock", "VSCCEncoder", "VSCCDecoder", "vscc_kl", "vae_kl", "LOG_VARIANCE_RANGE"]
+__all__ = ["ResnetBlock", "AttentionBlock", "VSCCEncoder", "VSCCDecoder", "vscc_kl", "vae_kl", "variance_as_sent", "std_from_received",
+           "LOG_VARIANCE_RANGE", "VARIANCE_FORMS"]
 
 LOG_VARIANCE_RANGE = (-30.0, 20.0)
 PRIORS = ("channel", "standard", "none")
 SENDS = ("mean", "moments")
 POWER_NORMALIZATIONS = ("none", "unit")
 RESAMPLES = ("none", "kb", "tx")
+VARIANCE_FORMS = ("variance", "std", "log_variance")
+
+
+def variance_as_sent(log_variance, form: str):
+    """The variance in the form it is transmitted: σ², σ or log σ² (``[batch, n]`` float32)."""
+    if form == "variance":
+        return tf.exp(log_variance)
+    if form == "std":
+        return tf.exp(0.5 * log_variance)
+    return log_variance
+
+
+def std_from_received(received, form: str):
+    """σ̂ for resampling from the received variance values of ``form``: a received σ² below 0
+    (noise) resamples with σ̂ = 0, a received σ with |σ|, a received log σ² with exp(½·clamp)."""
+    if form == "variance":
+        return tf.sqrt(tf.maximum(received, 0.0))
+    if form == "std":
+        return tf.abs(received)
+    return tf.exp(0.5 * tf.clip_by_value(received, *LOG_VARIANCE_RANGE))
 
 
 def _groups(channels: int) -> int:
@@ -167,7 +188,11 @@ class VSCCEncoder(keras.layers.Layer):
     kl_weight : float
         Weight of the KL (mean over latent elements) against the reconstruction loss.
     send : "mean" | "moments"
-        What is transmitted: ``μ`` (n values), or ``μ`` and ``log σ²`` (2n values).
+        What is transmitted: ``μ`` (n values), or ``μ`` and the variance (2n values).
+    variance_form : "variance" | "std" | "log_variance"
+        The variance as sent with ``moments``: σ² (the paper's §V: the received variance is
+        σ_z² ~ N(σ1², σ2²)), σ, or log σ² (a measured alternative: the channel's noise on log σ²
+        makes the received variance log-normally noisy).
     power_normalization : "none" | "unit"
         ``unit`` scales each image's sent mean to unit average power per real value (and its
         variance by the same factor); ``none`` sends it as it is.
@@ -187,12 +212,13 @@ class VSCCEncoder(keras.layers.Layer):
 
     def __init__(self, channels=(32, 64, 128, 192), latent_channels: int = 16, mid_blocks: int = 3, prior: str = "channel",
                  d: float = 1.0, kl_weight: float = 1.0, send: str = "mean", power_normalization: str = "none",
-                 resample: bool = True, image_size: int = 32, **kwargs):
+                 resample: bool = True, image_size: int = 32, variance_form: str = "variance", **kwargs):
         super().__init__(**kwargs)
         channels = tuple(int(c) for c in channels)
         _check_widths(channels, latent_channels, image_size)
         check_positive_ints(mid_blocks=mid_blocks)
-        for name, value, allowed in (("prior", prior, PRIORS), ("send", send, SENDS), ("power_normalization", power_normalization, POWER_NORMALIZATIONS)):
+        for name, value, allowed in (("prior", prior, PRIORS), ("send", send, SENDS), ("power_normalization", power_normalization, POWER_NORMALIZATIONS),
+                                     ("variance_form", variance_form, VARIANCE_FORMS)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
         if not d > 0 or not kl_weight >= 0:
@@ -200,6 +226,7 @@ class VSCCEncoder(keras.layers.Layer):
         self.channels, self.latent_channels, self.mid_blocks = channels, int(latent_channels), int(mid_blocks)
         self.prior, self.d, self.kl_weight = prior, float(d), float(kl_weight)
         self.send, self.power_normalization, self.resample, self.image_size = send, power_normalization, bool(resample), int(image_size)
+        self.variance_form = variance_form
 
     def build(self, input_shape):
         conv = keras.layers.Conv2D
@@ -251,12 +278,15 @@ class VSCCEncoder(keras.layers.Layer):
                 noise = tf.random.stateless_normal(tf.shape(mean), seed) if seed is not None else tf.random.normal(tf.shape(mean))
                 sent = mean + tf.exp(0.5 * log_variance) * noise
         sent, log_variance = self.normalised(sent, log_variance)
-        return sent if self.send == "mean" else tf.concat([sent, log_variance], axis=-1)  # [batch, n] or [batch, 2n]
+        if self.send == "mean":
+            return sent  # [batch, n]
+        return tf.concat([sent, variance_as_sent(log_variance, self.variance_form)], axis=-1)  # [batch, 2n]
 
     def get_config(self):
         return {**super().get_config(), "channels": list(self.channels), "latent_channels": self.latent_channels,
                 "mid_blocks": self.mid_blocks, "prior": self.prior, "d": self.d, "kl_weight": self.kl_weight, "send": self.send,
-                "power_normalization": self.power_normalization, "resample": self.resample, "image_size": self.image_size}
+                "power_normalization": self.power_normalization, "resample": self.resample, "image_size": self.image_size,
+                "variance_form": self.variance_form}
 
 
 @keras.saving.register_keras_serializable(package="linksim")
@@ -269,9 +299,11 @@ class VSCCDecoder(keras.layers.Layer):
     mid_blocks : int
         Residual blocks before the attention block at the last width (paper: 2).
     resample : "none" | "kb" | "tx"
-        In evaluation: ``none`` decodes z (AE); ``tx`` reads ``[z_μ, z_logσ²]`` and decodes
-        ``z_μ + σ̂·ε``; ``kb`` decodes ``z + σ_KB·ε`` with the stored :attr:`kb_variance`. In
-        training z is decoded as received (the encoder sent the sample).
+        In evaluation: ``none`` decodes z (AE); ``tx`` reads ``[z_μ, z_var]`` and decodes
+        ``z_μ + σ̂·ε`` (σ̂ from the received variance, :func:`std_from_received`); ``kb`` decodes
+        ``z + σ_KB·ε`` with the stored :attr:`kb_variance`. In training z is decoded as received
+        (the encoder sent the sample).
+    variance_form : as the encoder's (what ``tx`` receives)
 
     Input
     -----
@@ -284,13 +316,16 @@ class VSCCDecoder(keras.layers.Layer):
     """
 
     def __init__(self, channels=(32, 64, 128, 192), latent_channels: int = 16, mid_blocks: int = 2, resample: str = "kb",
-                 image_size: int = 32, **kwargs):
+                 image_size: int = 32, variance_form: str = "variance", **kwargs):
         super().__init__(**kwargs)
         channels = tuple(int(c) for c in channels)
         _check_widths(channels, latent_channels, image_size)
         check_positive_ints(mid_blocks=mid_blocks)
         if resample not in RESAMPLES:
             raise ValueError(f"resample must be one of {', '.join(RESAMPLES)}, got {resample!r}")
+        if variance_form not in VARIANCE_FORMS:
+            raise ValueError(f"variance_form must be one of {', '.join(VARIANCE_FORMS)}, got {variance_form!r}")
+        self.variance_form = variance_form
         self.channels, self.latent_channels, self.mid_blocks = channels, int(latent_channels), int(mid_blocks)
         self.resample, self.image_size = resample, int(image_size)
         self.side = self.image_size // 2 ** len(channels)
@@ -317,7 +352,7 @@ class VSCCDecoder(keras.layers.Layer):
         if training or self.resample == "none":
             return z
         if self.resample == "tx":
-            std = tf.exp(0.5 * tf.clip_by_value(received[:, self.num_values:], *LOG_VARIANCE_RANGE))
+            std = std_from_received(received[:, self.num_values:], self.variance_form)
         else:
             std = tf.sqrt(self.kb_variance)[None, :]
         noise = tf.random.stateless_normal(tf.shape(z), seed) if seed is not None else tf.random.normal(tf.shape(z))
@@ -332,4 +367,4 @@ class VSCCDecoder(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "channels": list(self.channels), "latent_channels": self.latent_channels,
-                "mid_blocks": self.mid_blocks, "resample": self.resample, "image_size": self.image_size}
+                "mid_blocks": self.mid_blocks, "resample": self.resample, "image_size": self.image_size, "variance_form": self.variance_form}

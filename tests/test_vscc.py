@@ -11,7 +11,7 @@ from linksim.cli import main
 from linksim.engine.errors import InputError
 from linksim.scenario import build_curve, parse_scenario
 from linksim.run.training import Trainer
-from linksim.models.vscc import AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, vscc_kl
+from linksim.models.vscc import VARIANCE_FORMS, AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, variance_as_sent, vscc_kl
 
 WIDTHS = [4, 8]  # two halvings: 16×16 patches → 4×4×k latents
 
@@ -125,10 +125,42 @@ def test_kb_and_tx_resampling_add_the_stated_variance():
     assert np.array_equal(decoder.resampled(z, training=True).numpy(), z.numpy())  # training: decoded as received
     spread = decoder.resampled(z, seed=tf.constant([1, 1])).numpy() - 3.0
     np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
-    tx = VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="tx")
-    log_var = np.log(kb)[None, :].repeat(4000, 0)
-    spread = tx.resampled(tf.concat([z, tf.constant(log_var)], -1), seed=tf.constant([2, 2])).numpy() - 3.0
-    np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
+    log_var = tf.constant(np.log(kb)[None, :].repeat(4000, 0))
+    for form in VARIANCE_FORMS:
+        tx = VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="tx", variance_form=form)
+        spread = tx.resampled(tf.concat([z, variance_as_sent(log_var, form)], -1), seed=tf.constant([2, 2])).numpy() - 3.0
+        np.testing.assert_allclose(spread.var(axis=0), kb, rtol=0.1)
+    noisy = tf.concat([z, tf.fill([4000, 32], -0.5)], -1)  # a received σ² pushed below 0 by the channel resamples with σ̂ = 0
+    np.testing.assert_array_equal(VSCCDecoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, resample="tx")
+                                  .resampled(noisy, seed=tf.constant([3, 3])).numpy(), z.numpy())
+
+
+@pytest.mark.parametrize("power", ["none", "unit"])
+def test_the_encoder_sends_the_variance_in_the_form_asked_and_the_form_does_not_change_the_checkpoint(power):
+    """σ² by default (the paper's §V), σ or log σ² when asked; unit power normalisation scales the
+    variance with the mean. The trained weights do not depend on the form (training decodes the
+    sample μ + σε), so neither does the checkpoint's configuration hash."""
+    from linksim.run.checkpoints import config_hash
+
+    images = tf.random.uniform([3, 16, 16, 3], seed=8)
+    encoder = VSCCEncoder(channels=WIDTHS, latent_channels=2, mid_blocks=1, image_size=16, send="moments", power_normalization=power)
+    sent = encoder(images).numpy()
+    mean, log_var = encoder.moments(images)
+    scale = np.mean(mean.numpy() ** 2, axis=1, keepdims=True) if power == "unit" else 1.0
+    n = mean.shape[1]
+    np.testing.assert_allclose(sent[:, n:], np.exp(log_var.numpy()) / scale, rtol=1e-4)
+    for form, expected in (("std", np.exp(0.5 * log_var.numpy()) / np.sqrt(scale)), ("log_variance", log_var.numpy() - np.log(scale))):
+        other = VSCCEncoder.from_config({**encoder.get_config(), "variance_form": form})
+        other(images)
+        other.set_weights(encoder.get_weights())
+        np.testing.assert_allclose(other(images).numpy()[:, n:], expected, rtol=1e-4, atol=1e-5)
+    hashes = set()
+    for form in VARIANCE_FORMS:
+        spec = tiny_vscc()
+        spec["curves"][0]["stages"][0]["variance_form"] = spec["curves"][0]["stages"][2]["variance_form"] = form
+        scenario = parse_scenario(spec)
+        hashes.add(config_hash(scenario, scenario.curves[0]))
+    assert len(hashes) == 1
 
 
 def test_the_knowledge_base_is_the_mean_training_variance():
@@ -191,6 +223,7 @@ def test_resamplings_give_a_band_whose_mean_is_the_mean_over_draws():
     (lambda s: s["curves"][0]["stages"][0].update(d=0), r"stages\[0\]\.d: input should be greater than 0"),
     (lambda s: s["curves"][0]["stages"][0].update(prior="gaussian"), r"stages\[0\]\.prior: input should be 'channel', 'standard' or 'none'"),
     (lambda s: s["curves"][0]["stages"][0].update(send="mean"), "'resample: tx' reads what an encoder with 'send: moments' sends"),
+    (lambda s: s["curves"][0]["stages"][0].update(variance_form="std"), "'variance_form: variance' must be the vscc_encoder's \\('std'\\)"),
     (lambda s: s.update(data={"patch_size": 18}), r"needs square images whose side is a multiple of 2\^2"),
     (lambda s: s["curves"][0]["metrics"][0].update(draws=4), "'draws: 4' needs a source that repeats each sample as often"),
     (lambda s: s["curves"][0]["source"].update(repeat=3), "must be multiples of the source's repeat"),

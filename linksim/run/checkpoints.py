@@ -36,6 +36,8 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
         for key, default in params.added_later.items():
             if stage[key] == default:
                 del stage[key]
+        for key in params.evaluation_only:
+            del stage[key]
     if described["weights"] is None:
         del described["weights"]  # added after checkpoints existed
     if described["signal_power"] == "nominal":

@@ -47,16 +47,19 @@ class VSCCEncoderParams(_VSCCCodecParams):
     d: float = Field(default=1.0, gt=0, le=1e6)
     kl_weight: float = Field(default=1.0, ge=0, le=1e6)
     send: Literal["mean", "moments"] = "mean"
+    variance_form: Literal["variance", "std", "log_variance"] = "variance"
     power_normalization: Literal["none", "unit"] = "none"
     resample: bool = True
 
     tap_default: ClassVar[str] = "sent"
+    evaluation_only: ClassVar[tuple[str, ...]] = ("variance_form",)  # training decodes the sample μ + σε, never the sent variance
 
     def build(self, context):
         from linksim.models.vscc import VSCCEncoder
 
         layer = VSCCEncoder(mid_blocks=self.mid_blocks, prior=self.prior, d=self.d, kl_weight=self.kl_weight, send=self.send,
-                            power_normalization=self.power_normalization, resample=self.resample, **self._widths(context))
+                            power_normalization=self.power_normalization, resample=self.resample, variance_form=self.variance_form,
+                            **self._widths(context))
         return make_stage(self, layer, lambda x, ctx: layer(x, no=ctx.no, training=ctx.training, seed=ctx.seed), learned=True)
 
 
@@ -67,13 +70,15 @@ class VSCCDecoderParams(_VSCCCodecParams):
     type: Literal["vscc_decoder"]
     mid_blocks: int = Field(default=2, ge=1, le=64)
     resample: Literal["none", "kb", "tx"] = "kb"
+    variance_form: Literal["variance", "std", "log_variance"] = "variance"
 
     tap_default: ClassVar[str] = "reconstruction"
+    evaluation_only: ClassVar[tuple[str, ...]] = ("variance_form",)
 
     def build(self, context):
         from linksim.models.vscc import VSCCDecoder
 
-        layer = VSCCDecoder(mid_blocks=self.mid_blocks, resample=self.resample, **self._widths(context))
+        layer = VSCCDecoder(mid_blocks=self.mid_blocks, resample=self.resample, variance_form=self.variance_form, **self._widths(context))
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
     def check(self, curve, data):
@@ -83,6 +88,8 @@ class VSCCDecoderParams(_VSCCCodecParams):
         if encoders and encoders[0].send != sends:
             raise ValueError(f"'resample: {self.resample}' reads what an encoder with 'send: {sends}' sends; "
                              f"the vscc_encoder has 'send: {encoders[0].send}'")
+        if encoders and self.resample == "tx" and encoders[0].variance_form != self.variance_form:
+            raise ValueError(f"'variance_form: {self.variance_form}' must be the vscc_encoder's ('{encoders[0].variance_form}')")
 
     def calibrate(self, layer, layers, samples):
         """σ²_KB = the mean over the training samples of the variances the encoder sends, per latent element."""
