@@ -83,3 +83,20 @@ def test_per_bit_position_ber_matches_sionna_mapping_and_slicing(modulation, esn
     axes = modulation_info(modulation).num_axes
     assert np.all(expected[:axes] < expected[axes:].min())  # sign bits first and most reliable
     assert np.mean(expected) == pytest.approx(float(ber_awgn(modulation, esno_db, "esno")), rel=1e-12)
+
+
+@pytest.mark.parametrize("modulation", ["bpsk", "qpsk", "qam16", "qam64", "qam256"])
+def test_the_rayleigh_ber_is_the_awgn_ber_averaged_over_exponential_snr(modulation):
+    """Against numerical integration of the exact AWGN BER over |h|² ~ Exp(1), and QPSK against
+    ½(1 − √(γb/(1+γb)))."""
+    from scipy import integrate
+
+    from linksim.phy.ber_theory import ber_rayleigh
+
+    for esno_db in (0.0, 12.0, 30.0):
+        mean = 10 ** (esno_db / 10)
+        integral, _ = integrate.quad(lambda t: float(ber_awgn(modulation, 10 * np.log10(max(mean * t, 1e-300)), "esno")) * np.exp(-t),
+                                     0, np.inf, limit=500)
+        assert float(ber_rayleigh(modulation, esno_db)) == pytest.approx(integral, rel=1e-6)
+    gb = 10 ** (np.arange(0, 30, 3.0) / 10)
+    np.testing.assert_allclose(ber_rayleigh("qpsk", np.arange(0, 30, 3.0), "ebno"), 0.5 * (1 - np.sqrt(gb / (1 + gb))), rtol=1e-12)

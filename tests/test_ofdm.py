@@ -12,6 +12,7 @@ import tensorflow as tf
 from tests.test_training import tiny_learned
 from linksim.cli import main
 from linksim.output.results import Results
+from linksim.phy.ber_theory import ber_rayleigh
 from linksim.phy.ofdm import OFDMFadingChannel, energy_overhead, make_channel_model, make_resource_grid
 from linksim.scenario import build_curve, parse_scenario
 
@@ -94,24 +95,52 @@ def test_the_ofdm_link_bler_matches_a_pure_sionna_chain_run_by_sim_ber(write_sce
         assert abs(z) < 3.29, f"{point.snr_db} dB: BLER {ours:.4f} against Sionna's {reference:.4f} (z = {z:.2f})"
 
 
-@pytest.mark.parametrize("equalizer", ["lmmse", "zf"])
-def test_perfect_csi_flat_rayleigh_matches_the_closed_form(equalizer):
-    """QPSK over one Rayleigh tap per grid of 8 resource elements: Pb = ½(1 − √(γb/(1+γb))), γb = Es/N0 / 2."""
-    stage = {"type": "ofdm", "model": "rayleigh", "estimation": "perfect", "equalizer": equalizer, "num_ofdm_symbols": 1,
-             "fft_size": 8, "cyclic_prefix_length": 0, "guard_carriers": [0, 0], "dc_null": False, "pilot_symbols": []}
-    spec = {"name": "flat", "seed": 4, "snr": {"convention": "esno", "values": [4.0, 12.0]},
-            "montecarlo": {"batch_size": 4000, "max_samples": 40000, "target_errors": None, "execution": "graph"},
-            "curves": [{"name": "qpsk", "source": {"type": "bits", "num_bits": 16},
-                        "stages": [{"type": "mapper", "modulation": "qpsk"}, stage, {"type": "demapper", "modulation": "qpsk"}],
-                        "metrics": [{"type": "ber"}, {"type": "mse", "sent": "symbols", "received": "equalized"}]}]}
+@pytest.mark.parametrize("modulation, equalizer", [("qpsk", "lmmse"), ("qam16", "zf")])
+def test_perfect_csi_flat_rayleigh_matches_the_closed_form(modulation, equalizer):
+    """One Rayleigh tap per grid of 8 resource elements; QPSK: Pb = ½(1 − √(γb/(1+γb))), γb = Es/N0 / 2,
+    and every modulation the exact Rayleigh BER of :func:`linksim.phy.ber_theory.ber_rayleigh`."""
+    from linksim.phy.ber_theory import ber_rayleigh
     from linksim.run.montecarlo import run_scenario
 
+    stage = {"type": "ofdm", "model": "rayleigh", "estimation": "perfect", "equalizer": equalizer, "num_ofdm_symbols": 1,
+             "fft_size": 8, "cyclic_prefix_length": 0, "guard_carriers": [0, 0], "dc_null": False, "pilot_symbols": []}
+    bits = 16 if modulation == "qpsk" else 32
+    spec = {"name": "flat", "seed": 4, "snr": {"convention": "esno", "values": [4.0, 12.0]},
+            "montecarlo": {"batch_size": 4000, "max_samples": 40000, "target_errors": None, "execution": "graph"},
+            "curves": [{"name": modulation, "source": {"type": "bits", "num_bits": bits},
+                        "stages": [{"type": "mapper", "modulation": modulation}, stage, {"type": "demapper", "modulation": modulation}],
+                        "metrics": [{"type": "ber"}]}]}
     for point in run_scenario(parse_scenario(spec)):
-        gb = 10 ** (point.snr_db / 10) / 2
-        expected = 0.5 * (1 - math.sqrt(gb / (1 + gb)))
+        expected = float(ber_rayleigh(modulation, point.snr_db, "esno"))
+        if modulation == "qpsk":
+            gb = 10 ** (point.snr_db / 10) / 2
+            assert expected == pytest.approx(0.5 * (1 - math.sqrt(gb / (1 + gb))), rel=1e-12)
         ber = point.stats["ber"]
-        # the 16 bits of a row share one channel: 40000 independent rows, relative standard error ≈ 1 %
-        assert abs(ber["errors"] / ber["trials"] - expected) < 0.05 * expected, (point.snr_db, ber)
+        # the bits of a row share one channel: 40000 independent rows, relative standard error ≈ 1 %
+        assert abs(ber["errors"] / ber["trials"] - expected) < 0.05 * expected, (point.snr_db, ber, expected)
+
+
+def test_uncoded_tdl_with_perfect_csi_has_the_rayleigh_ber_at_eb_n0_with_the_overhead(write_scenario, tmp_path):
+    """Each resource element of a TDL-C slot sees a Rayleigh gain, so uncoded 16-QAM with perfect CSI
+    has the Rayleigh closed form at the Es/N0 per data symbol that Eb/N0 leaves after the pilots and
+    cyclic prefix (the 'rayleigh_ber' reference of the results file). TDL-C's coherence bandwidth is
+    about the slot's width, so 4000 slots give a few thousand independent fades: 10 %."""
+    spec = {"name": "tdl", "seed": 6, "snr": {"convention": "ebno", "values": [5.0]},
+            "montecarlo": {"batch_size": 1000, "max_samples": 4000, "target_errors": None, "execution": "xla"},
+            "curves": [{"name": "qam16", "source": {"type": "bits", "num_bits": 3072},
+                        "stages": [{"type": "mapper", "modulation": "qam16"}, {"type": "ofdm", "estimation": "perfect", "speed_kmh": 3.0},
+                                   {"type": "slicer", "modulation": "qam16"}],
+                        "metrics": [{"type": "ber"}], "theory": {"type": "rayleigh_ber", "modulation": "qam16"}}]}
+    out = tmp_path / "tdl.h5"
+    assert main(["run", write_scenario(spec), "--out", str(out), "--quiet"]) == 0
+    from linksim.engine.statistics import closed_form_ber
+
+    curve = Results.load(out).curves[0]
+    assert curve.theory["energy_overhead"] == pytest.approx(14 * (1 + 6 / 76) * 64 / 768)
+    expected = float(closed_form_ber(curve.theory, "ebno")(5.0))
+    assert expected == pytest.approx(float(ber_rayleigh("qam16", 5.0 + 10 * math.log10(4 / curve.theory["energy_overhead"]))), rel=1e-12)
+    ber = curve.points[0].stats["ber"]
+    assert abs(ber["errors"] / ber["trials"] - expected) < 0.1 * expected, (ber, expected)
 
 
 def test_the_ls_estimate_error_falls_as_one_over_the_snr():

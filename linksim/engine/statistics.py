@@ -83,12 +83,18 @@ def describe_overhead(energy_overhead: float, convention: str) -> str:
 
 
 def closed_form_ber(theory: dict | None, convention: str):
-    """``snr_db -> exact BER`` (scalar or array) of an ``awgn_ber`` reference, else None.
+    """``snr_db -> exact BER`` (scalar or array) of an ``awgn_ber`` or ``rayleigh_ber`` reference, else None.
 
-    ``theory`` is the curve's ``theory`` section as a dict (as results files store it).
+    ``theory`` is the curve's reference as a dict (as results files store it, with the curve's
+    ``energy_overhead`` when its stages send energy beyond the data symbols: at a given Eb/N0 the
+    data symbols then get ``overhead`` times less of it).
     """
     if theory is None or convention not in ("esno", "ebno"):
         return None
-    from linksim.phy.ber_theory import ber_awgn
+    import math
 
-    return lambda snr_db: ber_awgn(theory["modulation"], snr_db, convention, theory["labelling"])
+    from linksim.phy.ber_theory import ber_awgn, ber_rayleigh
+
+    ber = ber_rayleigh if theory["type"] == "rayleigh_ber" else ber_awgn
+    shift = 10 * math.log10(theory.get("energy_overhead", 1.0)) if convention == "ebno" else 0.0
+    return lambda snr_db: ber(theory["modulation"], snr_db - shift, convention, theory["labelling"])

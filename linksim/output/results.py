@@ -247,7 +247,7 @@ def _curve_results(index, curve, name, power) -> CurveResults:
     metrics = {name: m.kind for m in curve.metrics for name in m.metric_names()}
     metrics.update({name: "mean" for name in curve.power_metric_names()})
     axis = power_axis(curve)
-    return CurveResults(name, index, metrics, curve.theory.model_dump() if curve.theory else None,
+    return CurveResults(name, index, metrics, curve.theory_reference(),
                         signal_power=power if axis else None, power_axis=axis, random_weights=curve.weights == "random")
 
 

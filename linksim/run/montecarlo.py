@@ -276,7 +276,7 @@ def _run_curve(executor, scenario, curve_index, replicate, previous, on_point, o
     finished = {pt.index: pt for pt in previous.points} if previous else {}
     if reporter:
         reporter.start_curve(curve.replicate_names()[replicate], {m.name: m.kind for m in runtime.metrics}, len(snrs),
-                             closed_form_ber(curve.theory and curve.theory.model_dump(), scenario.snr.convention),
+                             closed_form_ber(curve.theory_reference(), scenario.snr.convention),
                              note=describe_power(runtime.link.signal_power, power_axis(curve))
                              + describe_overhead(runtime.link.energy_overhead, scenario.snr.convention)
                              + ("; UNTRAINED: learned stages with random weights" if curve.weights == "random" else ""))

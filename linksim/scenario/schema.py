@@ -103,9 +103,10 @@ class MonteCarloSettings(Params):
 
 
 class Theory(Params):
-    """Closed-form reference curve drawn next to a measured BER."""
+    """Closed-form reference curve drawn next to a measured BER: uncoded ``modulation`` over AWGN
+    (``awgn_ber``) or over Rayleigh fading with perfect CSI (``rayleigh_ber``)."""
 
-    type: Literal["awgn_ber"]
+    type: Literal["awgn_ber", "rayleigh_ber"]
     modulation: MODULATION
     labelling: LABELLING = "gray"
 
@@ -366,6 +367,13 @@ class Curve(Params):
     def power_metric_names(self) -> list[str]:
         """``tx_power`` for the first noise channel's input, ``tx_power_<channel tap>`` for the others."""
         return [POWER_METRIC if n == 0 else f"{POWER_METRIC}_{self.stages[i].tap_name}" for n, i in enumerate(self.noise_channels())]
+
+    def theory_reference(self) -> dict | None:
+        """The ``theory`` section as results files store it, with the curve's energy overhead where it has one."""
+        if self.theory is None:
+            return None
+        overhead = self.energy_overhead()
+        return self.theory.model_dump() | ({"energy_overhead": overhead} if overhead != 1 else {})
 
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
