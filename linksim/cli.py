@@ -508,7 +508,7 @@ def build_parser():
     p.add_argument("results")
     p.add_argument("--csv", action="store_true", help="long-format CSV: " + "curve,snr_db,convention,metric,value,ci_low,ci_high,count")
     p.add_argument("--snr", type=float, help="with --metrics: one SNR point, every curve against the matching metrics")
-    p.add_argument("--metrics", metavar="PATTERN", help="with --snr: metrics whose names match this shell pattern, e.g. 'dice_*'")
+    p.add_argument("--metrics", metavar="PATTERN", help="with --snr: metrics whose names match this shell pattern (or comma-separated patterns), e.g. 'dice_*' or 'psnr,ber'")
     p.set_defaults(func=cmd_table)
 
     p = sub.add_parser("compare", help="a metric of every curve side by side with its gap to a baseline curve (difference, or ratio "

@@ -263,7 +263,7 @@ def format_point(results, snr_db: float, metrics: str) -> str:
             continue
         rows[curve.name] = {}
         for name, kind in curve.metrics.items():
-            if fnmatch.fnmatchcase(name, metrics):
+            if name_matches(name, metrics):
                 names += [name] if name not in names else []
                 rows[curve.name][name] = summarize(kind, point.stats[name], confidence, interval).value
     if not names:
