@@ -207,13 +207,16 @@ class Trainer:
 
     def _initialise_from(self, name, sample_shape):
         """Copy the trained weights of curve ``name`` (its replicate of the same index, or its only one)
-        into the layers with the same taps."""
+        into the layers with the same taps: its checkpoint under the root, else the one shipped with linksim."""
         from linksim.scenario import build_curve
 
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source)
         replicate = self.replicate if self.replicate < source.replicates else 0
-        load_weights(link, checkpoint_path(self.scenario, source, self.root, replicate=replicate), sample_shape)
+        directory = checkpoint_path(self.scenario, source, self.root, replicate=replicate)
+        if CheckpointStore(directory).state() is None:
+            directory = shipped_path(self.scenario, source, replicate=replicate) or directory
+        load_weights(link, directory, sample_shape)
         trained = learned_layers(link)
         shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
