@@ -8,10 +8,11 @@ Measured in one process, alternating, on the same machine, both XLA-compiled, on
   compute_ber``;
 - ``linksim``: what ``linksim run`` executes for the scenario ``bits → [ldpc_encoder] → mapper → ofdm →
   demapper → [ldpc_decoder]`` with the BER metric, the transmit-power metric and the NaN/constant
-  checks of every tap.
+  checks of every tap;
+- ``unchecked``: the same without the tap checks, to show what they cost.
 
-Throughput is information bits per second of wall time, the median of ``--repeats`` timed calls
-after one warm-up call. Run: ``python benchmarks/ofdm_chain.py [--json] [--repeats N] [--batch B]``.
+Throughput is information bits per second of wall time, the median of ``--repeats`` timed calls of
+each, interleaved, after one warm-up call. Run: ``python benchmarks/ofdm_chain.py [--json] [--repeats N] [--batch B]``.
 """
 import argparse
 import json
@@ -28,16 +29,6 @@ from linksim.phy.seeding import stateless_seed  # noqa: E402
 
 EBNO_DB = 12.0
 K, N = 1536, 3072
-
-
-def _median_seconds(call, repeats):
-    call()  # warm-up: tracing and XLA compilation
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def sionna_chain(coded, batch):
@@ -74,8 +65,10 @@ def sionna_chain(coded, batch):
     return lambda: step().numpy()
 
 
-def linksim_chain(coded, batch):
-    """A call running one chunk of the linksim scenario."""
+def linksim_chain(coded, batch, tap_checks=True):
+    """A call running one chunk of the linksim scenario (``tap_checks=False``: without the engine's
+    per-tap NaN/constant checks)."""
+    import linksim.run.montecarlo as montecarlo
     from linksim.run.montecarlo import ChunkRunner
     from linksim.run.training import CurveWeights
     from linksim.scenario import parse_scenario
@@ -89,12 +82,22 @@ def linksim_chain(coded, batch):
         "montecarlo": {"batch_size": batch, "execution": "xla"},
         "curves": [{"name": "ofdm", "source": {"type": "bits", "num_bits": K if coded else N}, "stages": stages}],
     })
-    runtime = ChunkRunner(scenario, CurveWeights(scenario, "checkpoints")).curve(0)
+    checks = montecarlo._tap_checks
+    if not tap_checks:
+        montecarlo._tap_checks = _no_checks
+    try:
+        runtime = ChunkRunner(scenario, CurveWeights(scenario, "checkpoints")).curve(0)
+    finally:
+        montecarlo._tap_checks = checks
     link, step = runtime.link, runtime.step
     args = (tf.constant(link.noise_variance(EBNO_DB), tf.float32), tf.constant(EBNO_DB, tf.float32))
     values = tf.constant(link.point_values(EBNO_DB), tf.float32)
     seeds = iter(range(10**6))
     return lambda: step(*args, tf.constant(stateless_seed(0, next(seeds))), values, tf.constant(0))[0][("ber", "errors")].numpy()
+
+
+def _no_checks(taps):
+    return {}
 
 
 def main():
@@ -106,18 +109,29 @@ def main():
     results = {}
     for coded in (False, True):
         bits = args.batch * (K if coded else N)
-        sionna, ours = sionna_chain(coded, args.batch), linksim_chain(coded, args.batch)
-        sionna_s, ours_s = _median_seconds(sionna, args.repeats), _median_seconds(ours, args.repeats)
-        results["ldpc" if coded else "uncoded"] = {"linksim_mbps": round(bits / ours_s / 1e6, 3), "sionna_mbps": round(bits / sionna_s / 1e6, 3),
-                                                   "ratio": round(sionna_s / ours_s, 2)}
+        calls = {"sionna": sionna_chain(coded, args.batch), "linksim": linksim_chain(coded, args.batch),
+                 "unchecked": linksim_chain(coded, args.batch, tap_checks=False)}
+        for call in calls.values():
+            call()  # warm-up: tracing and XLA compilation
+        times = {name: [] for name in calls}
+        for _ in range(args.repeats):  # interleaved, so that a load change affects all three alike
+            for name, call in calls.items():
+                start = time.perf_counter()
+                call()
+                times[name].append(time.perf_counter() - start)
+        seconds = {name: statistics.median(t) for name, t in times.items()}
+        results["ldpc" if coded else "uncoded"] = {
+            **{f"{name}_mbps": round(bits / s / 1e6, 3) for name, s in seconds.items()},
+            "ratio": round(seconds["sionna"] / seconds["linksim"], 2), "unchecked_ratio": round(seconds["sionna"] / seconds["unchecked"], 2)}
     if args.json:
         print(json.dumps(results))
         return
     print(f"# 16-QAM over OFDM + TDL-C (3 km/h) + LS + LMMSE, Eb/N0 = {EBNO_DB} dB, {args.batch} slots per call, "
           f"{os.cpu_count()} CPU cores, median of {args.repeats}")
-    print(f"# {'chain':>8} | {'linksim Mbit/s':>14} | {'Sionna Mbit/s':>13} | {'linksim / Sionna':>16}")
+    print(f"# {'chain':>8} | {'linksim Mbit/s':>14} | {'Sionna Mbit/s':>13} | {'linksim / Sionna':>16} | {'unchecked Mbit/s':>16} | {'unchecked / Sionna':>18}")
     for name, r in results.items():
-        print(f"  {name:>8} | {r['linksim_mbps']:14.3f} | {r['sionna_mbps']:13.3f} | {r['ratio']:16.2f}")
+        print(f"  {name:>8} | {r['linksim_mbps']:14.3f} | {r['sionna_mbps']:13.3f} | {r['ratio']:16.2f} | {r['unchecked_mbps']:16.3f} | "
+              f"{r['unchecked_ratio']:18.2f}")
 
 
 if __name__ == "__main__":

@@ -150,8 +150,8 @@ class OFDMFadingChannel(Block):
     def transmit(self, x):
         """[batch, n] symbols → [batch · g, 1, 1, num_ofdm_symbols, fft_size] resource grids (zero-padded)."""
         n = x.shape[-1]
-        grids = self.grids_per_row(n)
-        padded = tf.pad(x, [[0, 0], [0, grids * self.num_data_symbols - n]])
+        padding = self.grids_per_row(n) * self.num_data_symbols - n
+        padded = tf.pad(x, [[0, 0], [0, padding]]) if padding else x
         return self._mapper(tf.reshape(padded, [-1, 1, 1, self.num_data_symbols]))
 
     def propagate(self, grid, no):
@@ -175,6 +175,8 @@ class OFDMFadingChannel(Block):
         y, h_freq = self.propagate(self.transmit(x), no_grid)
         h_hat, err_var = self.estimate(y, h_freq, no_grid)
         x_hat, no_eff = self._equalizer(y, h_hat, err_var, no_grid)
-        x_hat = tf.reshape(x_hat, [-1, grids * self.num_data_symbols])[:, :n]
-        no_eff = tf.reshape(no_eff, [-1, grids * self.num_data_symbols])[:, :n]
-        return x_hat, no_eff
+        x_hat = tf.reshape(x_hat, [-1, grids * self.num_data_symbols])
+        no_eff = tf.reshape(no_eff, [-1, grids * self.num_data_symbols])
+        if grids * self.num_data_symbols == n:
+            return x_hat, no_eff
+        return x_hat[:, :n], no_eff[:, :n]
