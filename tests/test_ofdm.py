@@ -1,7 +1,6 @@
 """The OFDM stage over 3GPP fading: against a chain built from Sionna alone, against the flat Rayleigh
 closed form, the LS estimate's error against the SNR, Sionna's Eb/N0 accounting, validation and
 training through the fading chain."""
-import copy
 import math
 import re
 
@@ -9,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.test_training import tiny_learned
+from tests.test_training import assert_training_steps_lower_the_loss_and_move_the_encoder, tiny_learned
 from linksim.cli import main
 from linksim.output.results import Results
 from linksim.phy.ber_theory import ber_rayleigh
@@ -210,28 +209,10 @@ def test_the_ofdm_stage_takes_complex_symbols_only(write_scenario, capsys):
 def test_a_codec_trains_through_the_fading_chain():
     """The phy bridge runs the OFDM + TDL + LS chain forward (a channel drawn per batch) and passes the
     gradient straight through: the loss falls and the encoder moves."""
-    from linksim.run.training import Trainer, build_layers
-
     spec = tiny_learned("phy")
     spec["curves"][0]["stages"][4] = {"type": "ofdm", "num_ofdm_symbols": 4, "fft_size": 16, "cyclic_prefix_length": 2,
                                       "guard_carriers": [0, 0], "dc_null": False, "pilot_symbols": [0], "speed_kmh": 30.0}
-    scenario = parse_scenario(spec)
-    link, _ = build_curve(scenario, scenario.curves[0])
-    trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
-    images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
-    build_layers(link, images.shape[1:])
-    _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
-    args = (tf.constant(link.noise_variance(15.0), tf.float32), tf.constant(15.0), tf.constant([1, 2]), tf.zeros([9]))
-    encoder_before = copy.deepcopy(link.stages[0].block.get_weights())
-
-    def loss():
-        return float(tf.reduce_mean(tf.square(images - link(16, *args, inputs=images)["output"])))
-
-    before = loss()
-    for _ in range(8):
-        step(images, *args)
-    assert loss() < before
-    assert any(not np.array_equal(a, b) for a, b in zip(encoder_before, link.stages[0].block.get_weights()))
+    assert_training_steps_lower_the_loss_and_move_the_encoder(spec, snr_db=15.0, steps=8)
 
 
 @pytest.mark.parametrize("model, profile", [("tdl", p) for p in "ABCDE"] + [("cdl", "A"), ("cdl", "D"), ("rayleigh", "C")])

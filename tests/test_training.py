@@ -44,27 +44,34 @@ def _untrained_link(scenario):
     return build_curve(scenario, scenario.curves[0])[0]
 
 
-@pytest.mark.parametrize("channel", ["phy", "surrogate"])
-def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_digital_span(channel):
-    scenario = parse_scenario(tiny_learned(channel))
+def assert_training_steps_lower_the_loss_and_move_the_encoder(spec, snr_db=10.0, steps=5):
+    """Build ``spec``'s first curve untrained, take ``steps`` training steps on 16 training images at
+    ``snr_db`` and check that the reconstruction loss fell and the encoder (stage 0) changed."""
+    from linksim.run.training import build_layers
+
+    scenario = parse_scenario(spec)
     link = _untrained_link(scenario)
     trainer = Trainer(scenario, 0, link, root="/nonexistent", progress=None)
-    from linksim.run.training import build_layers as _build_layers
-
     images = tf.constant(scenario.data.load("train")[:16], tf.float32) / 255.0
-    _build_layers(link, images.shape[1:])
+    build_layers(link, images.shape[1:])
     _, step, _ = trainer._optimizer_and_step(scenario.curves[0].training.stages[0], 100)
-    args = (tf.constant(link.noise_variance(10.0), tf.float32), tf.constant(10.0), tf.constant([1, 2]), tf.zeros([9]))
+    args = (tf.constant(link.noise_variance(snr_db), tf.float32), tf.constant(snr_db), tf.constant([1, 2]),
+            tf.zeros([len(link.stages)]))
     encoder_before = copy.deepcopy(link.stages[0].block.get_weights())
 
     def loss():
         return float(tf.reduce_mean(tf.square(images - link(16, *args, inputs=images)["output"])))
 
     before = loss()
-    for _ in range(5):
+    for _ in range(steps):
         step(images, *args)
     assert loss() < before
     assert any(not np.array_equal(a, b) for a, b in zip(encoder_before, link.stages[0].block.get_weights()))
+
+
+@pytest.mark.parametrize("channel", ["phy", "surrogate"])
+def test_a_training_step_lowers_the_loss_and_updates_the_encoder_through_the_digital_span(channel):
+    assert_training_steps_lower_the_loss_and_move_the_encoder(tiny_learned(channel))
 
 
 def test_checkpoint_is_reused_and_a_changed_configuration_retrains(tmp_path):
@@ -231,7 +238,7 @@ def test_cache_head_epochs_before_the_replay_equal_those_of_an_uncached_stage(tm
     for cache in (None, 2):
         scenario = _decoder_only(photo_folder, 2, cache)
         links.append(_untrained_link(scenario))
-        state = Trainer(scenario, 0, links[-1], str(tmp_path / str(cache)), progress=None).run()
+        Trainer(scenario, 0, links[-1], str(tmp_path / str(cache)), progress=None).run()
     assert len(calls) == 2 * 4  # the head ran once per step of the two drawn epochs
     for a, b in zip(*map(_weights, links)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
