@@ -163,6 +163,27 @@ def test_the_encoder_sends_the_variance_in_the_form_asked_and_the_form_does_not_
     assert len(hashes) == 1
 
 
+def test_the_mean_metric_reads_the_sent_variances():
+    """The generic 'mean' metric over the second half of what ``send: moments`` sends is the mean σ²."""
+    spec = tiny_vscc()
+    spec["curves"][0]["metrics"].append({"type": "mean", "sent": "sent", "start": 32, "stop": 64, "name": "sent_variance"})
+    scenario = parse_scenario(spec)
+    link, metrics = build_curve(scenario, scenario.curves[0])
+    images = tf.random.uniform([8, 16, 16, 3], seed=9)
+    taps = link(8, tf.constant(1.0), tf.constant(0.0), tf.constant([1, 2]), tf.zeros([3]), inputs=images)
+    stats = next(m for m in metrics if m.name == "sent_variance").update(taps)
+    _, log_var = link.stages[0].block.moments(images)
+    assert float(stats["sum"]) / float(stats["count"]) == pytest.approx(float(np.mean(np.exp(log_var.numpy()))), rel=1e-5)
+    bits = {"name": "bits", "snr": {"convention": "esno", "values": [0.0]},
+            "curves": [{"name": "c", "source": {"type": "bits", "num_bits": 64}, "stages": [{"type": "mapper", "modulation": "qpsk"}],
+                        "metrics": [{"type": "mean", "sent": "bits", "start": 32, "stop": 65}]}]}
+    with pytest.raises(InputError, match=r"metric 'mean' reads elements 32 … 64 of 'bits', which has 64 per row"):
+        parse_scenario(bits)
+    bits["curves"][0]["metrics"][0].update(sent="symbols", stop=None)
+    with pytest.raises(InputError, match=r"metric 'mean' averages real values, but 'symbols' holds complex symbols"):
+        parse_scenario(bits)
+
+
 def test_the_knowledge_base_is_the_mean_training_variance():
     from linksim.catalogue.image_files import batches
 

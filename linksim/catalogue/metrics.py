@@ -13,9 +13,9 @@ nothing. PSNR of identical images would be infinite; per image the MSE is floore
 """
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Annotated, Callable, ClassVar, Literal
+from typing import Callable, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from linksim.engine.registry import Params, register
 
@@ -286,3 +286,39 @@ class Power(MetricParams):
 
     def build(self):
         return power_metric(self.metric_name, self.sent)
+
+
+@register("metric", "mean")
+class Mean(MetricParams):
+    """Mean of tap ``sent`` (elements ``start`` … ``stop`` − 1 of each flattened row, default all), one
+    block per row, mean ± t interval: a statistic of what a stage outputs, e.g. the variances a
+    variational encoder sends (the second half of its moments)."""
+
+    type: Literal["mean"]
+    sent: str = Field(default="output", min_length=1)
+    start: int = Field(default=0, ge=0, le=2**31 - 1)
+    stop: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    kind: ClassVar[str] = "mean"
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.stop is not None and self.stop <= self.start:
+            raise ValueError(f"'stop' ({self.stop}) must be greater than 'start' ({self.start})")
+        return self
+
+    def check_signals(self, sent, received) -> None:
+        if sent.kind == "symbols":
+            raise ValueError(f"averages real values, but {self.sent!r} holds complex symbols (use 'power')")
+        if sent.size is not None and (self.stop or self.start + 1) > sent.size:
+            raise ValueError(f"reads elements {self.start} … {(self.stop or sent.size) - 1} of {self.sent!r}, which has {sent.size} per row")
+
+    def build(self):
+        import tensorflow as tf
+
+        start, stop, tap = self.start, self.stop, self.sent
+
+        def update(taps):
+            values = _flat_blocks(taps[tap])[:, start:stop]
+            return mean_stats(tf.reduce_mean(tf.cast(values, tf.float64), axis=-1), taps.get("valid"))
+
+        return Metric(self.metric_name, "mean", update)
