@@ -29,9 +29,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from linksim.models.attention import AttentionBlock
 from linksim.models.checks import check_positive_ints
 
-__all__ = ["ResnetBlock", "AttentionBlock", "VSCCEncoder", "VSCCDecoder", "vscc_kl", "vae_kl", "variance_as_sent", "std_from_received",
+__all__ = ["ResnetBlock", "VSCCEncoder", "VSCCDecoder", "vscc_kl", "vae_kl", "variance_as_sent", "std_from_received",
            "LOG_VARIANCE_RANGE", "VARIANCE_FORMS"]
 
 LOG_VARIANCE_RANGE = (-30.0, 20.0)
@@ -125,33 +126,6 @@ class ResnetBlock(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "channels": self.channels}
-
-
-@keras.saving.register_keras_serializable(package="linksim")
-class AttentionBlock(keras.layers.Layer):
-    """Single-head self-attention over the H·W positions, residual: ``x + proj(softmax(QKᵀ/√C)·V)``.
-
-    Input and output ``[batch, H, W, C]`` float32.
-    """
-
-    def build(self, input_shape):
-        c = input_shape[-1]
-        self.norm = keras.layers.GroupNormalization(groups=_groups(c), epsilon=1e-6)
-        self.q, self.k, self.v, self.proj = (keras.layers.Conv2D(c, 1) for _ in range(4))
-        for layer in (self.norm, self.q, self.k, self.v, self.proj):
-            layer.build(input_shape)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def call(self, x):
-        shape = tf.shape(x)
-        c = x.shape[-1]
-        h = self.norm(x)
-        q, k, v = (tf.reshape(f(h), [shape[0], -1, c]) for f in (self.q, self.k, self.v))  # [batch, H·W, C]
-        weights = tf.nn.softmax(tf.matmul(q, k, transpose_b=True) / math.sqrt(c), axis=-1)  # [batch, H·W, H·W]
-        attended = tf.reshape(tf.matmul(weights, v), shape)  # [batch, H, W, C]
-        return x + self.proj(attended)
 
 
 def _check_widths(channels, latent_channels, image_size):

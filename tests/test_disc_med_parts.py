@@ -230,3 +230,27 @@ def test_coarse_masks_add_the_body_outline_and_bone_to_the_organ_edges():
     row = all_edges[2, 24]  # the middle row of a slice crosses the body outline on both sides
     body = np.flatnonzero(ct[2, 24] > 0.05)
     assert row[max(body[0] - 1, 0): body[0] + 2].any() and row[body[-1] - 1: body[-1] + 2].any()
+
+
+def test_attention_at_the_lowest_resolutions_sits_where_asked_and_saves_with_the_weights(tmp_path):
+    """attention_levels = 2 of 3: the bottleneck and the level above it end in self-attention (of their
+    widths), the top level does not; the configuration and the weights round-trip."""
+    from linksim.models.disc_med.unet import ConditionalUNet
+
+    unet = ConditionalUNet(4, 1, 3, attention_levels=2)
+    x, embedding = tf.random.uniform([1, 32, 32, 2], seed=1), tf.zeros([1, 3])
+    unet(x, embedding)
+    assert sorted(unet.down_attention) == sorted(unet.up_attention) == ["level1"] and unet.middle_attention is not None
+    assert unet.down_attention["level1"].q.filters == 8 and unet.middle_attention.q.filters == 16
+    assert ConditionalUNet.from_config(unet.get_config()).attention_levels == 2
+    assert not ConditionalUNet(4, 1, 3).down_attention and ConditionalUNet(4, 1, 3).middle_attention is None
+    with pytest.raises(ValueError, match="attention_levels must be in 0 … levels = 3"):
+        ConditionalUNet(4, 1, 3, attention_levels=4)
+    from linksim.run.training import learned_parts_model  # how checkpoints save learned layers
+
+    other = ConditionalUNet(4, 1, 3, attention_levels=2)
+    other(x, embedding)
+    path = str(tmp_path / "unet.weights.h5")
+    learned_parts_model({"reconstruction": unet}).save_weights(path)
+    learned_parts_model({"reconstruction": other}).load_weights(path)
+    np.testing.assert_allclose(other(x, embedding).numpy(), unet(x, embedding).numpy(), rtol=1e-5, atol=1e-6)

@@ -11,7 +11,8 @@ from linksim.cli import main
 from linksim.engine.errors import InputError
 from linksim.scenario import build_curve, parse_scenario
 from linksim.run.training import Trainer
-from linksim.models.vscc import VARIANCE_FORMS, AttentionBlock, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, variance_as_sent, vscc_kl
+from linksim.models.attention import AttentionBlock
+from linksim.models.vscc import VARIANCE_FORMS, ResnetBlock, VSCCDecoder, VSCCEncoder, vae_kl, variance_as_sent, vscc_kl
 
 WIDTHS = [4, 8]  # two halvings: 16×16 patches → 4×4×k latents
 

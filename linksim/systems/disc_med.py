@@ -215,7 +215,8 @@ class SemanticDecisionParams(StageParams):
 class DDPMReconstructionParams(StageParams):
     """Conditional DDPM (linksim.models.disc_med.reconstruction): condition [batch, D, H, W, 17] → CT [batch, D, H, W, 1]
     by ``sampling_steps`` DDIM steps per slice (``sampler: ddpm``: the full chain of eq. 5) from the link's seed.
-    Trained by ``loss: ddpm`` on clean semantics, the U-Net predicting ε (eq. 5) or, with ``prediction: v``, v."""
+    Trained by ``loss: ddpm`` on clean semantics, the U-Net predicting ε (eq. 5) or, with ``prediction: v``, v;
+    ``attention_levels``: self-attention at that many of its lowest resolutions, bottleneck first (III-C2)."""
 
     type: Literal["ddpm_reconstruction"]
     filters: int = Field(default=16, ge=1, le=1024)
@@ -225,15 +226,19 @@ class DDPMReconstructionParams(StageParams):
     sampler: Literal["ddim", "ddpm"] = "ddim"
     prediction: Literal["epsilon", "v"] = "epsilon"
     embedding: int = Field(default=32, ge=1, le=1024)
+    attention_levels: int = Field(default=0, ge=0, le=6)
 
     tap_default: ClassVar[str] = "reconstruction"
     learned: ClassVar[bool] = True
     trained_by: ClassVar[str] = "ddpm"
+    added_later: ClassVar[dict] = {"attention_levels": 0}
 
     @model_validator(mode="after")
     def _steps(self):
         if self.sampling_steps > self.num_steps:
             raise ValueError(f"'sampling_steps' ({self.sampling_steps}) must not exceed 'num_steps' ({self.num_steps})")
+        if self.attention_levels > self.levels:
+            raise ValueError(f"'attention_levels' ({self.attention_levels}) must not exceed 'levels' ({self.levels})")
         return self
 
     def check(self, curve, data):
@@ -243,7 +248,7 @@ class DDPMReconstructionParams(StageParams):
         from linksim.models.disc_med.reconstruction import DDPMReconstructor
 
         layer = DDPMReconstructor(NUM_CLASSES, self.filters, self.levels, self.num_steps, self.sampling_steps, self.embedding,
-                                  self.sampler, self.prediction, name=self.tap_name)
+                                  self.sampler, self.prediction, self.attention_levels, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, ctx.seed), learned=True)
 
 

@@ -38,6 +38,8 @@ class DDPMReconstructor(keras.layers.Layer):
         DDIM with ``sampling_steps`` steps, or the full DDPM chain (eq. 5).
     prediction : "epsilon" | "v"
         What the U-Net predicts: ε (eq. 5) or v (see :mod:`linksim.models.disc_med.ddpm`).
+    attention_levels : int
+        Lowest resolutions of the U-Net, bottleneck first, followed by self-attention (III-C2).
 
     Input
     -----
@@ -50,7 +52,7 @@ class DDPMReconstructor(keras.layers.Layer):
     """
 
     def __init__(self, num_classes: int, filters: int = 16, levels: int = 3, num_steps: int = 1000, sampling_steps: int = 25,
-                 embedding: int = 32, sampler: str = "ddim", prediction: str = "epsilon", **kwargs):
+                 embedding: int = 32, sampler: str = "ddim", prediction: str = "epsilon", attention_levels: int = 0, **kwargs):
         super().__init__(**kwargs)
         check_positive_ints(num_classes=num_classes, filters=filters, levels=levels, num_steps=num_steps,
                             sampling_steps=sampling_steps, embedding=embedding)
@@ -64,7 +66,8 @@ class DDPMReconstructor(keras.layers.Layer):
         self.schedule = DDPMSchedule(self.num_steps)
         self.schedule.sampling_timesteps(self.sampling_steps)  # refuses steps > num_steps now
         self.time_embedding = TimestepEmbedding(self.embedding_units)
-        self.unet = ConditionalUNet(self.filters, 1, self.levels)
+        self.attention_levels = int(attention_levels)
+        self.unet = ConditionalUNet(self.filters, 1, self.levels, self.attention_levels)
 
     def network(self, x_t, t, condition):
         """The U-Net's ε or v: x_t [n, H, W, 1], t [n] int32, c [n, H, W, C + 1] → [n, H, W, 1]."""
@@ -99,4 +102,4 @@ class DDPMReconstructor(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "filters": self.filters, "levels": self.levels,
                 "num_steps": self.num_steps, "sampling_steps": self.sampling_steps, "embedding": self.embedding_units,
-                "sampler": self.sampler, "prediction": self.prediction}
+                "sampler": self.sampler, "prediction": self.prediction, "attention_levels": self.attention_levels}
