@@ -154,3 +154,19 @@ def test_compare_at_a_target_and_without_naming_a_metric(write_scenario, tmp_pat
     assert -2.6 < float(needed["louder"][2]) < -1.4  # about 2 dB less nominal SNR
     assert main(["compare", str(out), "--baseline", "unit", "--at", "psnr=30"]) == 2
     assert "metrics: ber, tx_power" in capsys.readouterr().err
+
+
+def test_replicates_at_different_powers_average_point_by_point_on_the_effective_axis():
+    """Three replicates of one sweep whose measured powers differ: the mean keeps every point (at the
+    mean effective SNR), where interpolating at the first replicate's SNRs lost the ends."""
+    import numpy as np
+
+    from linksim.output.comparison import Series, _mean_series, value_at
+
+    nominal = np.array([-10.0, -5.0, 0.0, 5.0])
+    shifts, offsets = (1.0, -0.5, 2.0), (0.0, 0.3, -0.3)
+    replicates = [Series("c", "mean", nominal + s, 20 + nominal / 5 + o) for s, o in zip(shifts, offsets)]
+    mean = _mean_series("c", replicates)
+    np.testing.assert_allclose(mean.x, nominal + np.mean(shifts))
+    np.testing.assert_allclose(mean.values, 20 + nominal / 5)
+    assert not np.isnan(value_at(mean, float(mean.x[0])))

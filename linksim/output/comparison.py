@@ -248,10 +248,15 @@ def format_comparison(results, metric, baseline: str, snr_window=None, curves=No
 
 
 def _mean_series(name, replicates: list[Series]) -> Series:
-    """The mean over replicates at the first replicate's points (one series: itself)."""
+    """The mean over replicates (one series: itself). Replicates measured at the same points of the
+    sweep are averaged point by point, SNR and value: on the effective axis each replicate's points
+    sit at its own measured SNRs, and interpolating the others at the first one's would lose the
+    points at the ends. Otherwise the mean at the first replicate's points."""
     if len(replicates) == 1:
         return replicates[0]
     first = replicates[0]
+    if all(len(s.x) == len(first.x) for s in replicates):
+        return Series(name, first.kind, np.mean([s.x for s in replicates], axis=0), np.mean([s.values for s in replicates], axis=0))
     values = np.mean([[value_at(s, x) for x in first.x] for s in replicates], axis=0)
     return Series(name, first.kind, first.x, values)
 
