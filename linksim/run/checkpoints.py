@@ -17,7 +17,7 @@ import numpy as np
 
 from linksim.engine.errors import InputError
 
-__all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "SHIPPED_ROOT", "CheckpointStore", "loss_history"]
+__all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "trained_checkpoint", "SHIPPED_ROOT", "CheckpointStore", "loss_history"]
 
 FORMAT = 1
 ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
@@ -69,6 +69,15 @@ def shipped_path(scenario, curve, point=None, replicate: int = 0) -> str | None:
     path = checkpoint_path(scenario, curve, SHIPPED_ROOT, point, replicate)
     state = CheckpointStore(path).state() if os.path.isdir(path) else None
     return path if state is not None and state.get("complete") else None
+
+
+def trained_checkpoint(scenario, curve, root="checkpoints", point=None, replicate: int = 0, shipped: bool = True) -> str:
+    """The folder to load ``curve``'s trained weights from: its checkpoint under ``root``, or, where that
+    has none and ``shipped``, the one shipped with linksim (:func:`shipped_path`) if any."""
+    directory = checkpoint_path(scenario, curve, root, point, replicate)
+    if shipped and CheckpointStore(directory).state() is None:
+        return shipped_path(scenario, curve, point, replicate) or directory
+    return directory
 
 
 def checkpoint_path(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> str:

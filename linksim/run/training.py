@@ -26,7 +26,7 @@ from linksim.catalogue.image_files import batches
 from linksim.catalogue.objectives import TrainingRun
 from linksim.engine.errors import InputError
 from linksim.phy.seeding import stateless_seed
-from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash, shipped_path
+from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash, shipped_path, trained_checkpoint
 from linksim.run.power import calibrate_signal_power
 
 __all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers"]
@@ -213,10 +213,7 @@ class Trainer:
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source)
         replicate = self.replicate if self.replicate < source.replicates else 0
-        directory = checkpoint_path(self.scenario, source, self.root, replicate=replicate)
-        if CheckpointStore(directory).state() is None:
-            directory = shipped_path(self.scenario, source, replicate=replicate) or directory
-        load_weights(link, directory, sample_shape)
+        load_weights(link, trained_checkpoint(self.scenario, source, self.root, replicate=replicate), sample_shape)
         trained = learned_layers(link)
         shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
@@ -415,8 +412,5 @@ class CurveWeights:
 
     def _load(self, curve_index, link, point, replicate):
         curve = self.scenario.curves[curve_index]
-        directory = checkpoint_path(self.scenario, curve, self.root, point, replicate)
-        if self.shipped and CheckpointStore(directory).state() is None:
-            directory = shipped_path(self.scenario, curve, point, replicate) or directory
-        load_weights(link, directory, self.scenario.data.sample_shape)
+        load_weights(link, trained_checkpoint(self.scenario, curve, self.root, point, replicate, self.shipped), self.scenario.data.sample_shape)
         self._loaded_point[(curve_index, replicate)] = point
