@@ -103,6 +103,8 @@ class ResidualBlock(keras.layers.Layer):
         check_positive_ints(filters=filters, kernel_size=kernel_size, strides=strides)
         if style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+        if activation == "prelu" and style != "public":
+            raise ValueError("activation 'prelu' is the public style's (its block holds the slope)")
         self.filters, self.kernel_size, self.strides = int(filters), int(kernel_size), int(strides)
         self.transposed, self.activation, self.style = bool(transposed), activation, style
 
