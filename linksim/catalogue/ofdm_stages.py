@@ -5,7 +5,6 @@ The stage sits where ``awgn`` or ``rayleigh`` sit: after whatever gives complex 
 a learned encoder's symbols) and before whatever reads them (a demapper or slicer, a learned
 decoder). It gives the equalized symbols and sets their effective noise variance for the demappers.
 """
-import math
 from typing import ClassVar, Literal
 
 from pydantic import Field, model_validator
@@ -93,9 +92,6 @@ class OFDMParams(StageParams):
     def signal(self, received):
         received.expect("symbols")
         return received
-
-    def grids_per_row(self, n: int) -> int:
-        return math.ceil(n / self.data_symbols())
 
     def build(self, context):
         from linksim.phy.ofdm import OFDMFadingChannel, make_channel_model, make_resource_grid
