@@ -64,3 +64,32 @@ def test_constant_tap_is_flagged_and_stored(write_scenario, tmp_path, capsys):
     assert all(p.constant_taps == ["quantized"] for p in points)
     mse = points[1].stats["mse"]
     assert mse["sum"] / mse["count"] == pytest.approx(0.1, rel=0.05)  # real AWGN at 10 dB SNR, unit power
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+def test_tap_checks_find_every_nonfinite_value_and_constant_tap(jit_compile):
+    """NaN, +Inf and −Inf anywhere, in real and in complex taps (in either part), under graph
+    execution and under XLA (whose reduce_max drops NaN); a complex tap is constant only when its
+    real and imaginary parts both are; integer taps are finite."""
+    import tensorflow as tf
+
+    from linksim.run.montecarlo import _tap_checks
+
+    checks = tf.function(lambda taps: _tap_checks(taps), jit_compile=jit_compile)
+    ones = np.ones([4, 6], np.float32)
+    for bad in (np.nan, np.inf, -np.inf):
+        for index in ((0, 0), (2, 3), (3, 5)):
+            real = ones.copy()
+            real[index] = bad
+            in_real = tf.complex(tf.constant(real), tf.constant(ones))
+            in_imag = tf.complex(tf.constant(ones), tf.constant(real))
+            got = checks({"real": tf.constant(real), "in_real": in_real, "in_imag": in_imag})
+            assert not any(bool(finite) for finite, _ in got.values()), (bad, index)
+    varying = np.arange(24, dtype=np.float32).reshape(4, 6)
+    got = checks({"constant": tf.constant(ones), "varying": tf.constant(varying), "ints": tf.constant(varying.astype(np.int32)),
+                  "complex_constant": tf.complex(tf.constant(ones), -2 * tf.constant(ones)),
+                  "imag_varies": tf.complex(tf.constant(ones), tf.constant(varying)),
+                  "output": tf.constant(np.full([2], np.nan, np.float32))})
+    assert {name: (bool(f), bool(c)) for name, (f, c) in got.items()} == {
+        "constant": (True, True), "varying": (True, False), "ints": (True, False), "complex_constant": (True, True),
+        "imag_varies": (True, False)}

@@ -31,7 +31,14 @@ class NumericalError(LinksimError):
 
 # ---------------------------------------------------------------------------------- one chunk
 def _tap_checks(taps):
-    """Per tap: (all finite, constant) as scalar booleans, computed inside the graph."""
+    """Per tap: (all finite, constant) as scalar booleans, computed inside the graph.
+
+    Only reductions of the tap itself, nothing written back, so that XLA fuses them into one pass
+    over the data: all values are finite iff their sum is (NaN and ±Inf propagate through additions,
+    where ``reduce_max`` under XLA drops NaN; a sum of finite values overflows only beyond 3.4e38 in
+    float32, which is flagged too), and a tap is constant iff its maximum equals its minimum. A
+    complex tap is constant when its real and imaginary parts both are.
+    """
     import tensorflow as tf
 
     checks = {}
@@ -39,12 +46,8 @@ def _tap_checks(taps):
         if name in ("output", "valid"):
             continue  # the last stage's tap again; the data source's row mask
         parts = [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]
-        finite = tf.constant(True)
-        constant = tf.constant(True)
-        for part in parts:
-            if part.dtype.is_floating:
-                finite = tf.logical_and(finite, tf.reduce_all(tf.math.is_finite(part)))
-            constant = tf.logical_and(constant, tf.equal(tf.reduce_max(part), tf.reduce_min(part)))
+        finite = tf.math.is_finite(tf.add_n([tf.reduce_sum(p) for p in parts])) if parts[0].dtype.is_floating else tf.constant(True)
+        constant = tf.reduce_all(tf.stack([tf.equal(tf.reduce_max(p), tf.reduce_min(p)) for p in parts]))
         checks[name] = (finite, constant)
     return checks
 
