@@ -33,11 +33,10 @@ class NumericalError(LinksimError):
 def _tap_checks(taps):
     """Per tap: (all finite, constant) as scalar booleans, computed inside the graph.
 
-    Only reductions of the tap itself, nothing written back, so that XLA fuses them into one pass
-    over the data: all values are finite iff their sum is (NaN and ±Inf propagate through additions,
-    where ``reduce_max`` under XLA drops NaN; a sum of finite values overflows only beyond 3.4e38 in
-    float32, which is flagged too), and a tap is constant iff its maximum equals its minimum. A
-    complex tap is constant when its real and imaginary parts both are.
+    Two reductions of each real part, its maximum and minimum, with NaN counted as +Inf (under XLA
+    ``reduce_max`` drops NaN; the replacement fuses into the reduction there): all values are finite
+    iff both extremes are, and the tap is constant iff they are equal. A complex tap is constant
+    when its real and imaginary parts both are.
     """
     import tensorflow as tf
 
@@ -45,9 +44,15 @@ def _tap_checks(taps):
     for name, x in taps.items():
         if name in ("output", "valid"):
             continue  # the last stage's tap again; the data source's row mask
-        parts = [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]
-        finite = tf.math.is_finite(tf.add_n([tf.reduce_sum(p) for p in parts])) if parts[0].dtype.is_floating else tf.constant(True)
-        constant = tf.reduce_all(tf.stack([tf.equal(tf.reduce_max(p), tf.reduce_min(p)) for p in parts]))
+        finite = tf.constant(True)
+        constant = tf.constant(True)
+        for part in [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]:
+            if part.dtype.is_floating:
+                part = tf.where(tf.math.is_nan(part), tf.constant(float("inf"), part.dtype), part)
+            high, low = tf.reduce_max(part), tf.reduce_min(part)
+            if part.dtype.is_floating:
+                finite = tf.logical_and(finite, tf.logical_and(tf.math.is_finite(high), tf.math.is_finite(low)))
+            constant = tf.logical_and(constant, tf.equal(high, low))
         checks[name] = (finite, constant)
     return checks
 
