@@ -44,6 +44,62 @@ def test_clean_semantics_decide_to_their_labels_and_edges():
     np.testing.assert_array_equal(decided[..., -1], edges)
 
 
+def test_one_hot_semantics_decide_to_their_labels_and_keep_their_form_through_the_discrete_channel():
+    rng = np.random.default_rng(2)
+    shape, p = (50_000,), 0.1
+    labels, edges = rng.integers(0, NUM_CLASSES, shape), rng.integers(0, 2, shape)
+    semantics = encode_semantics(labels, edges, NUM_CLASSES, one_hot=True)
+    assert semantics.shape == (*shape, NUM_CLASSES + 1)
+    np.testing.assert_array_equal(label_ids(semantics, NUM_CLASSES), labels)
+    np.testing.assert_array_equal(decide_semantics(semantics, NUM_CLASSES), semantics)  # already decided
+    received = semantic_errors(semantics, tf.constant(p), NUM_CLASSES, tf.constant([5, 6]))
+    assert received.shape == semantics.shape
+    np.testing.assert_array_equal(tf.reduce_sum(received[..., :NUM_CLASSES], -1), 1.0)  # still one class per voxel
+    assert _inside(int(np.sum(label_ids(received, NUM_CLASSES).numpy() != labels)), labels.size, p)
+    assert _inside(int(np.sum(received[..., -1].numpy() != edges)), edges.size, p)
+
+
+def test_interpolated_label_ids_invent_classes_at_a_border_and_interpolated_one_hot_channels_do_not():
+    """Label 2 beside label 6, kept every 4th voxel along W: the label form interpolates through 3, 4
+    and 5 (organs that are not there); the one-hot form gives class weights that sum to one and
+    decide to 2 or 6 only."""
+    from linksim.models.disc_med.resampling import strided_compress, trilinear_restore
+
+    labels = np.where(np.arange(16) < 8, 2, 6)[None, None, None, :].repeat(4, 2).repeat(2, 1)  # [1, 2, 4, 16]
+    edges = np.zeros_like(labels)
+    for one_hot, expected in ((False, {2, 3, 4, 5, 6}), (True, {2, 6})):
+        restored = trilinear_restore(strided_compress(encode_semantics(labels, edges, NUM_CLASSES, one_hot)), (2, 4, 16))
+        assert set(np.unique(label_ids(restored, NUM_CLASSES))) == expected
+        if one_hot:
+            np.testing.assert_allclose(tf.reduce_sum(restored[..., :NUM_CLASSES], -1), 1.0, atol=1e-6)
+
+
+def test_the_transmitter_sends_its_segmenters_labels_not_the_ground_truth():
+    curve = {"name": "tx", "source": {"type": "images"}, "stages": TRANSMITTER + [{"type": "strided_compress"}],
+             "metrics": [{"type": "power", "sent": "latent"}], "weights": "random"}
+    scenario = _tiny([curve])
+    link, _ = build_curve(scenario, scenario.curves[0])
+    taps = link(2, tf.constant(1.0), tf.constant(0.0), tf.constant([1, 2]), tf.constant(link.point_values(0.0)), chunk=0)
+    segmented = taps["tx_segmentation"].numpy()
+    np.testing.assert_array_equal(segmented[..., 0], taps["images"].numpy()[..., 0])  # the CT passes on
+    np.testing.assert_array_equal(label_ids(taps["semantics"], NUM_CLASSES), segmented[..., 1])
+    assert not np.array_equal(segmented[..., 1], taps["images"].numpy()[..., 1])  # an untrained segmenter is not the truth
+
+
+@pytest.mark.parametrize("stages, expected", [
+    ([{"type": "semantic_extraction"}], "'labels: segmenter' (the default) reads the labels of a ct_segmenter placed just before it"),
+    ([{"type": "ct_segmenter", "keep_ct": True, "tap": "tx"}, {"type": "semantic_extraction", "labels": "ground_truth"}],
+     "'labels: ground_truth' reads the dataset's labels, but a ct_segmenter comes just before it"),
+])
+def test_where_the_transmitters_labels_come_from_is_checked(stages, expected, write_scenario, capsys):
+    scenario = {"name": "bad", "data": {"dataset": "ct-phantom", "shape": SHAPE}, "snr": {"convention": "snr", "values": [0.0]},
+                "curves": [{"name": "c", "source": {"type": "images"}, "stages": stages + [{"type": "strided_compress"}],
+                            "metrics": [{"type": "power", "sent": "latent"}], "weights": "random"}]}
+    assert main(["validate", write_scenario(scenario, "bad.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
+
+
 def test_the_symmetric_transition_matrix_and_the_edge_bsc_make_errors_at_p_spread_evenly():
     rng = np.random.default_rng(1)
     shape, p = (200_000,), 0.08
@@ -124,7 +180,8 @@ def _tiny(curves, snr=(0.0, 20.0), convention="snr"):
     })
 
 
-SEMANTIC = [{"type": "semantic_extraction"}, {"type": "strided_compress"}, {"type": "real_awgn"}, {"type": "trilinear_restore"},
+TRANSMITTER = [{"type": "ct_segmenter", "filters": 4, "levels": 2, "keep_ct": True, "tap": "tx_segmentation"}, {"type": "semantic_extraction"}]
+SEMANTIC = TRANSMITTER + [{"type": "strided_compress"}, {"type": "real_awgn"}, {"type": "trilinear_restore"},
             {"type": "semantic_denoiser", "filters": 4}, {"type": "ddpm_reconstruction", "filters": 4, "levels": 2, "sampling_steps": 2},
             {"type": "ct_segmenter", "filters": 4, "levels": 2}]
 DCAE = [{"type": "ct_encoder", "filters": 4, "power": 0.5}, {"type": "real_awgn"}, {"type": "ct_decoder", "filters": 4, "tap": "decoded"}]
@@ -177,7 +234,7 @@ def test_the_baselines_send_a_sixteenth_of_the_voxels_at_the_stated_power():
 
 def test_the_semantic_link_compresses_sixteen_fold_and_its_ber_metric_counts_label_and_edge_errors():
     curve = {"name": "bits", "source": {"type": "images"},
-             "stages": [{"type": "semantic_extraction"}, {"type": "strided_compress"}, {"type": "semantic_errors", "modulation": "bpsk"},
+             "stages": [{"type": "semantic_extraction", "labels": "ground_truth"}, {"type": "strided_compress"}, {"type": "semantic_errors", "modulation": "bpsk"},
                         {"type": "trilinear_restore"}, {"type": "semantic_decision"}],
              "metrics": [{"type": "semantic_ber"}]}
     scenario = _tiny([curve], snr=(0.0,))
@@ -199,19 +256,20 @@ def test_a_tiny_disc_med_scenario_trains_runs_and_draws_its_figures(write_scenar
     scenario = {
         "name": "disc_med_cli", "seed": 4,
         "data": {"dataset": "ct-phantom", "shape": TINY, "train_patients": 2, "test_patients": 2},
-        "snr": {"convention": "snr", "values": [0.0, 30.0]},
+        "snr": {"convention": "snr", "values": [0.0, 60.0]},
         "montecarlo": {"batch_size": 2, "max_samples": 2, "target_errors": None, "stop_after_error_free": False, "execution": "xla"},
         "figures": {"metrics": ["dice", "psnr", "semantic_ber"], "versus": "semantic_ber",
-                    "slices": {"curves": ["disc-med", "no-denoiser"], "snr": [30.0], "taps": ["images", "restored", "reconstruction", "segmentation"],
+                    "slices": {"curves": ["disc-med", "no-denoiser"], "snr": [60.0], "taps": ["images", "restored", "reconstruction", "segmentation"],
                                "labels": ["segmentation"]}},
         "curves": [
             {"name": "disc-med", "signal_power": "measured", "source": {"type": "images"}, "stages": semantic,
              "metrics": [{"type": "segmentation", "organs": [6, 7]}, {"type": "psnr", "sent_channel": 0, "received": "reconstruction"},
                          {"type": "semantic_ber", "received": "received"}],
-             "training": {"stages": [_stage("seg", ["segmentation"], "segmenter_ce"), _stage("ddpm", ["reconstruction"], "ddpm"),
-                                     _stage("den", ["denoised"], "semantic_ce", snr={"low": 0.0, "high": 30.0})]}},
+             "training": {"stages": [_stage("tx-seg", ["tx_segmentation"], "segmenter_ce"), _stage("seg", ["segmentation"], "segmenter_ce"),
+                                     _stage("ddpm", ["reconstruction"], "ddpm"),
+                                     _stage("den", ["denoised"], "semantic_ce", snr={"low": 0.0, "high": 60.0})]}},
             {"name": "no-denoiser", "signal_power": "measured", "source": {"type": "images"},
-             "stages": semantic[:4] + [{"type": "semantic_decision"}] + semantic[5:],
+             "stages": semantic[:5] + [{"type": "semantic_decision"}] + semantic[6:],
              "metrics": [{"type": "segmentation", "organs": [6, 7]}, {"type": "psnr", "sent_channel": 0, "received": "reconstruction"},
                          {"type": "semantic_ber", "received": "received"}],
              "training": {"init_from": "disc-med"}},
@@ -221,11 +279,12 @@ def test_a_tiny_disc_med_scenario_trains_runs_and_draws_its_figures(write_scenar
     assert main(["run", write_scenario(scenario, "dm.yaml"), "--out", str(out), "--checkpoints", str(tmp_path / "ck")]) == 0
     printed = capsys.readouterr().out
     assert "dice_liver" not in printed and "| " in printed  # the table shows figures.metrics only
+    assert "disc-med: signal power measured again before stage 'seg'" in printed  # the trained transmitter's power
     for suffix in (".csv", ".png", "_versus_semantic_ber.png", "_slices.png"):
         assert (tmp_path / f"dm{suffix}").stat().st_size > 0
     rows = [line.split(",") for line in (tmp_path / "dm.csv").read_text().splitlines()[1:]]
     ber = {(r[0], float(r[1])): float(r[4]) for r in rows if r[3] == "semantic_ber"}
-    assert ber[("disc-med", 30.0)] == 0.0 < ber[("disc-med", 0.0)]  # hard decisions of the received latent
+    assert ber[("disc-med", 60.0)] == 0.0 < ber[("disc-med", 0.0)]  # hard decisions of the received latent
     assert {r[3] for r in rows} >= {"dice", "miou_w", "dice_liver", "hd95_fail_stomach", "psnr"}
 
 
@@ -237,18 +296,34 @@ def test_a_tiny_disc_med_scenario_trains_runs_and_draws_its_figures(write_scenar
 ])
 def test_bad_medical_data_gives_one_line_and_exit_2(data, expected, write_scenario, capsys):
     scenario = {"name": "bad", "data": data, "snr": {"convention": "snr", "values": [0.0]},
-                "curves": [{"name": "c", "source": {"type": "images"}, "stages": [{"type": "semantic_extraction"}, {"type": "strided_compress"}],
+                "curves": [{"name": "c", "source": {"type": "images"}, "stages": [{"type": "semantic_extraction", "labels": "ground_truth"}, {"type": "strided_compress"}],
                             "metrics": [{"type": "power", "sent": "latent"}]}]}
     assert main(["validate", write_scenario(scenario, "bad.yaml")]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err, err
 
 
+def test_a_measured_power_refuses_a_transmitter_trained_through_the_channel(write_scenario, capsys):
+    """The transmitter's segmenter may be learned under 'signal_power: measured' when it trains on its own
+    objective (the power is measured again before each training stage), not when a stage trains it
+    with the stages after the channel."""
+    stages = [{"type": "ct_segmenter", "filters": 4, "levels": 2, "keep_ct": True, "tap": "tx_segmentation"},
+              {"type": "ct_encoder", "filters": 4}, {"type": "real_awgn"}, {"type": "ct_decoder", "filters": 4, "tap": "decoded"}]
+    scenario = {"name": "bad", "data": {"dataset": "ct-phantom", "shape": SHAPE}, "snr": {"convention": "snr", "values": [0.0]},
+                "curves": [{"name": "c", "signal_power": "measured", "source": {"type": "images"}, "stages": stages,
+                            "metrics": [{"type": "power", "sent": "latent"}],
+                            "training": {"stages": [_stage("seg", ["tx_segmentation"], "segmenter_ce"),
+                                                    _stage("ae", ["latent", "decoded"], "ct_mse", channel="phy", snr={"low": 5.0, "high": 5.0})]}}]}
+    assert main(["validate", write_scenario(scenario, "bad.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "training stage 'ae' trains 'latent' with stages after it or through the channel" in err, err
+
+
 def test_a_transition_matrix_of_the_wrong_size_or_not_stochastic_is_refused(write_scenario, capsys):
     for table, expected in (([[1.0]], "must be 16×16"), ([[0.5] * 16] * 16, "'transition': row 0 of the transition matrix sums to 8")):
         scenario = {"name": "bad", "data": {"dataset": "ct-phantom", "shape": SHAPE}, "snr": {"convention": "snr", "values": [0.0]},
                     "curves": [{"name": "c", "source": {"type": "images"},
-                                "stages": [{"type": "semantic_extraction"}, {"type": "semantic_errors", "error_probability": 0.1, "transition": table}],
+                                "stages": [{"type": "semantic_extraction", "labels": "ground_truth"}, {"type": "semantic_errors", "error_probability": 0.1, "transition": table}],
                                 "metrics": [{"type": "semantic_ber", "sent": "semantics"}]}]}
         assert main(["validate", write_scenario(scenario, "bad.yaml")]) == 2
         err = capsys.readouterr().err.strip()

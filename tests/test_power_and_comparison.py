@@ -75,7 +75,7 @@ def test_a_measured_power_is_the_mean_power_of_the_training_split(write_scenario
         assert measured == pytest.approx(np.mean(test ** 2), rel=1e-5)
     bad = {**spec, "curves": [{**spec["curves"][0], "source": {"type": "bits", "num_bits": 8}, "metrics": [{"type": "ber"}]}]}
     assert main(["validate", write_scenario(bad)]) == 2
-    with pytest.raises(Exception, match="is learned"):
+    with pytest.raises(Exception, match="training stage .s. trains .latent. with stages after it or through the channel"):
         learned = dict(spec["curves"][0], stages=[{"type": "conv_encoder"}, {"type": "real_awgn"}, {"type": "conv_decoder"}],
                        metrics=[{"type": "psnr"}], training={"stages": [{"name": "s", "train": ["latent", "reconstruction"],
                                                                          "steps": 1, "snr": {"low": 0.0, "high": 1.0}}]})

@@ -182,6 +182,8 @@ class Trainer:
                 raise InputError(f"training stage {stage.name!r}: batch_size {stage.batch_size} exceeds the {len(train)} training samples")
             epochs = stage.epochs or -(-stage.steps // steps_per_epoch)
             total_steps = stage.steps or epochs * steps_per_epoch
+            if self._recalibrates:
+                state["signal_power"] = self._measure_power(stage)
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
             head_fn = self._head_function(stage) if stage.cache_head else None
             self._heads = {}  # each stage stores its own heads
@@ -204,6 +206,22 @@ class Trainer:
                     self._calibrate(train)
                 self._save(parts, optimizer, state)
         return state
+
+    @property
+    def _recalibrates(self) -> bool:
+        """A ``measured`` curve with learned stages before its channel: these are trained on their own
+        objectives (the scenario checks it), so their power is fixed while the link trains through the
+        channel, but changes between training stages; it is measured again before each one."""
+        channel = self.curve.noise_channels()[0] if self.curve.signal_power == "measured" else 0
+        return any(s.learned for s in self.curve.stages[:channel])
+
+    def _measure_power(self, stage) -> float:
+        """The channel-input power over the training split with the weights of now (before ``stage``)."""
+        previous = self.link.signal_power
+        power = calibrate_signal_power(self.scenario, self.curve, self.link)
+        if power != previous:
+            self._line(f"# {self.label}: signal power measured again before stage {stage.name!r}: {power:.6g} (the noise refers to it)")
+        return power
 
     def _initialise_from(self, name, sample_shape):
         """Copy the trained weights of curve ``name`` (its replicate of the same index, or its only one)

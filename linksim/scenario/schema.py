@@ -280,10 +280,14 @@ class Curve(Params):
             raise ValueError("'signal_power: measured' needs a noise channel stage (awgn, real_awgn, rayleigh)")
         if not self.source.reads_dataset:
             raise ValueError("'signal_power: measured' is measured over the training split: it needs the 'images' source")
-        learned = [s.tap_name for s in self.stages[:channels[0]] if s.learned]
-        if learned:
-            raise ValueError(f"'signal_power: measured' needs fixed stages before the channel, but {learned[0]!r} is learned "
-                             "(its power changes in training): use 'nominal' and `linksim compare --axis effective`")
+        before = {s.tap_name for s in self.stages[:channels[0]] if s.learned}
+        for stage in self.training.stages if self.training is not None and before else []:
+            trained = set(stage.train)
+            if trained & before and (trained - before or stage.loss.uses_bridge or stage.loss.needs_snr):
+                raise ValueError(f"'signal_power: measured' needs the stages before the channel fixed while the link trains through "
+                                 f"it, but training stage {stage.name!r} trains {sorted(trained & before)[0]!r} with stages after "
+                                 "it or through the channel (its power changes in that training): train it on its own objective, "
+                                 "or use 'nominal' and `linksim compare --axis effective`")
         return self
 
     @model_validator(mode="after")

@@ -57,19 +57,36 @@ class _Strided(StageParams):
 
 @register("stage", "semantic_extraction")
 class SemanticExtractionParams(StageParams):
-    """Segmentation and Canny edge volumes: dataset samples [batch, D, H, W, 2] (labels of channel 1) or
-    label maps [batch, D, H, W] (a ct_segmenter's) → [batch, D, H, W, 2] (label / 15, edge bit). Edges of the
-    organs and, from the CT of samples with ``body_edges``, of the body outline and bone."""
+    """Segmentation and Canny edge volumes: CT volumes with labels [batch, D, H, W, 2] (channel 1: the
+    dataset's ground truth, or the transmitter's ``ct_segmenter`` with ``keep_ct``) or label maps
+    [batch, D, H, W] (a ``ct_segmenter``'s) → [batch, D, H, W, 2] (label / 15, edge bit), or with
+    ``representation: one_hot`` [batch, D, H, W, 17] (class indicators, edge bit). Edges of the
+    organs and, from the CT of samples with ``body_edges``, of the body outline and bone.
+
+    ``labels: segmenter`` (default; the paper's transmitter segments the CT with TotalSegmentator)
+    reads the labels of a ``ct_segmenter`` placed just before it, so that the transmitter's own
+    segmentation errors are in the link; ``labels: ground_truth`` reads the dataset's labels."""
 
     type: Literal["semantic_extraction"]
     edge_sigma: float = Field(default=1.0, gt=0, le=100)
     body_edges: bool = True
+    labels: Literal["segmenter", "ground_truth"] = "segmenter"
+    representation: Literal["label", "one_hot"] = "label"
 
     tap_default: ClassVar[str] = "semantics"
     xla_compatible: ClassVar[bool] = False
+    added_later: ClassVar[dict] = {"labels": "ground_truth", "representation": "label"}
 
     def check(self, curve, data):
         _volume_shape(data)
+        index = next(i for i, s in enumerate(curve.stages) if s is self)
+        after_segmenter = index > 0 and isinstance(curve.stages[index - 1], CTSegmenterParams)
+        if self.labels == "segmenter" and not after_segmenter:
+            raise ValueError("'labels: segmenter' (the default) reads the labels of a ct_segmenter placed just before it "
+                             "(the transmitter's segmentation, with 'keep_ct: true'); add one, or set 'labels: ground_truth'")
+        if self.labels == "ground_truth" and after_segmenter:
+            raise ValueError("'labels: ground_truth' reads the dataset's labels, but a ct_segmenter comes just before it: "
+                             "set 'labels: segmenter'")
 
     def build(self, context):
         import numpy as np
@@ -90,7 +107,7 @@ class SemanticExtractionParams(StageParams):
             ct = x[..., 0] if samples else tf.zeros_like(x)
             edges = tf.numpy_function(edges_of, [labels, ct], tf.int32, stateful=False)
             edges.set_shape([None, depth, height, width])
-            return encode_semantics(labels, edges, NUM_CLASSES)
+            return encode_semantics(labels, edges, NUM_CLASSES, one_hot=self.representation == "one_hot")
 
         return make_stage(self, None, apply)
 
@@ -151,7 +168,7 @@ class SemanticErrorsParams(ErrorProbabilityParams):
 
 @register("stage", "semantic_denoiser")
 class SemanticDenoiserParams(ErrorProbabilityParams):
-    """Channel-aware denoiser (linksim.models.disc_med.denoiser): restored [batch, D, H, W, 2] → class and edge
+    """Channel-aware denoiser (linksim.models.disc_med.denoiser): restored [batch, D, H, W, 2 or 17] → class and edge
     probabilities [batch, D, H, W, 17], conditioned on the SNR (dB / 10) or on log10 of the BER (fixed
     ``error_probability`` or ``modulation``'s at the point). Trained by ``loss: semantic_ce``."""
 
@@ -199,7 +216,7 @@ class SemanticDenoiserParams(ErrorProbabilityParams):
 
 @register("stage", "semantic_decision")
 class SemanticDecisionParams(StageParams):
-    """The ablation without denoiser: restored [batch, D, H, W, 2] → nearest label one-hot and edge > 1/2 [.., 17]."""
+    """The ablation without denoiser: restored [batch, D, H, W, 2 or 17] → decided label one-hot and edge > 1/2 [.., 17]."""
 
     type: Literal["semantic_decision"]
 
@@ -255,24 +272,35 @@ class DDPMReconstructionParams(StageParams):
 @register("stage", "ct_segmenter")
 class CTSegmenterParams(StageParams):
     """Slice segmentation U-Net (linksim.models.disc_med.segmenter): CT [batch, D, H, W, K≥1] (channel 0) → labels
-    [batch, D, H, W] float32. Trained by ``loss: segmenter_ce`` on the clean CT and labels of the training split."""
+    [batch, D, H, W] float32, or with ``keep_ct`` [batch, D, H, W, 2] (the CT and the labels, the layout of the
+    dataset's samples: the transmitter's segmentation before ``semantic_extraction``). Trained by ``loss:
+    segmenter_ce`` on the clean CT and labels of the training split."""
 
     type: Literal["ct_segmenter"]
     filters: int = Field(default=16, ge=1, le=1024)
     levels: int = Field(default=3, ge=2, le=6)
+    keep_ct: bool = False
 
     tap_default: ClassVar[str] = "segmentation"
     learned: ClassVar[bool] = True
     trained_by: ClassVar[str] = "segmenter_ce"
+    added_later: ClassVar[dict] = {"keep_ct": False}
 
     def check(self, curve, data):
         _check_levels(data, self.levels)
 
     def build(self, context):
+        import tensorflow as tf
+
         from linksim.models.disc_med.segmenter import SliceSegmenter
 
         layer = SliceSegmenter(NUM_CLASSES, self.filters, self.levels, name=self.tap_name)
-        return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training), learned=True)
+
+        def apply(x, ctx):
+            labels = layer(x, training=ctx.training)
+            return tf.stack([x[..., 0], labels], -1) if self.keep_ct else labels
+
+        return make_stage(self, layer, apply, learned=True)
 
 
 class _CTCodec(StageParams):
@@ -412,7 +440,7 @@ class SemanticCrossEntropy(ObjectiveParams):
             clean = taps[clean_tap]
             labels = label_ids(clean, NUM_CLASSES)
             classes = tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits[..., :-1])
-            edges = tf.nn.sigmoid_cross_entropy_with_logits(clean[..., 1], logits[..., -1])
+            edges = tf.nn.sigmoid_cross_entropy_with_logits(clean[..., -1], logits[..., -1])
             return (tf.reduce_mean(classes) + self.dice_weight * soft_dice_loss(logits[..., :-1], labels, NUM_CLASSES)
                     + self.edge_weight * tf.reduce_mean(edges))
 
@@ -477,7 +505,7 @@ class CTMSEObjective(ObjectiveParams):
 @register("metric", "semantic_ber")
 class SemanticErrorRate(MetricParams):
     """The paper's BER of a semantic representation: the fraction of its values (labels and edge bits of
-    two (label / 15, edge) taps, hard-decided) that differ; exact-binomial interval."""
+    two semantic taps, either representation, hard-decided) that differ; exact-binomial interval."""
 
     type: Literal["semantic_ber"]
     sent: str = Field(default="latent", min_length=1)
@@ -490,7 +518,7 @@ class SemanticErrorRate(MetricParams):
         from linksim.models.disc_med.semantic_codes import label_ids
 
         def decided(x):
-            return tf.stack([label_ids(x, NUM_CLASSES), tf.cast(x[..., 1] > 0.5, tf.int32)], -1)
+            return tf.stack([label_ids(x, NUM_CLASSES), tf.cast(x[..., -1] > 0.5, tf.int32)], -1)
 
         def update(taps):
             return rate_stats(tf.not_equal(decided(taps[self.sent]), decided(taps[self.received])), taps.get("valid"))

@@ -1,7 +1,8 @@
 """DiSC-Med's channel-aware semantic denoiser (the paper's Denoising Module, Fig. 2).
 
 Each slice of the interpolated semantic volume is restored from itself and its two neighbours (the
-paper's 3-slice input; with the label and edge channels, 6 input channels) by a U-Net whose blocks
+paper's 3-slice input; with the label and edge channels, 6 input channels; with one-hot classes,
+3(C + 1)) by a U-Net whose blocks
 are modulated by FiLM from a learned embedding of the channel state (SNR in dB / 10, or log10 of the
 BER). It outputs the class logits and the edge logit of the slice; the link passes on their
 probabilities as the reconstruction's condition.
@@ -32,7 +33,8 @@ class SemanticDenoiser(keras.layers.Layer):
 
     Input
     -----
-    semantics : [batch, D, H, W, 2] float32 — (label / (C − 1), edge), noisy and interpolated
+    semantics : [batch, D, H, W, K] float32 — (label / (C − 1), edge) with K = 2, or (one-hot classes,
+        edge) with K = C + 1; noisy and interpolated
     state : [batch] float32 — the channel state (SNR dB / 10 or log10 BER)
 
     Output
@@ -49,7 +51,7 @@ class SemanticDenoiser(keras.layers.Layer):
 
     def call(self, semantics, state):
         depth = semantics.shape[1]
-        slices = to_slices(with_neighbours(semantics))  # [batch·D, H, W, 6]
+        slices = to_slices(with_neighbours(semantics))  # [batch·D, H, W, 3K]
         count, height, width = tf.shape(slices)[0], slices.shape[1], slices.shape[2]
         per_slice = tf.repeat(tf.reshape(tf.cast(state, tf.float32), [-1]), depth)  # [batch·D]
         inputs = tf.concat([slices, coordinates(count, height, width)], -1)
