@@ -209,11 +209,7 @@ class Trainer:
 
     @property
     def _recalibrates(self) -> bool:
-        """A ``measured`` curve with learned stages before its channel: these are trained on their own
-        objectives (the scenario checks it), so their power is fixed while the link trains through the
-        channel, but changes between training stages; it is measured again before each one."""
-        channel = self.curve.noise_channels()[0] if self.curve.signal_power == "measured" else 0
-        return any(s.learned for s in self.curve.stages[:channel])
+        return _remeasures_power(self.curve)
 
     def _measure_power(self, stage) -> float:
         """The channel-input power over the training split with the weights of now (before ``stage``)."""
@@ -364,6 +360,15 @@ class Trainer:
             self.progress.saved(state, folder)
 
 
+def _remeasures_power(curve) -> bool:
+    """Whether a curve's measured power is taken again before each training stage: a ``measured``
+    curve with learned stages before its channel. These train on their own objectives (the scenario
+    checks it), so their power is fixed while the link trains through the channel but changes between
+    training stages."""
+    channel = curve.noise_channels()[0] if curve.signal_power == "measured" else 0
+    return any(s.learned for s in curve.stages[:channel])
+
+
 def train_curves(scenario, curve_indices, root="checkpoints", progress=None, retrain=False) -> None:
     """Train (or resume, or reuse) the checkpoints of the chosen curves that have a ``training``
     section, every replicate and every SNR point of a ``per_point`` curve in turn; ``progress`` as
@@ -380,7 +385,9 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
         if curve.signal_power == "measured":
             power = calibrate_signal_power(scenario, curve, link)
             if progress is not None:
-                progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} (the noise refers to it)")
+                refers = ("measured again before each training stage and with the trained weights for the sweep" if _remeasures_power(curve)
+                          else "the noise refers to it")
+                progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} ({refers})")
         for replicate in range(curve.replicates):
             if replicate:
                 link, _ = build_curve(scenario, curve)  # fresh layers: a replicate starts from its own initial weights
