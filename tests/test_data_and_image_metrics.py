@@ -146,3 +146,99 @@ def test_missing_datasets_are_one_line_errors(data, expected, write_scenario, ca
     assert main(["validate", write_scenario(tiny_scenario(data=data))]) == 2
     err = capsys.readouterr().err
     assert expected in err and err.count("\n") == 1, err
+
+
+def _folder_of_two_orientations(folder, rng):
+    """A 64×96 (landscape) and a 96×64 (portrait) picture: 2×3 and 3×2 tiles of 32."""
+    folder.mkdir()
+    landscape, portrait = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8), rng.integers(0, 256, (96, 64, 3), dtype=np.uint8)
+    Image.fromarray(landscape).save(folder / "a.png")
+    Image.fromarray(portrait).save(folder / "b.png")
+    return landscape, portrait
+
+
+def test_stitch_tiles_puts_cut_patches_back_together_and_portraits_are_turned(tmp_path):
+    from linksim.catalogue.metrics import stitch_tiles
+
+    landscape, portrait = _folder_of_two_orientations(tmp_path / "imgs", np.random.default_rng(4))
+    tiles = image_folder(str(tmp_path / "imgs"), 32, turn_portrait=True)
+    assert tiles.images.shape == (12, 32, 32, 3)
+    whole = stitch_tiles(tf.constant(tiles.images), 2, 3).numpy()
+    np.testing.assert_array_equal(whole[0], landscape)
+    np.testing.assert_array_equal(whole[1], np.rot90(portrait))   # a quarter counter-clockwise
+    assert image_folder(str(tmp_path / "imgs"), 32).images.shape == (12, 32, 32, 3)   # unturned: 6 + 6 tiles, other grid
+
+
+def test_whole_image_metrics_score_the_reassembled_images():
+    """PSNR and SSIM with ``tiles`` equal the metrics of the whole images (not the mean over tiles:
+    SSIM's windows cross the seams, and PSNR averages the squared error before the logarithm)."""
+    from linksim.catalogue.metrics import PSNR, SSIM, stitch_tiles
+
+    rng = np.random.default_rng(5)
+    whole = rng.uniform(0.2, 0.8, (2, 64, 96, 3))
+    noise = rng.normal(0, 1, whole.shape) * np.linspace(0.02, 0.3, 96)[None, None, :, None]   # louder to the right
+    taps = {k: tf.constant(np.concatenate([cut_patches(im, 32) for im in images]), tf.float32)
+            for k, images in (("images", whole), ("output", whole + noise))}
+    taps["valid"] = tf.constant([True] * 6 + [False] * 6)
+    np.testing.assert_array_equal(stitch_tiles(taps["images"], 2, 3).numpy(), whole.astype(np.float32))
+
+    def mean(metric, valid=True):
+        stats = {k: v.numpy() for k, v in metric.build().update(taps if valid else {k: v for k, v in taps.items() if k != "valid"}).items()}
+        return stats["sum"] / stats["count"], stats["count"]
+
+    mse = np.mean((whole - (whole + noise)) ** 2, axis=(1, 2, 3))
+    assert mean(PSNR(type="psnr", tiles=[2, 3]), valid=False) == (pytest.approx(np.mean(10 * np.log10(1 / mse)), abs=1e-5), 2)
+    assert mean(PSNR(type="psnr", tiles=[2, 3])) == (pytest.approx(10 * np.log10(1 / mse[0]), abs=1e-5), 1)   # valid: image 0 only
+    ssim = tf.image.ssim(tf.constant(whole, tf.float32), tf.constant(whole + noise, tf.float32), max_val=1.0).numpy()
+    assert mean(SSIM(type="ssim", tiles=[2, 3]), valid=False)[0] == pytest.approx(np.mean(ssim), abs=1e-6)
+    assert abs(mean(SSIM(type="ssim"), valid=False)[0] - np.mean(ssim)) > 1e-3   # the mean over tiles is another number
+    assert abs(mean(PSNR(type="psnr"), valid=False)[0] - np.mean(10 * np.log10(1 / mse))) > 0.1
+    with pytest.raises(ValueError, match="cannot be combined"):
+        PSNR(type="psnr", tiles=[2, 3], draws=2)
+
+
+def test_whole_image_metrics_are_checked_against_the_folder(tmp_path, write_scenario, capsys):
+    _folder_of_two_orientations(tmp_path / "imgs", np.random.default_rng(6))
+
+    def scenario(turn=True, tiles=(2, 3), batch=6, dataset=None):
+        return {"name": "whole", "seed": 1,
+                "data": dataset or {"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 32, "turn_portrait": turn},
+                "snr": {"convention": "snr", "values": [10.0]},
+                "montecarlo": {"batch_size": batch, "max_samples": 12, "target_errors": None, "stop_after_error_free": False},
+                "curves": [{"name": "awgn", "signal_power": "nominal", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
+                            "metrics": [{"type": "psnr", "tiles": list(tiles)}]}]}
+
+    assert main(["validate", write_scenario(scenario())]) == 0
+    for bad, expected in ((scenario(turn=False), "do not share one tile grid (2×3 tiles: 1 file(s), e.g. "),
+                          (scenario(tiles=(3, 2)), "'tiles: [3, 2]' but every test image is 2×3 tiles (rows×cols); write tiles: [2, 3]"),
+                          (scenario(batch=4), "multiples of the 6 tiles of an image"),
+                          (scenario(dataset={"dataset": "bundled-photos"}), "need the image-folder dataset"),
+                          (scenario(dataset={"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 48}),
+                           "not a whole number of 48×48 tiles")):
+        capsys.readouterr()
+        assert main(["validate", write_scenario(bad)]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and err.count("\n") == 1, err
+    points = run_scenario(parse_scenario(scenario()))
+    assert points[0].stats["psnr"]["count"] == 2   # two whole images, each counted once
+
+
+def test_whole_image_options_left_at_their_defaults_keep_trained_weights_valid(tmp_path):
+    """``tiles`` and ``turn_portrait`` came after checkpoints existed: at their defaults they leave
+    the configuration hash as it was; set, they enter it."""
+    from linksim.run.checkpoints import config_hash
+
+    _folder_of_two_orientations(tmp_path / "imgs", np.random.default_rng(7))
+
+    def hashed(metric=None, data=None):
+        spec = {"name": "h", "seed": 1, "data": {"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 32, **(data or {})},
+                "snr": {"convention": "snr", "values": [10.0]},
+                "montecarlo": {"batch_size": 6, "max_samples": 12, "target_errors": None},
+                "curves": [{"name": "awgn", "signal_power": "nominal", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
+                            "metrics": [{"type": "psnr", **(metric or {})}]}]}
+        scenario = parse_scenario(spec)
+        return config_hash(scenario, scenario.curves[0])
+
+    plain = hashed()
+    assert hashed({"tiles": None}, {"turn_portrait": False}) == plain
+    assert hashed({"tiles": [2, 3]}, {"turn_portrait": True}) != plain != hashed(data={"turn_portrait": True})

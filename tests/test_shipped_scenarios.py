@@ -1,9 +1,11 @@
 """Every scenario in scenarios/ validates: the ones that read data you own do so against stand-in
-folders of the expected layout (nothing is read from them)."""
+folders of the expected layout (image folders hold a Kodak-sized landscape and portrait picture,
+whose headers the whole-image metrics read)."""
 import pathlib
 
 import pytest
 import yaml
+from PIL import Image
 
 from linksim.scenario import parse_scenario
 
@@ -21,7 +23,8 @@ def _stand_in(data, root):
         for key in ("path", "train_path"):
             if key in data:
                 (root / key).mkdir()
-                (root / key / "a.png").write_bytes(b"")
+                for name, size in (("landscape.png", (768, 512)), ("portrait.png", (512, 768))):
+                    Image.new("RGB", size).save(root / key / name)
                 data[key] = str(root / key)
     elif kind == "amos":
         for folder in ("imagesTr", "labelsTr", "imagesVa", "labelsVa"):

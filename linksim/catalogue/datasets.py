@@ -7,7 +7,6 @@ domains register datasets of other shapes (:mod:`linksim.domains`). Validation c
 the files are where they must be (nothing is decoded, nothing is ever downloaded); the loaders live
 in :mod:`linksim.catalogue.image_files`. Paths are relative to the working directory.
 """
-import functools
 import os
 from abc import abstractmethod
 from typing import Annotated, ClassVar, Literal
@@ -39,6 +38,12 @@ class DatasetParams(Params):
     @abstractmethod
     def load(self, split: str, seed: int = 0):
         """The samples of ``split`` (``train`` or ``test``), ``[N, *sample_shape]`` as stored."""
+
+    def tile_grid(self) -> tuple[int, int]:
+        """``(rows, cols)`` of tiles that every test image is cut into exactly, for metrics that score
+        whole images (``tiles``); ``ValueError`` where the test samples are not such tiles."""
+        raise ValueError(f"the {self.dataset} dataset's test samples are not tiles of whole images; whole-image "
+                         "metrics ('tiles') need the image-folder dataset")
 
 
 class _Images(DatasetParams):
@@ -94,12 +99,19 @@ class CIFAR10(_Images):
 @register("dataset", "image-folder")
 class ImageFolder(_Images):
     """.png/.jpg/.jpeg files: tiles of ``path`` for testing, ``train_crops`` random crops of ``train_path``
-    (default ``path``) for training."""
+    (default ``path``) for training.
+
+    ``turn_portrait: true`` turns test images taller than wide a quarter turn (counter-clockwise)
+    before tiling, so that a set like Kodak24 (768×512 and 512×768) tiles into one grid and can be
+    scored as whole images (metrics with ``tiles``); PSNR and SSIM of an image pair do not change
+    when both are turned."""
 
     dataset: Literal["image-folder"]
     path: str = Field(min_length=1, max_length=4096)
     train_path: str | None = Field(default=None, min_length=1, max_length=4096)
     train_crops: int = Field(default=10_000, ge=1, le=10**7)
+    turn_portrait: bool = False
+    added_later: ClassVar[dict] = {"turn_portrait": False}
 
     @model_validator(mode="after")
     def _files_exist(self):
@@ -118,5 +130,23 @@ class ImageFolder(_Images):
         from linksim.catalogue.image_files import image_folder, random_crops
 
         if split == "test":
-            return image_folder(self.path, self.patch_size).images
+            return image_folder(self.path, self.patch_size, self.turn_portrait).images
         return random_crops(self.train_path or self.path, self.patch_size, self.train_crops, seed).images
+
+    def tile_grid(self):
+        from linksim.catalogue.image_files import image_sizes
+
+        size = self.patch_size
+        grids = {}
+        for file, (height, width) in image_sizes(self.path).items():
+            if self.turn_portrait and height > width:
+                height, width = width, height
+            if height % size or width % size:
+                raise ValueError(f"{file} is {height}×{width} (height×width), not a whole number of {size}×{size} tiles: "
+                                 "whole-image metrics ('tiles') need images that the tiles cover exactly")
+            grids.setdefault((height // size, width // size), []).append(file)
+        if len(grids) > 1:
+            found = "; ".join(f"{r}×{c} tiles: {len(files)} file(s), e.g. {files[0]}" for (r, c), files in sorted(grids.items()))
+            hint = "" if self.turn_portrait else " (set turn_portrait: true if they differ only in orientation)"
+            raise ValueError(f"the test images of {self.path!r} do not share one tile grid ({found}){hint}")
+        return next(iter(grids))

@@ -20,7 +20,7 @@ import numpy as np
 
 from linksim.engine.errors import InputError
 
-__all__ = ["BUNDLED_TRAIN", "BUNDLED_TEST", "ImageSet", "bundled_photos", "cifar10", "image_folder", "cut_patches",
+__all__ = ["BUNDLED_TRAIN", "BUNDLED_TEST", "ImageSet", "bundled_photos", "cifar10", "image_folder", "image_sizes", "cut_patches",
            "epoch_order", "batches"]
 
 # name -> (package, loader); every file is inside the installed wheels.
@@ -157,9 +157,29 @@ def _read_image(file) -> np.ndarray:
         raise InputError(f"{file}: cannot decode as an image ({exc})") from None
 
 
-def image_folder(path: str, patch_size: int) -> ImageSet:
-    """Non-overlapping ``patch_size`` tiles of every image in a folder (test split)."""
-    return _patch_set(_image_files(path), _read_image, patch_size)
+def image_folder(path: str, patch_size: int, turn_portrait: bool = False) -> ImageSet:
+    """Non-overlapping ``patch_size`` tiles of every image in a folder (test split), image by image,
+    each row by row; ``turn_portrait``: images taller than wide turned a quarter counter-clockwise first."""
+    def read(file):
+        image = _read_image(file)
+        return np.ascontiguousarray(np.rot90(image)) if turn_portrait and image.shape[0] > image.shape[1] else image
+
+    return _patch_set(_image_files(path), read, patch_size)
+
+
+def image_sizes(path: str) -> dict:
+    """``{file: (height, width)}`` of the images in a folder, from their headers (nothing decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    sizes = {}
+    for file in _image_files(path):
+        try:
+            with Image.open(file) as im:
+                width, height = im.size
+        except (UnidentifiedImageError, OSError) as exc:
+            raise InputError(f"{file}: cannot decode as an image ({exc})") from None
+        sizes[file] = (height, width)
+    return sizes
 
 
 def random_crops(path: str, patch_size: int, count: int, seed: int) -> ImageSet:

@@ -13,7 +13,7 @@ nothing. PSNR of identical images would be infinite; per image the MSE is floore
 """
 from abc import abstractmethod
 from dataclasses import dataclass
-from typing import Callable, ClassVar, Literal
+from typing import Annotated, Callable, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -61,8 +61,12 @@ class MetricParams(Params):
         return [self.metric_name]
 
     def rows_per_block(self) -> int:
-        """Consecutive rows that form one block of this metric (see the image metrics' ``draws``)."""
+        """Consecutive rows that form one block of this metric (see the image metrics' ``draws`` and ``tiles``)."""
         return 1
+
+    def tile_grid(self) -> tuple[int, int] | None:
+        """``(rows, cols)`` where the metric scores whole images from their tiles (``tiles``), else ``None``."""
+        return None
 
     def check_signals(self, sent, received) -> None:
         """``ValueError`` if the two taps (:class:`linksim.engine.stage.Signal`) cannot be compared.
@@ -190,20 +194,36 @@ class _ImageMetric(MetricParams):
 
     ``sent_channel: k`` compares channel k of the sent tap only (samples that carry more than the
     image, e.g. a volume with its label map), kept as a channel axis of one.
+
+    ``tiles: [rows, cols]`` scores whole images that were sent as tiles: the rows·cols consecutive
+    rows of each image (its tiles, row by row, as the ``image-folder`` dataset cuts them) are put
+    back together, sent and received alike, and the metric is computed once on the whole image.
+    The validation checks that every test image is exactly such a grid.
     """
 
     sent: str = Field(default="images", min_length=1)
     data_range: float = Field(default=1.0, gt=0, le=1e6)
     draws: int = Field(default=1, ge=1, le=10_000)
     sent_channel: int | None = Field(default=None, ge=0, le=4096)
+    tiles: list[Annotated[int, Field(ge=1, le=1024)]] | None = Field(default=None, min_length=2, max_length=2)
     kind: ClassVar[str] = "mean"
+    added_later: ClassVar[dict] = {"tiles": None}
+
+    @model_validator(mode="after")
+    def _tiles_or_draws(self):
+        if self.tiles is not None and self.draws != 1:
+            raise ValueError("'tiles' and 'draws' cannot be combined: score whole images of one draw each")
+        return self
 
     def metric_names(self) -> list[str]:
         name = self.metric_name
         return [name] if self.draws == 1 else [name, f"{name}_min", f"{name}_max"]
 
     def rows_per_block(self) -> int:
-        return self.draws
+        return self.draws if self.tiles is None else self.tiles[0] * self.tiles[1]
+
+    def tile_grid(self):
+        return None if self.tiles is None else tuple(self.tiles)
 
     @abstractmethod
     def per_image(self, sent, received):
@@ -218,6 +238,13 @@ class _ImageMetric(MetricParams):
                 sent = sent[..., self.sent_channel : self.sent_channel + 1]
             return self.per_image(sent, taps[self.received])
 
+        if self.tiles is not None:
+            def whole_images(taps):
+                stitched = {key: stitch_tiles(taps[key], *self.tiles) for key in {self.sent, self.received}}
+                valid = taps.get("valid")
+                return mean_stats(values(stitched), None if valid is None else valid[:: self.rows_per_block()])
+
+            return Metric(self.metric_name, "mean", whole_images)
         if self.draws == 1:
             return Metric(self.metric_name, "mean", lambda taps: mean_stats(values(taps), taps.get("valid")))
 
@@ -231,6 +258,17 @@ class _ImageMetric(MetricParams):
 
         names = self.metric_names()
         return [Metric(n, "mean", grouped(r)) for n, r in zip(names, (tf.reduce_mean, tf.reduce_min, tf.reduce_max))]
+
+
+def stitch_tiles(tiles, rows: int, cols: int):
+    """Whole images from their tiles: ``[images·rows·cols, h, w, C]`` (each image's tiles row by
+    row) → ``[images, rows·h, cols·w, C]``; the inverse of
+    :func:`linksim.catalogue.image_files.cut_patches`."""
+    import tensorflow as tf
+
+    h, w, c = tiles.shape[1], tiles.shape[2], tiles.shape[3]
+    grid = tf.reshape(tiles, [-1, rows, cols, h, w, c])
+    return tf.reshape(tf.transpose(grid, [0, 1, 3, 2, 4, 5]), [-1, rows * h, cols * w, c])
 
 
 @register("metric", "psnr")

@@ -19,6 +19,7 @@ application domain or a research system, with the words that name each owner.
 import importlib
 import re
 import sys
+from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,6 +37,8 @@ class Params(BaseModel):
     """Base of all scenario parameter models: unknown keys and NaN/inf are rejected."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    added_later: ClassVar[dict] = {}  # parameters added after checkpoints existed: {name: default}, hashed only when not default
 
 
 def register(kind: str, name: str):

@@ -73,7 +73,6 @@ class StageParams(Params):
     xla_compatible: ClassVar[bool] = True
     figures: ClassVar[tuple[str, ...]] = ()
     noise_channel: ClassVar[bool] = False
-    added_later: ClassVar[dict] = {}  # parameters added after checkpoints existed: {name: default}, hashed only when not default
     evaluation_only: ClassVar[tuple[str, ...]] = ()  # parameters that do not change the trained weights: never hashed
 
     @property

@@ -25,6 +25,14 @@ BRIDGE_ADDED_SINCE_FORMAT = {"mask_value": 0.0}  # bridge options newer than FOR
 WEIGHTS_FILE = "learned.weights.h5"
 
 
+def _drop_added_later(params, described: dict) -> dict:
+    """``described`` (``params`` dumped) without the parameters added later that keep their default."""
+    for key, default in params.added_later.items():
+        if described[key] == default:
+            del described[key]
+    return described
+
+
 def config_hash(scenario, curve, replicate: int = 0) -> str:
     """12 hex digits over everything that determines the trained weights of ``curve``'s replicate
     ``replicate`` (with the hash of the curve it starts from, for ``init_from``). The number of
@@ -33,11 +41,11 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
     if described["training"] is not None:
         del described["training"]["replicates"]
     for params, stage in zip(curve.stages, described["stages"]):
-        for key, default in params.added_later.items():
-            if stage[key] == default:
-                del stage[key]
+        _drop_added_later(params, stage)
         for key in params.evaluation_only:
             del stage[key]
+    for params, metric in zip(curve.metrics, described["metrics"]):
+        _drop_added_later(params, metric)
     if described["weights"] is None:
         del described["weights"]  # added after checkpoints existed
     if described["signal_power"] == "nominal":
@@ -50,7 +58,8 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
         for key, default in BRIDGE_ADDED_SINCE_FORMAT.items():
             if isinstance(bridge, dict) and bridge.get(key) == default:
                 del bridge[key]
-    payload = {"format": FORMAT, "curve": described, "data": scenario.data.model_dump(mode="json"),
+    data = _drop_added_later(scenario.data, scenario.data.model_dump(mode="json"))
+    payload = {"format": FORMAT, "curve": described, "data": data,
                "seed": scenario.seed, "convention": scenario.snr.convention}
     if curve.training is not None and curve.training.init_from is not None:
         source = scenario.curve_named(curve.training.init_from)

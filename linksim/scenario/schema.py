@@ -17,6 +17,7 @@ from linksim.catalogue.bridges import PhyBridge
 from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos
 from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
+from linksim.engine.errors import InputError
 from linksim.engine.registry import Params, freeze, models, tag
 from linksim.engine.stage import LABELLING, MODULATION, Signal
 from linksim.engine.statistics import POWER_METRIC
@@ -259,7 +260,11 @@ class Curve(Params):
     @model_validator(mode="after")
     def _metric_draws_match_source(self):
         for metric in self.metrics:
-            if metric.rows_per_block() not in (1, self.source.batch_multiple()):
+            if metric.tile_grid() is not None:
+                if self.source.batch_multiple() != 1 or not self.source.reads_dataset or self.source.split != "test":
+                    raise ValueError(f"metric {metric.metric_name!r}: 'tiles' needs the 'images' source of the test split, "
+                                     "each sample sent once (no repeat)")
+            elif metric.rows_per_block() not in (1, self.source.batch_multiple()):
                 raise ValueError(f"metric {metric.metric_name!r}: 'draws: {metric.rows_per_block()}' needs a source that repeats each "
                                  f"sample as often (this source: {self.source.batch_multiple()})")
         return self
@@ -503,6 +508,24 @@ class Scenario(Params):
             missing = [v for v in comparison.snr if float(v) not in points]
             if missing and any(c.training and c.training.per_point for c in self.curves if c.name in comparison.curves):
                 raise ValueError(f"figures.comparison: per_point curves have weights only at the sweep's points, not at {missing[0]:g} dB")
+        return self
+
+    @model_validator(mode="after")
+    def _whole_image_metrics_fit_the_tiles(self):
+        grids = {(c.name, m.metric_name): m.tile_grid() for c in self.curves for m in c.metrics if m.tile_grid() is not None}
+        if not grids:
+            return self
+        try:
+            actual = self.data.tile_grid()
+        except InputError as exc:
+            raise ValueError(str(exc)) from None
+        for (curve, metric), (rows, cols) in grids.items():
+            if (rows, cols) != actual:
+                raise ValueError(f"curve {curve!r}, metric {metric!r}: 'tiles: [{rows}, {cols}]' but every test image is "
+                                 f"{actual[0]}×{actual[1]} tiles (rows×cols); write tiles: [{actual[0]}, {actual[1]}]")
+            if self.montecarlo.batch_size % (rows * cols) or self.montecarlo.max_samples % (rows * cols):
+                raise ValueError(f"curve {curve!r}, metric {metric!r}: montecarlo.batch_size and max_samples must be multiples "
+                                 f"of the {rows * cols} tiles of an image, so that no image's tiles are split")
         return self
 
     @model_validator(mode="after")
