@@ -147,14 +147,19 @@ def _image_files(path):
     return files
 
 
-def _read_image(file) -> np.ndarray:
+def _with_image(file, read):
+    """``read(im)`` of the Pillow image opened from ``file``; an ``InputError`` where it cannot be decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(file) as im:
-            return np.asarray(im.convert("RGB"), dtype=np.uint8)
+            return read(im)
     except (UnidentifiedImageError, OSError) as exc:
         raise InputError(f"{file}: cannot decode as an image ({exc})") from None
+
+
+def _read_image(file) -> np.ndarray:
+    return _with_image(file, lambda im: np.asarray(im.convert("RGB"), dtype=np.uint8))
 
 
 def image_folder(path: str, patch_size: int, turn_portrait: bool = False) -> ImageSet:
@@ -169,17 +174,7 @@ def image_folder(path: str, patch_size: int, turn_portrait: bool = False) -> Ima
 
 def image_sizes(path: str) -> dict:
     """``{file: (height, width)}`` of the images in a folder, from their headers (nothing decoded)."""
-    from PIL import Image, UnidentifiedImageError
-
-    sizes = {}
-    for file in _image_files(path):
-        try:
-            with Image.open(file) as im:
-                width, height = im.size
-        except (UnidentifiedImageError, OSError) as exc:
-            raise InputError(f"{file}: cannot decode as an image ({exc})") from None
-        sizes[file] = (height, width)
-    return sizes
+    return {file: _with_image(file, lambda im: im.size[::-1]) for file in _image_files(path)}
 
 
 def random_crops(path: str, patch_size: int, count: int, seed: int) -> ImageSet:

@@ -512,7 +512,8 @@ class Scenario(Params):
 
     @model_validator(mode="after")
     def _whole_image_metrics_fit_the_tiles(self):
-        grids = {(c.name, m.metric_name): m.tile_grid() for c in self.curves for m in c.metrics if m.tile_grid() is not None}
+        declared = {(c.name, m.metric_name): m.tile_grid() for c in self.curves for m in c.metrics}
+        grids = {key: grid for key, grid in declared.items() if grid is not None}
         if not grids:
             return self
         try:
