@@ -479,7 +479,7 @@ def build_parser():
     p.add_argument("--force", action="store_true", help="overwrite an --out file that holds another scenario's results")
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'baseline-*'; several: 'baseline-*,codec'); "
-                                                      "each measures what it measures in a full run")
+                                                      "each measures what it measures in a full run; the curves they start from (init_from) are trained, not swept")
     p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
     p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     p.add_argument("--workers", type=int, help="Ray workers (default: the cluster's CPUs)")

@@ -189,6 +189,21 @@ def test_cli_train_then_run_reuses_the_checkpoint_and_writes_figures(write_scena
     assert main(["train", write_scenario({**spec, "curves": [{**spec["curves"][0], "training": None}]}, "none.yaml")]) == 2
 
 
+def test_run_of_one_curve_trains_the_curve_it_starts_from_and_sweeps_only_the_chosen_one(write_scenario, tmp_path, capsys):
+    from linksim.cli import main
+    from linksim.output.results import Results
+
+    spec = tiny_learned(steps=2)
+    codec = spec["curves"][0]
+    tuned = {**codec, "name": "tuned", "training": {"init_from": "codec", "stages": [{**codec["training"]["stages"][0], "name": "tune"}]}}
+    path, checkpoints, out = write_scenario({**spec, "curves": [codec, tuned]}), str(tmp_path / "ck"), tmp_path / "r.h5"
+    assert main(["run", path, "--out", str(out), "--checkpoints", checkpoints, "--curves", "tuned"]) == 0
+    printed = capsys.readouterr().out
+    assert "# train codec: joint epoch 1/1" in printed and "# train tuned: tune epoch 1/1" in printed
+    assert printed.index("# train codec:") < printed.index("# train tuned:")
+    assert [c.name for c in Results.load(str(out)).curves] == ["tuned"]
+
+
 def test_untrainable_schedule_is_a_one_line_error_before_any_file_is_written(write_scenario, tmp_path, capsys):
     from linksim.cli import main
 

@@ -47,10 +47,11 @@ def _tap_checks(taps):
         finite = tf.constant(True)
         constant = tf.constant(True)
         for part in [tf.math.real(x), tf.math.imag(x)] if x.dtype.is_complex else [x]:
-            if part.dtype.is_floating:
+            floating = part.dtype.is_floating
+            if floating:
                 part = tf.where(tf.math.is_nan(part), tf.constant(float("inf"), part.dtype), part)
             high, low = tf.reduce_max(part), tf.reduce_min(part)
-            if part.dtype.is_floating:
+            if floating:
                 finite = tf.logical_and(finite, tf.logical_and(tf.math.is_finite(high), tf.math.is_finite(low)))
             constant = tf.logical_and(constant, tf.equal(high, low))
         checks[name] = (finite, constant)

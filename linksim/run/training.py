@@ -182,7 +182,7 @@ class Trainer:
                 raise InputError(f"training stage {stage.name!r}: batch_size {stage.batch_size} exceeds the {len(train)} training samples")
             epochs = stage.epochs or -(-stage.steps // steps_per_epoch)
             total_steps = stage.steps or epochs * steps_per_epoch
-            if self._recalibrates:
+            if _remeasures_power(self.curve):
                 state["signal_power"] = self._measure_power(stage)
             optimizer, step_fn, variables = self._optimizer_and_step(stage, total_steps)
             head_fn = self._head_function(stage) if stage.cache_head else None
@@ -206,10 +206,6 @@ class Trainer:
                     self._calibrate(train)
                 self._save(parts, optimizer, state)
         return state
-
-    @property
-    def _recalibrates(self) -> bool:
-        return _remeasures_power(self.curve)
 
     def _measure_power(self, stage) -> float:
         """The channel-input power over the training split with the weights of now (before ``stage``)."""
@@ -369,14 +365,29 @@ def _remeasures_power(curve) -> bool:
     return any(s.learned for s in curve.stages[:channel])
 
 
+def with_sources(scenario, curve_indices) -> list[int]:
+    """The chosen curves and every curve they start from (``init_from``, transitively), in scenario order."""
+    by_name = {curve.name: index for index, curve in enumerate(scenario.curves)}
+    chosen, pending = set(), list(curve_indices)
+    while pending:
+        index = pending.pop()
+        if index not in chosen:
+            chosen.add(index)
+            training = scenario.curves[index].training
+            if training is not None and training.init_from is not None:
+                pending.append(by_name[training.init_from])
+    return sorted(chosen)
+
+
 def train_curves(scenario, curve_indices, root="checkpoints", progress=None, retrain=False) -> None:
     """Train (or resume, or reuse) the checkpoints of the chosen curves that have a ``training``
-    section, every replicate and every SNR point of a ``per_point`` curve in turn; ``progress`` as
-    for :class:`Trainer`. A curve whose trained weights ship with linksim (:func:`shipped_path`) and
-    has no checkpoint under ``root`` is not trained, unless ``retrain``."""
+    section and of the curves they start from, every replicate and every SNR point of a
+    ``per_point`` curve in turn; ``progress`` as for :class:`Trainer`. A curve whose trained weights
+    ship with linksim (:func:`shipped_path`) and has no checkpoint under ``root`` is not trained,
+    unless ``retrain``."""
     from linksim.scenario import build_curve
 
-    for curve_index in curve_indices:
+    for curve_index in with_sources(scenario, curve_indices):
         curve = scenario.curves[curve_index]
         if curve.training is None:
             continue
