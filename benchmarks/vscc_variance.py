@@ -13,7 +13,8 @@ weights from the checkpoint folder or those shipped with linksim), over the test
 One CSV row per curve and replicate, with the encoder's prior, d, KL weight and training SNR; the
 figure draws the mean σ² against d for each training SNR (VSCC curves) and the other priors as
 points. Run after the scenario has trained:
-``python benchmarks/vscc_variance.py scenarios/vscc_cmc.yaml --out results/vscc_cmc_variance.csv``.
+``python benchmarks/vscc_variance.py scenarios/vscc_cmc.yaml --out results/vscc_cmc_variance.csv``
+(``--curves PATTERN``: only the curves whose names match, e.g. those trained so far).
 """
 import argparse
 import csv
@@ -27,9 +28,11 @@ FIELDS = ["curve", "replicate", "prior", "d", "kl_weight", "training_snr_db", "s
           "sigma2_p90", "sigma2_channel_spread", "kb_variance_mean", "mean_power"]
 
 
-def variance_rows(scenario, checkpoints):
-    """One dict per VSCC curve and replicate (FIELDS)."""
+def variance_rows(scenario, checkpoints, pattern="*"):
+    """One dict per VSCC curve whose name matches ``pattern`` (shell patterns, comma-separated) and
+    per replicate (FIELDS)."""
     from linksim.catalogue.image_files import batches
+    from linksim.output.report import name_matches
     from linksim.run.montecarlo import ChunkRunner
     from linksim.run.training import CurveWeights
 
@@ -38,7 +41,7 @@ def variance_rows(scenario, checkpoints):
     rows = []
     for index, curve in enumerate(scenario.curves):
         encoder_params = curve.stages[0]
-        if encoder_params.type != "vscc_encoder" or curve.training is None:
+        if encoder_params.type != "vscc_encoder" or curve.training is None or not name_matches(curve.name, pattern):
             continue
         for replicate in range(curve.replicates):
             link = runner.curve(index, replicate).link
@@ -64,7 +67,7 @@ def variance_rows(scenario, checkpoints):
 
 
 def draw(rows, path):
-    """Mean σ² against d, one line per training SNR (prior 'channel'); other priors as points at d = 0."""
+    """Mean σ² against d, one line per training SNR and KL weight (prior 'channel'); other priors as points at d = 0."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -72,9 +75,9 @@ def draw(rows, path):
 
     fig, ax = plt.subplots(figsize=(6, 4))
     channel = [r for r in rows if r["prior"] == "channel"]
-    for snr in sorted({r["training_snr_db"] for r in channel}):
-        points = sorted((r["d"], r["sigma2_mean"]) for r in channel if r["training_snr_db"] == snr)
-        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", label=f"VSCC trained at {snr:g} dB")
+    for snr, kl in sorted({(r["training_snr_db"], r["kl_weight"]) for r in channel}):
+        points = sorted((r["d"], r["sigma2_mean"]) for r in channel if (r["training_snr_db"], r["kl_weight"]) == (snr, kl))
+        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", label=f"VSCC trained at {snr:g} dB, KL weight {kl:g}")
     for r in rows:
         if r["prior"] != "channel":
             ax.plot(0, r["sigma2_mean"], "x", label=f"{r['curve']} ({r['prior']} prior)")
@@ -92,10 +95,11 @@ def main():
     parser.add_argument("scenario")
     parser.add_argument("--checkpoints", default="checkpoints")
     parser.add_argument("--out", required=True, help="CSV file; the figure goes beside it as .png")
+    parser.add_argument("--curves", default="*", help="only the curves whose names match (e.g. 'vscc-tx*,vscc-kb+5dB-kl*')")
     args = parser.parse_args()
     from linksim.scenario import load_scenario
 
-    rows = variance_rows(load_scenario(args.scenario), args.checkpoints)
+    rows = variance_rows(load_scenario(args.scenario), args.checkpoints, args.curves)
     with open(args.out, "w", newline="") as f:
         writer = csv.DictWriter(f, FIELDS)
         writer.writeheader()

@@ -223,9 +223,9 @@ def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
 
 def cmd_train(args):
     scenario = _load_scenario(args.scenario)
-    trainable = [c for c, curve in enumerate(scenario.curves) if curve.training is not None]
+    trainable = [c for c in _selected_curves(scenario, args.curves, args.scenario) if scenario.curves[c].training is not None]
     if not trainable:
-        raise InputError(f"{args.scenario}: no curve has a 'training' section")
+        raise InputError(f"{args.scenario}: no{' chosen' if args.curves else ''} curve has a 'training' section")
     import_tensorflow()
     _train(scenario, trainable, args.checkpoints, args.quiet, args.retrain)
 
@@ -490,6 +490,8 @@ def build_parser():
     p.add_argument("scenario")
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern (several: comma-separated), "
+                   "and the curves they start from (init_from)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
 

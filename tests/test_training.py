@@ -204,6 +204,21 @@ def test_run_of_one_curve_trains_the_curve_it_starts_from_and_sweeps_only_the_ch
     assert [c.name for c in Results.load(str(out)).curves] == ["tuned"]
 
 
+def test_train_of_chosen_curves_trains_them_and_their_sources_only(write_scenario, tmp_path, capsys):
+    from linksim.cli import main
+
+    spec = tiny_learned(steps=2)
+    codec = spec["curves"][0]
+    tuned = {**codec, "name": "tuned", "training": {"init_from": "codec", "stages": [{**codec["training"]["stages"][0], "name": "tune"}]}}
+    other = {**codec, "name": "other"}
+    path, checkpoints = write_scenario({**spec, "curves": [codec, tuned, other]}), str(tmp_path / "ck")
+    assert main(["train", path, "--checkpoints", checkpoints, "--curves", "tuned"]) == 0
+    printed = capsys.readouterr().out
+    assert "# train codec:" in printed and "# train tuned:" in printed and "# train other:" not in printed
+    assert main(["train", path, "--checkpoints", checkpoints, "--curves", "nothing-*"]) == 2
+    assert "--curves 'nothing-*' matches no curve" in capsys.readouterr().err
+
+
 def test_untrainable_schedule_is_a_one_line_error_before_any_file_is_written(write_scenario, tmp_path, capsys):
     from linksim.cli import main
 
