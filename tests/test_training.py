@@ -189,13 +189,18 @@ def test_cli_train_then_run_reuses_the_checkpoint_and_writes_figures(write_scena
     assert main(["train", write_scenario({**spec, "curves": [{**spec["curves"][0], "training": None}]}, "none.yaml")]) == 2
 
 
+def _codec_and_tuned():
+    """tiny_learned (2 steps) and its codec curve, with a curve 'tuned' fine-tuning from it (init_from)."""
+    spec = tiny_learned(steps=2)
+    codec = spec["curves"][0]
+    return spec, codec, {**codec, "name": "tuned", "training": {"init_from": "codec", "stages": [{**codec["training"]["stages"][0], "name": "tune"}]}}
+
+
 def test_run_of_one_curve_trains_the_curve_it_starts_from_and_sweeps_only_the_chosen_one(write_scenario, tmp_path, capsys):
     from linksim.cli import main
     from linksim.output.results import Results
 
-    spec = tiny_learned(steps=2)
-    codec = spec["curves"][0]
-    tuned = {**codec, "name": "tuned", "training": {"init_from": "codec", "stages": [{**codec["training"]["stages"][0], "name": "tune"}]}}
+    spec, codec, tuned = _codec_and_tuned()
     path, checkpoints, out = write_scenario({**spec, "curves": [codec, tuned]}), str(tmp_path / "ck"), tmp_path / "r.h5"
     assert main(["run", path, "--out", str(out), "--checkpoints", checkpoints, "--curves", "tuned"]) == 0
     printed = capsys.readouterr().out
@@ -207,9 +212,7 @@ def test_run_of_one_curve_trains_the_curve_it_starts_from_and_sweeps_only_the_ch
 def test_train_of_chosen_curves_trains_them_and_their_sources_only(write_scenario, tmp_path, capsys):
     from linksim.cli import main
 
-    spec = tiny_learned(steps=2)
-    codec = spec["curves"][0]
-    tuned = {**codec, "name": "tuned", "training": {"init_from": "codec", "stages": [{**codec["training"]["stages"][0], "name": "tune"}]}}
+    spec, codec, tuned = _codec_and_tuned()
     other = {**codec, "name": "other"}
     path, checkpoints = write_scenario({**spec, "curves": [codec, tuned, other]}), str(tmp_path / "ck")
     assert main(["train", path, "--checkpoints", checkpoints, "--curves", "tuned"]) == 0
