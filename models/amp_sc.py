@@ -25,7 +25,9 @@ block's output (no global residual). The default ``"symmetric"`` style is the on
 convolutions, ReLU, biases), which the CPU-scale scenarios were trained with.
 
 All layers take and return flat features ``[batch, h·w·C]`` between stages, like the rest of
-linksim's latent stages; ``h = w = image_size / 2^downsamplings``.
+linksim's latent stages; ``(h, w) = (H, W) / 2^downsamplings`` for images of ``image_size``
+``(H, W)`` (an int: square). The layers are fully convolutional: weights built for one image size
+serve any other (train on crops, test on whole images); only the flattening depends on it.
 """
 import keras
 import tensorflow as tf
@@ -183,15 +185,17 @@ class _LatentGeometry(keras.layers.Layer):
         if style not in STYLES:
             raise ValueError(f"style must be one of {STYLES}, got {style!r}")
         self.style = style
-        check_positive_ints(image_size=image_size, latent_channels=latent_channels, filters=filters, kernel_size=kernel_size,
-                      downsamplings=downsamplings)
+        height, width = (image_size, image_size) if isinstance(image_size, (int, float)) else tuple(image_size)
+        check_positive_ints(image_height=height, image_width=width, latent_channels=latent_channels, filters=filters,
+                            kernel_size=kernel_size, downsamplings=downsamplings)
         if int(extraction) != extraction or extraction < 0:
             raise ValueError(f"extraction must be a non-negative integer, got {extraction!r}")
-        if image_size % 2**downsamplings:
-            raise ValueError(f"image_size must be a multiple of 2^downsamplings = {2**downsamplings}, got {image_size}")
-        self.image_size, self.latent_channels, self.filters = int(image_size), int(latent_channels), int(filters)
+        if height % 2**downsamplings or width % 2**downsamplings:
+            raise ValueError(f"image_size must be a multiple of 2^downsamplings = {2**downsamplings}, got {height}×{width}")
+        self.image_size = (int(height), int(width))
+        self.latent_channels, self.filters = int(latent_channels), int(filters)
         self.kernel_size, self.downsamplings, self.extraction = int(kernel_size), int(downsamplings), int(extraction)
-        self.side = self.image_size // 2**self.downsamplings
+        self.latent_shape = (self.image_size[0] // 2**self.downsamplings, self.image_size[1] // 2**self.downsamplings)  # (h, w)
 
     def _build_chain(self, layers, shape):
         for layer in layers:
@@ -199,8 +203,21 @@ class _LatentGeometry(keras.layers.Layer):
             shape = layer.compute_output_shape(shape)
         return shape
 
+    @property
+    def num_features(self) -> int:
+        """n = h·w·C real features per image."""
+        return self.latent_shape[0] * self.latent_shape[1] * self.latent_channels
+
+    def _latent_map(self, features):
+        """``[batch, n]`` → ``[batch, h, w, C]``."""
+        return tf.reshape(features, [-1, *self.latent_shape, self.latent_channels])
+
+    def _flat(self, latent):
+        """``[batch, h, w, C]`` → ``[batch, n]``."""
+        return tf.reshape(latent, [-1, self.num_features])
+
     def get_config(self):
-        return {**super().get_config(), "image_size": self.image_size, "latent_channels": self.latent_channels, "filters": self.filters,
+        return {**super().get_config(), "image_size": list(self.image_size), "latent_channels": self.latent_channels, "filters": self.filters,
                 "kernel_size": self.kernel_size, "downsamplings": self.downsamplings, "extraction": self.extraction, "style": self.style}
 
     def _block(self, filters, strides=1, transposed=False, activation="relu", kernel_size=None):
@@ -217,9 +234,10 @@ class AMPEncoder(_LatentGeometry):
 
     Parameters
     ----------
-    image_size : int
+    image_size : int or (int, int)
+        Side, or (height, width), of the images.
     latent_channels : int
-        C of the ``side × side`` latent map; n = side²·C real symbols per image.
+        C of the ``h × w`` latent map; n = h·w·C real symbols per image.
     filters, kernel_size : int
     downsamplings, extraction : int
         Stride-2 blocks and stride-1 (deep extraction) blocks; see the module docstring.
@@ -255,8 +273,8 @@ class AMPEncoder(_LatentGeometry):
         for layer in self.chain:
             x = layer(x)
         levels = 2.0**self.num_bits
-        x = tf.tanh(x) * (levels / 2) + (levels - 1) / 2  # [batch, side, side, C] in [−½, 2^b − ½]
-        return tf.reshape(x, [-1, self.side * self.side * self.latent_channels])
+        x = tf.tanh(x) * (levels / 2) + (levels - 1) / 2  # [batch, h, w, C] in [−½, 2^b − ½]
+        return self._flat(x)
 
     def get_config(self):
         return {**super().get_config(), "num_bits": self.num_bits}
@@ -283,10 +301,10 @@ class AMPDecoder(_LatentGeometry):
         for _ in range(self.downsamplings - 1):
             self.chain += [SqueezeExcitation(), self._block(f, strides=2, transposed=True)]
         self.chain += [SqueezeExcitation(), self._block(3, strides=2, transposed=True, activation="sigmoid")]
-        self._build_chain(self.chain, (input_shape[0], self.side, self.side, self.latent_channels))
+        self._build_chain(self.chain, (input_shape[0], *self.latent_shape, self.latent_channels))
 
     def call(self, features, training=False):
-        x = tf.reshape(features, [-1, self.side, self.side, self.latent_channels])  # [batch, side, side, C]
+        x = self._latent_map(features)  # [batch, h, w, C]
         for layer in self.chain:
             x = layer(x)
         return x
@@ -296,7 +314,7 @@ class AMPDecoder(_LatentGeometry):
 class IRSNet(_LatentGeometry):
     """Information restoration U-Net (9 RCBs, 2 T-RCBs) on the received features.
 
-    ``side`` (the latent map's side) must be a multiple of 4. ``symmetric`` style: widths
+    The latent map's height and width must be multiples of 4. ``symmetric`` style: widths
     ``filters`` / ``2·filters``, k×k kernels, skips concatenated, global residual (output = input +
     correction). ``public`` style (the authors' code): widths 2C / 4C / 8C of the latent C, 3×3
     kernels (``filters`` and ``kernel_size`` do not apply), additive skips, no global residual.
@@ -311,8 +329,9 @@ class IRSNet(_LatentGeometry):
     """
 
     def build(self, input_shape):
-        if self.side % 4:
-            raise ValueError(f"IRSNet needs a latent map side that is a multiple of 4, got {self.side}")
+        if self.latent_shape[0] % 4 or self.latent_shape[1] % 4:
+            raise ValueError(f"IRSNet needs a latent map whose height and width are multiples of 4, got "
+                             f"{self.latent_shape[0]}×{self.latent_shape[1]}")
         c = self.latent_channels
         if self.style == "public":
             def block(filters, kernel_size=3, **kw):
@@ -321,7 +340,7 @@ class IRSNet(_LatentGeometry):
             self.down = [block(2 * c), block(4 * c, strides=2), block(4 * c), block(8 * c, strides=2), block(8 * c)]
             self.project = block(8 * c, kernel_size=1)
             self.up = [block(8 * c), block(4 * c, strides=2, transposed=True), block(4 * c), block(2 * c, strides=2, transposed=True), block(c)]
-            shape = self._build_chain(self.down + [self.project] + self.up[:2], (input_shape[0], self.side, self.side, c))
+            shape = self._build_chain(self.down + [self.project] + self.up[:2], (input_shape[0], *self.latent_shape, c))
             self._build_chain(self.up[2:], shape)
             return
         f = self.filters
@@ -329,13 +348,13 @@ class IRSNet(_LatentGeometry):
         self.down = [block(f), block(f, strides=2), block(f), block(2 * f, strides=2), block(2 * f)]
         self.project = block(2 * f)
         self.up = [block(f, strides=2, transposed=True), block(f), block(f, strides=2, transposed=True), block(f), block(c, activation=None)]
-        shape = self._build_chain(self.down + [self.project], (input_shape[0], self.side, self.side, c))
+        shape = self._build_chain(self.down + [self.project], (input_shape[0], *self.latent_shape, c))
         shape = self._build_chain(self.up[:1], shape)
         shape = self._build_chain(self.up[1:3], tuple(shape[:-1]) + (2 * f,))
         self._build_chain(self.up[3:], tuple(shape[:-1]) + (2 * f,))
 
     def call(self, features, training=False):
-        x0 = tf.reshape(features, [-1, self.side, self.side, self.latent_channels])  # [batch, side, side, C]
+        x0 = self._latent_map(features)  # [batch, h, w, C]
         if self.style == "public":
             f1 = self.down[0](x0)  # 2C, full resolution
             f2 = self.down[2](self.down[1](f1))  # 4C, 1/2
@@ -343,10 +362,10 @@ class IRSNet(_LatentGeometry):
             x = self.up[1](self.up[0](self.project(f3) + f3))  # 4C, 1/2
             x = self.up[3](self.up[2](x + f2))  # 2C, full
             x = self.up[4](x + f1)  # C
-            return tf.reshape(x, [-1, self.side * self.side * self.latent_channels])
+            return self._flat(x)
         a = self.down[0](x0)  # full resolution
         b = self.down[2](self.down[1](a))  # 1/2
         x = self.project(self.down[4](self.down[3](b)))  # 1/4
         x = self.up[1](tf.concat([self.up[0](x), b], -1))  # 1/2, with the skip
         x = self.up[4](self.up[3](tf.concat([self.up[2](x), a], -1)))  # full, with the skip
-        return tf.reshape(x0 + x, [-1, self.side * self.side * self.latent_channels])
+        return self._flat(x0 + x)

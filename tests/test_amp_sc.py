@@ -9,7 +9,7 @@ import yaml
 
 from conftest import assert_in_binomial_interval
 from tests.conftest import trained_runner
-from linksim.run.montecarlo import ChunkRunner
+from linksim.run.montecarlo import ChunkRunner, LocalExecutor, run_scenario
 from linksim.output.results import Results
 from linksim.scenario import build_curve, parse_scenario
 from linksim.run.training import CurveWeights, Trainer
@@ -324,7 +324,7 @@ def test_the_high_resolution_paper_config_has_table_vs_parameter_counts(tmp_path
     geometry = dict(image_size=128, latent_channels=decoder.latent_channels, downsamplings=decoder.downsamplings, style=decoder.style)
     dec = AMPDecoder(filters=decoder.filters, kernel_size=decoder.kernel_size, extraction=decoder.extraction, **geometry)
     irs = IRSNet(**geometry)
-    features = tf.zeros([1, dec.side * dec.side * dec.latent_channels])
+    features = tf.zeros([1, dec.num_features])
     dec(irs(features))
 
     def counted(layer):  # Table V's way: every weight but GDN's
@@ -332,3 +332,66 @@ def test_the_high_resolution_paper_config_has_table_vs_parameter_counts(tmp_path
 
     assert counted(dec) / 1e6 == pytest.approx(11.180, rel=0.001)
     assert (counted(dec) + counted(irs)) / 1e6 == pytest.approx(12.917, rel=0.10)
+
+
+def test_codec_trained_on_crops_codes_whole_test_images_with_the_same_weights(tmp_path, write_scenario, capsys):
+    """``whole_test_images``: the links train on 16×16 crops and evaluate on whole 32×48 pictures
+    (a portrait one turned) with the trained weights; a stage sized to its input is refused."""
+    from PIL import Image
+
+    from linksim.cli import main
+    from linksim.scenario import carried_shape
+
+    rng = np.random.default_rng(4)
+    (tmp_path / "imgs").mkdir()
+    Image.fromarray(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(tmp_path / "imgs" / "a.png")
+    Image.fromarray(rng.integers(0, 256, (48, 32, 3), dtype=np.uint8)).save(tmp_path / "imgs" / "b.png")
+    spec = tiny_amp()
+    spec["data"] = {"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 16, "train_crops": 16,
+                    "turn_portrait": True, "whole_test_images": True}
+    amp = spec["curves"][2]
+    amp["training"] = {"stages": [{**amp["training"]["stages"][1], "steps": 1}]}   # one step4-like stage trains every part
+    analog = {"name": "analog", "signal_power": "measured", "source": {"type": "images"},   # the noise refers to the measured power
+              "stages": [spec["curves"][0]["stages"][0], {"type": "real_awgn"}, spec["curves"][0]["stages"][-1]], "metrics": [{"type": "psnr"}],
+              "training": {"stages": [{**spec["curves"][0]["training"]["stages"][0], "train": ["reconstruction"], "steps": 1}]}}
+    spec["curves"] = [amp, analog]
+    spec["snr"]["convention"] = "snr"   # an analog curve has no bits per symbol; bits then stand for real BPSK
+    amp["stages"][3] = {"type": "bsc", "modulation": "bpsk"}
+    spec["montecarlo"].update(batch_size=2, max_samples=2)
+    scenario = parse_scenario(spec)
+    amp = scenario.curves[0]
+    assert carried_shape(scenario, amp, training=True) == (16, 16, 3) and carried_shape(scenario, amp) == (32, 48, 3)
+
+    runner = trained_runner(scenario, str(tmp_path / "ckpt"), [0, 1])
+    link = runner.curve(0).link
+    taps = link(2, tf.constant(0.1), tf.constant(8.0), tf.constant([1, 2]), tf.constant(link.point_values(8.0), tf.float32),
+                chunk=tf.constant(0), max_samples=2)
+    assert taps["images"].shape == taps["reconstruction"].shape == (2, 32, 48, 3)
+    assert taps["features"].shape == (2, 8 * 12 * 4)   # h × w × C of the whole picture, not of a crop
+    trained, _ = build_curve(scenario, amp, training=True)
+    CurveWeights(scenario, str(tmp_path / "ckpt")).load(0, trained)
+    assert trained.sample_shape == (16, 16, 3)
+    for tap in ("features", "restored", "reconstruction"):   # the same weights serve both sizes
+        at_crops, whole = (next(s.block for s in link_.stages if s.tap == tap) for link_ in (trained, link))
+        for a, b in zip(at_crops.get_weights(), whole.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    encoder = AMPEncoder(image_size=(32, 48), latent_channels=4, filters=4)   # built here, given the crop-trained weights
+    encoder(taps["images"])
+    encoder.set_weights(next(s.block for s in trained.stages if s.tap == "features").get_weights())
+    np.testing.assert_allclose(encoder(taps["images"]).numpy(), taps["features"].numpy(), atol=1e-5)
+    points = run_scenario(scenario, LocalExecutor(scenario, str(tmp_path / "ckpt")))
+    assert [p.stats["psnr"]["count"] for p in points if p.snr_db == 8.0] == [2, 2]
+
+    measured = runner.curve(1).link   # signal power: over the 16×16 training crops, with the weights the whole-image link holds
+    crops = AMPEncoder(image_size=16, latent_channels=4, filters=4)
+    crops(tf.zeros([1, 16, 16, 3]))
+    crops.set_weights(measured.stages[0].block.get_weights())
+    power = np.mean(np.square(crops(scenario.data.load("train", scenario.seed) / 255.0).numpy().astype(np.float64)))
+    assert measured.sample_shape == (32, 48, 3) and measured.signal_power == pytest.approx(power, rel=1e-5)
+
+    fixed = copy.deepcopy(spec)
+    fixed["curves"][0]["stages"][-1] = {"type": "conv_decoder", "latent_channels": 4}
+    capsys.readouterr()
+    assert main(["validate", write_scenario(fixed)]) == 2
+    err = capsys.readouterr().err
+    assert "has weights sized to its input, but the dataset trains on 16×16×3 and tests on 32×48×3 samples" in err and err.count("\n") == 1, err

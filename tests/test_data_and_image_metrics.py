@@ -6,7 +6,7 @@ from PIL import Image
 
 from linksim.cli import main
 from linksim.catalogue.image_files import (BUNDLED_TEST, BUNDLED_TRAIN, batches, bundled_photos, cifar10, cut_patches, epoch_order,
-                          image_folder, load_photo, random_crops)
+                          image_folder, load_photo, random_crops, whole_images)
 from linksim.engine.errors import InputError
 from linksim.run.montecarlo import run_scenario
 from linksim.scenario import parse_scenario
@@ -224,7 +224,7 @@ def test_whole_image_metrics_are_checked_against_the_folder(tmp_path, write_scen
 
 
 def test_whole_image_options_left_at_their_defaults_keep_trained_weights_valid(tmp_path):
-    """``tiles`` and ``turn_portrait`` came after checkpoints existed: at their defaults they leave
+    """``tiles``, ``turn_portrait`` and ``whole_test_images`` came after checkpoints existed: at their defaults they leave
     the configuration hash as it was; set, they enter it."""
     from linksim.run.checkpoints import config_hash
 
@@ -240,5 +240,36 @@ def test_whole_image_options_left_at_their_defaults_keep_trained_weights_valid(t
         return config_hash(scenario, scenario.curves[0])
 
     plain = hashed()
-    assert hashed({"tiles": None}, {"turn_portrait": False}) == plain
+    assert hashed({"tiles": None}, {"turn_portrait": False, "whole_test_images": False}) == plain
     assert hashed({"tiles": [2, 3]}, {"turn_portrait": True}) != plain != hashed(data={"turn_portrait": True})
+
+
+def test_whole_test_images_are_the_turned_pictures_and_training_stays_on_crops(tmp_path, write_scenario, capsys):
+    landscape, portrait = _folder_of_two_orientations(tmp_path / "imgs", np.random.default_rng(8))
+    whole = whole_images(str(tmp_path / "imgs"), turn_portrait=True)
+    assert whole.images.shape == (2, 64, 96, 3)
+    np.testing.assert_array_equal(whole.images[0], landscape)
+    np.testing.assert_array_equal(whole.images[1], np.rot90(portrait))
+    with pytest.raises(InputError, match=r"b.png: 96×64 \(height×width\), but .*a.png is 64×96"):
+        whole_images(str(tmp_path / "imgs"))
+
+    def scenario(turn=True, metric=None):
+        return {"name": "whole", "seed": 1,
+                "data": {"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 32, "turn_portrait": turn,
+                         "whole_test_images": True, "train_crops": 5},
+                "snr": {"convention": "snr", "values": [10.0]},
+                "montecarlo": {"batch_size": 2, "max_samples": 2, "target_errors": None, "stop_after_error_free": False},
+                "curves": [{"name": "awgn", "signal_power": "nominal", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
+                            "metrics": [metric or {"type": "psnr"}]}]}
+
+    data = parse_scenario(scenario()).data
+    assert data.split_shape("test") == (64, 96, 3) and data.split_shape("train") == data.sample_shape == (32, 32, 3)
+    assert data.load("train").shape == (5, 32, 32, 3)
+    for bad, expected in ((scenario(turn=False), ("differ in size (height×width: 64×96: 1 file(s), e.g. ", "(set turn_portrait: true")),
+                          (scenario(metric={"type": "psnr", "tiles": [2, 3]}), ("the test samples are whole images already; remove 'tiles'",))):
+        capsys.readouterr()
+        assert main(["validate", write_scenario(bad)]) == 2
+        err = capsys.readouterr().err
+        assert all(part in err for part in expected) and err.count("\n") == 1, err
+    points = run_scenario(parse_scenario(scenario()))
+    assert points[0].stats["psnr"]["count"] == 2   # the two whole pictures, once each

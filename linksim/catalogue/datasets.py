@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
+from linksim.engine.errors import InputError
 from linksim.engine.registry import Params, register
 
 __all__ = ["DatasetParams", "BundledPhotos", "CIFAR10", "ImageFolder", "DEFAULT_DATASET", "Side"]
@@ -33,11 +34,17 @@ class DatasetParams(Params):
     @property
     @abstractmethod
     def sample_shape(self) -> tuple[int, ...]:
-        """Shape of one sample, e.g. ``(H, W, 3)``."""
+        """Shape of one training sample, e.g. ``(H, W, 3)`` (of the test samples too, unless
+        :meth:`split_shape` says otherwise)."""
+
+    def split_shape(self, split: str) -> tuple[int, ...]:
+        """Shape of one sample of ``split`` (``train`` or ``test``): ``sample_shape`` unless the
+        dataset tests on other shapes than it trains on (``image-folder`` with ``whole_test_images``)."""
+        return self.sample_shape
 
     @abstractmethod
     def load(self, split: str, seed: int = 0):
-        """The samples of ``split`` (``train`` or ``test``), ``[N, *sample_shape]`` as stored."""
+        """The samples of ``split`` (``train`` or ``test``), ``[N, *split_shape(split)]`` as stored."""
 
     def tile_grid(self) -> tuple[int, int]:
         """``(rows, cols)`` of tiles that every test image is cut into exactly, for metrics that score
@@ -104,14 +111,21 @@ class ImageFolder(_Images):
     ``turn_portrait: true`` turns test images taller than wide a quarter turn (counter-clockwise)
     before tiling, so that a set like Kodak24 (768×512 and 512×768) tiles into one grid and can be
     scored as whole images (metrics with ``tiles``); PSNR and SSIM of an image pair do not change
-    when both are turned."""
+    when both are turned.
+
+    ``whole_test_images: true`` tests on the whole images instead of their tiles: the link codes
+    each image at once, as papers that train on crops and test on Kodak do. Every test image must
+    then have one size (after ``turn_portrait``), and every learned stage must be fully
+    convolutional (its weights do not depend on the image size), since it trains on
+    ``patch_size`` crops and is tested with the same weights on whole images."""
 
     dataset: Literal["image-folder"]
     path: str = Field(min_length=1, max_length=4096)
     train_path: str | None = Field(default=None, min_length=1, max_length=4096)
     train_crops: int = Field(default=10_000, ge=1, le=10**7)
     turn_portrait: bool = False
-    added_later: ClassVar[dict] = {"turn_portrait": False}
+    whole_test_images: bool = False
+    added_later: ClassVar[dict] = {"turn_portrait": False, "whole_test_images": False}
 
     @model_validator(mode="after")
     def _files_exist(self):
@@ -126,21 +140,49 @@ class ImageFolder(_Images):
                 raise ValueError(f"no .png/.jpg/.jpeg files in {folder!r} ({key})")
         return self
 
+    @model_validator(mode="after")
+    def _whole_test_images_share_a_size(self):
+        if self.whole_test_images:
+            try:
+                self.split_shape("test")
+            except InputError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
     def load(self, split, seed=0):
-        from linksim.catalogue.image_files import image_folder, random_crops
+        from linksim.catalogue.image_files import image_folder, random_crops, whole_images
 
         if split == "test":
+            if self.whole_test_images:
+                return whole_images(self.path, self.turn_portrait).images
             return image_folder(self.path, self.patch_size, self.turn_portrait).images
         return random_crops(self.train_path or self.path, self.patch_size, self.train_crops, seed).images
 
-    def tile_grid(self):
+    def split_shape(self, split):
+        if split != "test" or not self.whole_test_images:
+            return self.sample_shape
+        sizes = {}
+        for file, size in self._test_image_sizes().items():
+            sizes.setdefault(size, []).append(file)
+        if len(sizes) > 1:
+            found = "; ".join(f"{h}×{w}: {len(files)} file(s), e.g. {files[0]}" for (h, w), files in sorted(sizes.items()))
+            hint = "" if self.turn_portrait else " (set turn_portrait: true if they differ only in orientation)"
+            raise ValueError(f"whole_test_images: the test images of {self.path!r} differ in size (height×width: {found}){hint}; "
+                             "a batch of whole images needs one size")
+        return (*next(iter(sizes)), 3)
+
+    def _test_image_sizes(self) -> dict:
+        """``{file: (height, width)}`` of the test images, portrait ones turned where ``turn_portrait``."""
         from linksim.catalogue.image_files import image_sizes
 
+        return {file: (w, h) if self.turn_portrait and h > w else (h, w) for file, (h, w) in image_sizes(self.path).items()}
+
+    def tile_grid(self):
+        if self.whole_test_images:
+            raise ValueError("whole_test_images: the test samples are whole images already; remove 'tiles' from the metrics")
         size = self.patch_size
         grids = {}
-        for file, (height, width) in image_sizes(self.path).items():
-            if self.turn_portrait and height > width:
-                height, width = width, height
+        for file, (height, width) in self._test_image_sizes().items():
             if height % size or width % size:
                 raise ValueError(f"{file} is {height}×{width} (height×width), not a whole number of {size}×{size} tiles: "
                                  "whole-image metrics ('tiles') need images that the tiles cover exactly")

@@ -20,7 +20,7 @@ import numpy as np
 
 from linksim.engine.errors import InputError
 
-__all__ = ["BUNDLED_TRAIN", "BUNDLED_TEST", "ImageSet", "bundled_photos", "cifar10", "image_folder", "image_sizes", "cut_patches",
+__all__ = ["BUNDLED_TRAIN", "BUNDLED_TEST", "ImageSet", "bundled_photos", "cifar10", "image_folder", "whole_images", "image_sizes", "cut_patches",
            "epoch_order", "batches"]
 
 # name -> (package, loader); every file is inside the installed wheels.
@@ -162,14 +162,28 @@ def _read_image(file) -> np.ndarray:
     return _with_image(file, lambda im: np.asarray(im.convert("RGB"), dtype=np.uint8))
 
 
+def _read_turned(file, turn_portrait: bool) -> np.ndarray:
+    """The image of ``file``, turned a quarter counter-clockwise where ``turn_portrait`` and it is taller than wide."""
+    image = _read_image(file)
+    return np.ascontiguousarray(np.rot90(image)) if turn_portrait and image.shape[0] > image.shape[1] else image
+
+
 def image_folder(path: str, patch_size: int, turn_portrait: bool = False) -> ImageSet:
     """Non-overlapping ``patch_size`` tiles of every image in a folder (test split), image by image,
     each row by row; ``turn_portrait``: images taller than wide turned a quarter counter-clockwise first."""
-    def read(file):
-        image = _read_image(file)
-        return np.ascontiguousarray(np.rot90(image)) if turn_portrait and image.shape[0] > image.shape[1] else image
+    return _patch_set(_image_files(path), lambda file: _read_turned(file, turn_portrait), patch_size)
 
-    return _patch_set(_image_files(path), read, patch_size)
+
+def whole_images(path: str, turn_portrait: bool = False) -> ImageSet:
+    """Every image of a folder, whole (test split with ``whole_test_images``), ``turn_portrait`` as for
+    :func:`image_folder`; ``InputError`` where they differ in size."""
+    files = _image_files(path)
+    images = [_read_turned(f, turn_portrait) for f in files]
+    odd = next((f for f, im in zip(files, images) if im.shape != images[0].shape), None)
+    if odd is not None:
+        raise InputError(f"{odd}: {'×'.join(map(str, images[files.index(odd)].shape[:2]))} (height×width), but {files[0]} is "
+                         f"{'×'.join(map(str, images[0].shape[:2]))}: whole_test_images needs test images of one size")
+    return ImageSet(np.stack(images), np.arange(len(files)), tuple(files))
 
 
 def image_sizes(path: str) -> dict:

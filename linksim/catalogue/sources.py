@@ -96,7 +96,7 @@ class DatasetSource(StageParams):
     figures: ClassVar[tuple[str, ...]] = ("reconstructions",)
 
     def block_size(self, data) -> int:
-        return math.prod(data.sample_shape)
+        return math.prod(data.split_shape(self.split))
 
     def batch_multiple(self) -> int:
         return self.repeat

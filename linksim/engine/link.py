@@ -84,6 +84,9 @@ class Link:
     energy_overhead : float
         Energy sent per data symbol over a data symbol's energy (OFDM pilots and cyclic prefix):
         with ``ebno`` the energy per information bit includes it (Sionna's ``ebnodb2no``).
+    sample_shape : tuple[int, ...]
+        Shape of one dataset sample the link carries (what its layers are built on before trained
+        weights load into them).
     """
 
     source: Stage
@@ -93,6 +96,7 @@ class Link:
     coderate: float = 1.0
     signal_power: float | None = 1.0
     energy_overhead: float = 1.0
+    sample_shape: tuple[int, ...] = ()
     taps: list[str] = field(init=False)
 
     def __post_init__(self):

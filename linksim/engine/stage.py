@@ -45,6 +45,8 @@ class StageParams(Params):
 
     - ``tap_default``: the output's tap name when ``tap`` is not given;
     - ``learned``: the stage is a Keras layer with trainable weights;
+    - ``fully_convolutional``: a learned stage whose weights do not depend on the sample's height
+      and width, so that it can train on crops and be tested on whole images;
     - ``trained_by``: the registered objective a learned stage must be trained with (a layer
       that owns its objective, e.g. a score model), or ``None`` for the generic ones;
     - ``point_parameter``: the name of the stage's per-SNR-point parameter, which a training
@@ -67,6 +69,7 @@ class StageParams(Params):
 
     tap_default: ClassVar[str] = "output"
     learned: ClassVar[bool] = False
+    fully_convolutional: ClassVar[bool] = False
     trained_by: ClassVar[str | None] = None
     point_parameter: ClassVar[str | None] = None
     reads_dataset: ClassVar[bool] = False

@@ -99,6 +99,19 @@ class ChunkRunner:
         self.weights = weights
         self._curves = {}
 
+    def _training_power(self, curve_index, link, replicate) -> float:
+        """The channel-input power over the training split with the weights ``link`` holds; measured
+        through a twin link built for training samples where ``link`` carries other ones (whole test
+        images, training crops)."""
+        from linksim.scenario import build_curve, carried_shape
+
+        curve = self.scenario.curves[curve_index]
+        if carried_shape(self.scenario, curve, training=True) == link.sample_shape:
+            return calibrate_signal_power(self.scenario, curve, link)
+        twin, _ = build_curve(self.scenario, curve, training=True)
+        self.weights.load(curve_index, twin, replicate)
+        return calibrate_signal_power(self.scenario, curve, twin)
+
     def curve(self, curve_index: int, replicate: int = 0) -> CurveRuntime:
         """Curve ``curve_index`` (its replicate ``replicate``) built, holding its trained weights, with its
         step compiled (once)."""
@@ -111,7 +124,7 @@ class ChunkRunner:
             link, metrics = build_curve(self.scenario, curve)
             self.weights.load(curve_index, link, replicate)
             if curve.signal_power == "measured":
-                calibrate_signal_power(self.scenario, curve, link)
+                link.signal_power = self._training_power(curve_index, link, replicate)
             self.weights.select(curve_index, link, float(self.scenario.snr.points()[0]), replicate)
             check_declared_power(self.scenario, curve_index, link)
             batch_size = self.scenario.montecarlo.batch_size

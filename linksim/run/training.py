@@ -221,7 +221,7 @@ class Trainer:
         from linksim.scenario import build_curve
 
         source = self.scenario.curve_named(name)
-        link, _ = build_curve(self.scenario, source)
+        link, _ = build_curve(self.scenario, source, training=True)
         replicate = self.replicate if self.replicate < source.replicates else 0
         load_weights(link, trained_checkpoint(self.scenario, source, self.root, replicate=replicate), sample_shape)
         trained = learned_layers(link)
@@ -391,7 +391,7 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
         curve = scenario.curves[curve_index]
         if curve.training is None:
             continue
-        link, _ = build_curve(scenario, curve)
+        link, _ = build_curve(scenario, curve, training=True)
         power = None
         if curve.signal_power == "measured":
             power = calibrate_signal_power(scenario, curve, link)
@@ -401,7 +401,7 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
                 progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} ({refers})")
         for replicate in range(curve.replicates):
             if replicate:
-                link, _ = build_curve(scenario, curve)  # fresh layers: a replicate starts from its own initial weights
+                link, _ = build_curve(scenario, curve, training=True)  # fresh layers: a replicate starts from its own initial weights
                 if power is not None:
                     link.signal_power = power
             for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
@@ -448,5 +448,6 @@ class CurveWeights:
 
     def _load(self, curve_index, link, point, replicate):
         curve = self.scenario.curves[curve_index]
-        load_weights(link, trained_checkpoint(self.scenario, curve, self.root, point, replicate, self.shipped), self.scenario.data.sample_shape)
+        load_weights(link, trained_checkpoint(self.scenario, curve, self.root, point, replicate, self.shipped),
+                     link.sample_shape)
         self._loaded_point[(curve_index, replicate)] = point

@@ -6,8 +6,8 @@ Imports the engine and the registered components (:mod:`linksim.components`); th
 command-line layers import it. Validation imports no TensorFlow.
 """
 import linksim.components  # noqa: F401  (registers every component before the schema is built)
-from linksim.scenario.building import BuildContext, build_curve
+from linksim.scenario.building import BuildContext, build_curve, carried_shape
 from linksim.scenario.loading import load_scenario, parse_scenario, resolved_yaml
 from linksim.scenario.schema import Curve, Scenario
 
-__all__ = ["BuildContext", "Curve", "Scenario", "build_curve", "load_scenario", "parse_scenario", "resolved_yaml"]
+__all__ = ["BuildContext", "Curve", "Scenario", "build_curve", "carried_shape", "load_scenario", "parse_scenario", "resolved_yaml"]

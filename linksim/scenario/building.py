@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from linksim.catalogue.datasets import DatasetParams
 from linksim.scenario.schema import Curve, Scenario
 
-__all__ = ["BuildContext", "build_curve"]
+__all__ = ["BuildContext", "build_curve", "carried_shape"]
 
 
 @dataclass(frozen=True)
@@ -21,16 +21,29 @@ class BuildContext:
         The scenario's seed (for state a stage draws once, outside any compiled step).
     curve : Curve
         The curve being built.
+    sample_shape : tuple[int, ...]
+        Shape of one dataset sample the link carries: the training split's for a training link, the
+        curve source's split's for an evaluation link (they differ where a dataset trains on crops
+        and tests on whole images). Stages size themselves from this, not from ``data``.
     """
 
     convention: str
     data: DatasetParams
     seed: int
     curve: Curve
+    sample_shape: tuple[int, ...]
 
 
-def build_curve(scenario: Scenario, curve: Curve):
-    """Build the runtime link and metrics of one curve (imports TensorFlow).
+def carried_shape(scenario: Scenario, curve: Curve, training: bool = False) -> tuple[int, ...]:
+    """Shape of one dataset sample through ``curve``'s link: the training split's in training, else that
+    of the split its source reads (a source that reads no dataset: the training split's)."""
+    split = "test" if not training and curve.source.reads_dataset and curve.source.split == "test" else "train"
+    return tuple(scenario.data.split_shape(split))
+
+
+def build_curve(scenario: Scenario, curve: Curve, training: bool = False):
+    """Build the runtime link and metrics of one curve (imports TensorFlow); ``training``: the link that
+    trains (it carries training samples), else the one that evaluates.
 
     Output
     ------
@@ -43,7 +56,9 @@ def build_curve(scenario: Scenario, curve: Curve):
     from linksim.catalogue.metrics import power_metric
     from linksim.engine.link import Link
 
-    context = BuildContext(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve)
+    sample_shape = carried_shape(scenario, curve, training)
+    context = BuildContext(convention=scenario.snr.convention, data=scenario.data, seed=scenario.seed, curve=curve,
+                           sample_shape=sample_shape)
     link = Link(
         source=curve.source.build(context),
         stages=[s.build(context) for s in curve.stages],
@@ -52,6 +67,7 @@ def build_curve(scenario: Scenario, curve: Curve):
         coderate=curve.effective_coderate(),
         energy_overhead=curve.energy_overhead(),
         signal_power={"nominal": 1.0, "measured": None}.get(curve.signal_power, curve.signal_power),
+        sample_shape=sample_shape,
     )
     built = [m.build() for m in curve.metrics]
     metrics = [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]

@@ -530,6 +530,19 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
+    def _learned_stages_take_both_shapes(self):
+        train, test = self.data.split_shape("train"), self.data.split_shape("test")
+        if train == test:
+            return self
+        for i, curve in enumerate(self.curves):
+            fixed = [s for s in curve.stages if s.learned and not s.fully_convolutional]
+            if fixed and curve.source.reads_dataset:
+                raise ValueError(f"curves[{i}] ({curve.name}): {fixed[0].type} {fixed[0].tap_name!r} has weights sized to its input, but the "
+                                 f"dataset trains on {'×'.join(map(str, train))} and tests on {'×'.join(map(str, test))} samples "
+                                 "(whole_test_images); only fully convolutional learned stages take both")
+        return self
+
+    @model_validator(mode="after")
     def _ebno_needs_a_mapper(self):
         for i, curve in enumerate(self.curves):
             if self.snr.convention == "ebno" and curve.bits_per_symbol() is None:

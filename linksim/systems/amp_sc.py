@@ -27,10 +27,11 @@ class _AMPGeometryParams(StageParams):
     extraction: int = Field(default=3, ge=0, le=64)
     style: Literal["symmetric", "public"] = "symmetric"
     learned: ClassVar[bool] = True
+    fully_convolutional: ClassVar[bool] = True
     added_later: ClassVar[dict] = {"style": "symmetric"}
 
     def _geometry(self, context):
-        return dict(image_size=context.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+        return dict(image_size=tuple(context.sample_shape[:2]), latent_channels=self.latent_channels, filters=self.filters,
                     kernel_size=self.kernel_size, downsamplings=self.downsamplings, extraction=self.extraction, style=self.style,
                     name=self.tap_name)
 

@@ -42,6 +42,6 @@ class ConvDecoderParams(_ConvCodecParams):
     def build(self, context):
         from linksim.models.conv import ConvDecoder
 
-        layer = ConvDecoder(image_size=context.data.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
+        layer = ConvDecoder(image_size=context.sample_shape[0], latent_channels=self.latent_channels, filters=self.filters,
                             name=self.tap_name)
         return layer_stage(self, layer)

@@ -95,7 +95,7 @@ class SemanticExtractionParams(StageParams):
         from linksim.models.disc_med.semantic_codes import encode_semantics
         from linksim.models.disc_med.semantics import coarse_masks, edge_volume
 
-        depth, height, width = context.data.sample_shape[:3]
+        depth, height, width = context.sample_shape[:3]
 
         def edges_of(labels, ct):
             regions = [coarse_masks(v, c) if self.body_edges else v for v, c in zip(labels, ct)]
@@ -137,7 +137,7 @@ class TrilinearRestoreParams(_Strided):
     def build(self, context):
         from linksim.models.disc_med.resampling import trilinear_restore
 
-        shape = context.data.sample_shape[:3]
+        shape = context.sample_shape[:3]
         return make_stage(self, None, lambda x, ctx: trilinear_restore(x, shape, tuple(self.strides)))
 
 

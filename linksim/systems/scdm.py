@@ -42,7 +42,7 @@ class JCMEncoderParams(_EncoderParams):
     def build(self, context):
         from linksim.models.jcm import JCMResNetEncoder
 
-        layer = JCMResNetEncoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = JCMResNetEncoder(image_size=context.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                  temperature=self.temperature, analog=self.analog, stochastic=self.stochastic, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
@@ -66,7 +66,7 @@ class JCMDecoderParams(StageParams):
     def build(self, context):
         from linksim.models.jcm import JCMResNetDecoder
 
-        layer = JCMResNetDecoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = JCMResNetDecoder(image_size=context.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                  name=self.tap_name)
         return layer_stage(self, layer)
 
@@ -87,7 +87,7 @@ class SmallJCMEncoderParams(_EncoderParams, _SmallCodecParams):
     def build(self, context):
         from linksim.models.jcm import SmallJCMEncoder
 
-        layer = SmallJCMEncoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
+        layer = SmallJCMEncoder(image_size=context.sample_shape[0], num_symbols=self.num_symbols, modulation=self.modulation,
                                 filters=self.filters, temperature=self.temperature, name=self.tap_name)
         return make_stage(self, layer, lambda x, ctx: layer(x, training=ctx.training, seed=ctx.seed), learned=True)
 
@@ -105,7 +105,7 @@ class SmallJCMDecoderParams(_SmallCodecParams):
     def build(self, context):
         from linksim.models.jcm import SmallJCMDecoder
 
-        layer = SmallJCMDecoder(image_size=context.data.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
+        layer = SmallJCMDecoder(image_size=context.sample_shape[0], num_symbols=self.num_symbols, filters=self.filters, name=self.tap_name)
         return layer_stage(self, layer)
 
 

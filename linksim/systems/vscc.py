@@ -32,7 +32,7 @@ class _VSCCCodecParams(StageParams):
                              f"in 'channels'), got samples of shape {data.sample_shape}")
 
     def _widths(self, context):
-        return dict(channels=self.channels, latent_channels=self.latent_channels, image_size=context.data.sample_shape[0],
+        return dict(channels=self.channels, latent_channels=self.latent_channels, image_size=context.sample_shape[0],
                     name=self.tap_name)
 
 

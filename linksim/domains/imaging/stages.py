@@ -80,7 +80,7 @@ class ImageEncoderParams(StageParams):
 
         from linksim.domains.imaging.jpeg import JPEGBitstream
 
-        codec = JPEGBitstream(context.data.sample_shape, bit_budget(context.curve, self.channel_uses), self.max_quality)
+        codec = JPEGBitstream(context.sample_shape, bit_budget(context.curve, self.channel_uses), self.max_quality)
 
         def encode(images):
             return codec.encode(np.round(images * 255.0).astype(np.uint8))[0].astype(np.float32)
@@ -114,7 +114,7 @@ class ImageDecoderParams(StageParams):
         from linksim.domains.imaging.jpeg import JPEGBitstream
 
         encoder = _encoder_of(context.curve)
-        codec = JPEGBitstream(context.data.sample_shape, bit_budget(context.curve, encoder.channel_uses), encoder.max_quality)
+        codec = JPEGBitstream(context.sample_shape, bit_budget(context.curve, encoder.channel_uses), encoder.max_quality)
         mean_image = (context.data.load("train", context.seed).mean(axis=0) / context.data.stored_max).astype(np.float32)
 
         def decode(bits):
