@@ -121,3 +121,23 @@ def test_bad_separate_coding_parameters_are_one_line_errors(mutate, message, wri
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert re.search(message, err), err
+
+
+def test_a_lost_whole_test_image_is_the_training_crops_mean_colour(tmp_path, write_scenario):
+    """``whole_test_images``: the fallback of a 32×48 test image is the mean colour of the 16×16 training
+    crops (the mean crop has another shape)."""
+    from linksim.catalogue.image_files import random_crops
+
+    rng = np.random.default_rng(5)
+    (tmp_path / "imgs").mkdir()
+    pictures = rng.integers(0, 256, (2, 32, 48, 3), dtype=np.uint8)
+    for i, picture in enumerate(pictures):
+        Image.fromarray(picture).save(tmp_path / "imgs" / f"{i}.png")
+    spec = separate_scenario(snrs=(-10.0,), samples=2)
+    spec["data"] = {"dataset": "image-folder", "path": str(tmp_path / "imgs"), "patch_size": 16, "train_crops": 8, "whole_test_images": True}
+    out = tmp_path / "separate.h5"
+    assert main(["run", write_scenario(spec), "--out", str(out), "--quiet"]) == 0
+    (lost,) = Results.load(out).curves[0].points
+    colour = (random_crops(str(tmp_path / "imgs"), 16, 8, spec["seed"]).images.mean(axis=0) / 255.0).astype(np.float32).mean(axis=(0, 1))
+    assert lost.stats["image_loss"]["errors"] == 2
+    assert mean_psnr(lost) == pytest.approx(psnr(np.broadcast_to(colour, pictures.shape), pictures / 255.0), rel=1e-5)

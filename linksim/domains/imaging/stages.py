@@ -94,7 +94,8 @@ class ImageEncoderParams(StageParams):
 
 @register("stage", "image_decoder")
 class ImageDecoderParams(StageParams):
-    """Received bits (hard bits or LLRs) → images; the dataset-mean image where the CRC fails or nothing decodes."""
+    """Received bits (hard bits or LLRs) → images; the mean training image where the CRC fails or nothing decodes (its
+    mean colour where the test samples are whole images of another size)."""
 
     type: Literal["image_decoder"]
     codec: CODEC = "jpeg"
@@ -115,7 +116,10 @@ class ImageDecoderParams(StageParams):
 
         encoder = _encoder_of(context.curve)
         codec = JPEGBitstream(context.sample_shape, bit_budget(context.curve, encoder.channel_uses), encoder.max_quality)
-        mean_image = (context.data.load("train", context.seed).mean(axis=0) / context.data.stored_max).astype(np.float32)
+        train = context.data.load("train", context.seed)
+        mean_image = (train.mean(axis=0) / context.data.stored_max).astype(np.float32)
+        if mean_image.shape != tuple(context.sample_shape):  # whole test images: the training crops' mean colour
+            mean_image = np.broadcast_to(mean_image.mean(axis=(0, 1)), context.sample_shape).astype(np.float32)
 
         def decode(bits):
             return codec.decode(bits, mean_image)[0]
