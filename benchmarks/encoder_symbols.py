@@ -35,7 +35,7 @@ def main():
     curve = scenario.curve_named(args.curve)
     link, _ = build_curve(scenario, curve)
     test = scenario.data.load("test", scenario.seed)
-    load_weights(link, checkpoint_path(scenario, curve, args.checkpoints), test.shape[1:])
+    load_weights(link, checkpoint_path(scenario, curve, args.checkpoints))
     encoder = next(s.block for s in link.stages if s.learned and s.name.endswith("_encoder"))
     symbols = encoder(tf.constant(test, tf.float32) / 255.0, training=False, seed=tf.constant([0, 1])).numpy()  # [images, n]
 

@@ -68,14 +68,15 @@ def learned_parts_model(layers: dict):
     return model
 
 
-def load_weights(link, directory, sample_shape):
-    """Load a finished checkpoint into the link's learned layers; ``InputError`` if absent."""
+def load_weights(link, directory):
+    """Load a finished checkpoint into the link's learned layers (built on the samples the link
+    carries, ``link.sample_shape``); ``InputError`` if absent."""
     store = CheckpointStore(directory)
     state = store.state()
     if state is None or not state.get("complete"):
         raise InputError(f"{directory}: no finished training checkpoint; run `linksim train` (or `linksim run`) first")
     layers = learned_layers(link)
-    build_layers(link, sample_shape)
+    build_layers(link, link.sample_shape)
     store.load_weights(learned_parts_model(layers))
     return state
 
@@ -141,7 +142,7 @@ class Trainer:
         keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=self._keys(2, self.curve_index)).generate_state(1)[0]))
         build_layers(self.link, train.shape[1:])
         parts = learned_parts_model(self.layers)
-        state = self._start(parts, train.shape[1:])
+        state = self._start(parts)
         if state["complete"]:
             return state
         if not self._schedule():  # init_from only: the copied weights are the result
@@ -151,7 +152,7 @@ class Trainer:
             return state
         return self._train_schedule(train, parts, state, max_epochs)
 
-    def _start(self, parts, sample_shape) -> dict:
+    def _start(self, parts) -> dict:
         """The state to continue from: the checkpoint's (its weights loaded), or a fresh one (from
         ``init_from``'s weights where given)."""
         saved = self.store.state()
@@ -164,7 +165,7 @@ class Trainer:
                 self._line(f"# {self.label}: resuming training from {directory} (stage {saved['item'] + 1}, epoch {saved['epoch']})")
             return saved
         if self.curve.training.init_from is not None:
-            self._initialise_from(self.curve.training.init_from, sample_shape)
+            self._initialise_from(self.curve.training.init_from)
         state = {"config_hash": config_hash(self.scenario, self.curve, self.replicate), "item": 0, "epoch": 0, "losses": [], "windows": [],
                  "complete": False}
         if self.curve.signal_power == "measured":
@@ -215,7 +216,7 @@ class Trainer:
             self._line(f"# {self.label}: signal power measured again before stage {stage.name!r}: {power:.6g} (the noise refers to it)")
         return power
 
-    def _initialise_from(self, name, sample_shape):
+    def _initialise_from(self, name):
         """Copy the trained weights of curve ``name`` (its replicate of the same index, or its only one)
         into the layers with the same taps: its checkpoint under the root, else the one shipped with linksim."""
         from linksim.scenario import build_curve
@@ -223,7 +224,7 @@ class Trainer:
         source = self.scenario.curve_named(name)
         link, _ = build_curve(self.scenario, source, training=True)
         replicate = self.replicate if self.replicate < source.replicates else 0
-        load_weights(link, trained_checkpoint(self.scenario, source, self.root, replicate=replicate), sample_shape)
+        load_weights(link, trained_checkpoint(self.scenario, source, self.root, replicate=replicate))
         trained = learned_layers(link)
         shared = sorted(set(trained) & set(self.layers))
         for tap in shared:
@@ -448,6 +449,5 @@ class CurveWeights:
 
     def _load(self, curve_index, link, point, replicate):
         curve = self.scenario.curves[curve_index]
-        load_weights(link, trained_checkpoint(self.scenario, curve, self.root, point, replicate, self.shipped),
-                     link.sample_shape)
+        load_weights(link, trained_checkpoint(self.scenario, curve, self.root, point, replicate, self.shipped))
         self._loaded_point[(curve_index, replicate)] = point
