@@ -28,7 +28,7 @@ def volumes(first_seed, count, shape):
     """CT [n, D, H, W, 1] in [0, 1] and the clean condition [n, D, H, W, C + 1] (one-hot labels, edges)."""
     ct_hu, labels = phantom_patients(first_seed, count, shape)
     ct = hu_to_unit(ct_hu).astype(np.float32)
-    edges = np.stack([edge_volume(coarse_masks(l, c)) for l, c in zip(labels, ct)]).astype(np.float32)
+    edges = np.stack([edge_volume(coarse_masks(label, c)) for label, c in zip(labels, ct)]).astype(np.float32)
     condition = np.concatenate([np.eye(NUM_CT_CLASSES, dtype=np.float32)[labels.astype(int)], edges[..., None]], -1)
     return ct[..., None], condition
 

@@ -5,18 +5,21 @@ Exit codes: 0 success, 2 bad input (one line on stderr, nothing written), 1 inte
 every input error are fast and quiet.
 """
 import argparse
-import contextlib
 import os
 import sys
 
-from linksim import __version__
+from linksim import Results, __version__, load_plugins, load_scenario, shipped_scenarios
+from linksim.plugins import load_entry_points
 from linksim.engine.errors import InputError, LinksimError
+from linksim.output.paths import figure_path, output_path
 from linksim.phy.modulations import MODULATIONS
+from linksim.workflow import import_tensorflow
 
 EPILOG = """\
 examples:
-  linksim run scenarios/quickstart.yaml
-  linksim train scenarios/quickstart.yaml
+  linksim run quickstart
+  linksim run my.yaml --plugin mypackage.stages
+  linksim export quickstart --curve learned-16qam --out codec.keras
   linksim losses scenarios/quickstart.yaml --out loss.png
   linksim run scenarios/ber_awgn.yaml --out results/ber_awgn.h5 --quiet
   linksim table results/ber_awgn.h5 --csv
@@ -28,232 +31,33 @@ exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted
 """
 
 
-@contextlib.contextmanager
-def _quiet_stderr():
-    """Silence native log lines that TensorFlow/XLA print on import (C-level stderr)."""
-    if os.environ.get("LINKSIM_DEBUG"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(devnull)
-        os.close(saved)
-
-
-def import_tensorflow():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_stderr():
-        import sionna.phy  # noqa: F401
-        import tensorflow as tf
-
-        tf.constant(0)  # device initialisation logs too
-        tf.get_logger().setLevel("ERROR")  # retracing notes; the real-part warning of complex-cast gradients
-
-
-def _output_path(path: str, what: str) -> str:
-    if os.path.isdir(path):
-        raise InputError(f"{path}: is a directory; expected a {what} file path")
-    parent = os.path.dirname(os.path.abspath(path))
-    probe = parent
-    while not os.path.exists(probe):
-        probe = os.path.dirname(probe)
-    if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
-        raise InputError(f"{path}: cannot write here ({probe} is not a writable directory)")
-    return path
-
-
 # ---------------------------------------------------------------------------------- commands
-def _load_scenario(path):
-    """The validated scenario; a stage check that constructs a Sionna block (a code's limits)
-    imports TensorFlow, whose native log lines are silenced here as on every import."""
-    from linksim.scenario import load_scenario
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    with _quiet_stderr():
-        return load_scenario(path)
+def _scenario(args):
+    """The validated scenario of ``args.scenario`` (a file or a shipped scenario's name), plugins loaded first."""
+    return load_scenario(args.scenario, plugins=args.plugin or ())
 
 
 def cmd_validate(args):
-    scenario = _load_scenario(args.scenario)
-    points = len(scenario.snr.points())
-    print(f"{args.scenario}: ok — scenario '{scenario.name}', {len(scenario.curves)} curve(s), {points} SNR point(s) ({scenario.snr.convention})")
+    print(_scenario(args).summary())
 
 
 def cmd_run(args):
-    from linksim.output.results import load_for_resume
-    from linksim.scenario import resolved_yaml
-
-    scenario = _load_scenario(args.scenario)
-    out = _results_path(args, scenario)
-    _check_backend_options(args)
-    resolved = resolved_yaml(scenario)
-    curves = _selected_curves(scenario, args.curves, args.scenario)
-    # Refuse a mismatched or damaged file before anything runs or is written.
-    previous = load_for_resume(out, resolved, args.scenario, scenario.result_names(curves)) if args.resume else None
-    import_tensorflow()
-    _train(scenario, curves, args.checkpoints, args.quiet, args.retrain)
-    executor = _executor(args, scenario, resolved)
-    _sweep(args, scenario, resolved, executor, out, curves, previous)
-    _export(args, scenario, executor.runner, out, curves)
-
-
-def _results_path(args, scenario) -> str:
-    """Where ``run`` writes: an ``.h5`` path that holds no other scenario's results (unless ``--force``)."""
-    out = _output_path(args.out or os.path.join("results", f"{scenario.name}.h5"), "results")
-    if not out.lower().endswith(".h5"):
-        raise InputError(f"--out {out}: the results file must end in .h5 (its CSV and figures are written beside it)")
-    if os.path.exists(out) and not args.resume and not args.force:
-        from linksim.output.results import Results
-
-        try:
-            previous = Results.load(out).attrs.get("name")
-        except InputError:
-            previous = None
-        if previous != scenario.name:
-            raise InputError(f"{out}: holds {'the results of scenario ' + repr(previous) if previous else 'something else than linksim results'}"
-                             f", not of {scenario.name!r}; choose another --out or pass --force to overwrite it")
-    return out
-
-
-def _check_backend_options(args):
-    if args.address and args.backend != "ray":
-        raise InputError("--address needs --backend ray")
-    if args.workers is not None and args.workers < 1:
-        raise InputError(f"--workers must be at least 1, got {args.workers}")
-
-
-def _train(scenario, curves, checkpoints, quiet, retrain):
-    """Train (or resume, or reuse) the checkpoints of the chosen curves, progress on stdout; shipped
-    weights stand in for a missing checkpoint unless ``retrain``."""
-    from linksim.output.training_log import TrainingLog
-    from linksim.run.training import train_curves
-
-    train_curves(scenario, curves, checkpoints, TrainingLog(None if quiet else sys.stdout), retrain)
-
-
-def _executor(args, scenario, resolved):
-    """Where the chunks run, with every chosen curve's link built and holding its weights (so that a
-    missing piece fails before the results file is written)."""
-    from linksim.run.montecarlo import LocalExecutor
-
-    if args.backend == "ray":
-        from linksim.run.ray_executor import RayExecutor
-
-        with _quiet_stderr():
-            executor = RayExecutor(scenario, resolved, address=args.address, workers=args.workers, checkpoints=args.checkpoints,
-                                   shipped=not args.retrain)
-    else:
-        executor = LocalExecutor(scenario, args.checkpoints, shipped=not args.retrain)
-    try:
-        for curve_index in _selected_curves(scenario, args.curves, args.scenario):
-            for replicate in range(scenario.curves[curve_index].replicates):
-                executor.runner.curve(curve_index, replicate)
-    except BaseException:
-        executor.close()
-        raise
-    return executor
-
-
-def _sweep(args, scenario, resolved, executor, out, curves, previous):
-    """Run the sweep into the results file ``out``, closed as complete, interrupted or failed."""
-    from linksim.output.report import LiveTable
-    from linksim.output.results import ResultsWriter
-    from linksim.run.montecarlo import run_scenario
-
-    powers = {(c, k): executor.runner.curve(c, k).link.signal_power for c in curves for k in range(scenario.curves[c].replicates)}
-    writer = ResultsWriter(out, scenario, os.path.abspath(args.scenario), resolved, previous=previous,
-                           partial_interval=scenario.montecarlo.checkpoint_seconds, curves=curves, powers=powers)
-    mc = scenario.montecarlo
-    table = LiveTable(scenario.snr.convention, mc.confidence, mc.interval, quiet=args.quiet, shown=scenario.figures.metrics)
-    try:
-        run_scenario(scenario, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous,
-                     curves=curves)
-    except KeyboardInterrupt:
-        writer.close("interrupted")
-        raise
-    except BaseException as exc:
-        writer.close("failed", error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        raise
-    finally:
-        executor.close()
-    writer.close("complete")
-
-
-def _export(args, scenario, runner, out, curves):
-    """The CSV export and the figures of a finished results file."""
-    from linksim.output.figures import draw_figures
-    from linksim.output.results import Results
-
-    results = Results.load(out)
-    table = _csv_export(results, out)
-    figures = draw_figures(scenario, runner, results, out, curves)
+    results = _scenario(args).run(out=args.out, curves=args.curves, backend=args.backend, address=args.address, workers=args.workers,
+                                  resume=args.resume, force=args.force, retrain=args.retrain, checkpoints=args.checkpoints,
+                                  quiet=args.quiet)
     if not args.quiet:
-        print(f"# results written to {out} and {table}; figures: {', '.join(figures)}")
-
-
-def _csv_export(results, out):
-    """``<stem>.csv``: the ``linksim table --csv`` export of the finished results file ``out``."""
-    from linksim.output.report import format_csv, long_rows
-
-    path = os.path.splitext(out)[0] + ".csv"
-    with open(path + ".tmp", "w") as f:
-        f.write(format_csv(long_rows(results)))
-    os.replace(path + ".tmp", path)
-    return path
-
-
-def _selected_curves(scenario, pattern, scenario_path) -> list[int]:
-    """Indices of the curves whose names match the shell ``pattern`` or one of its comma-separated
-    alternatives (all if ``None``)."""
-    from linksim.output.report import name_matches
-
-    if pattern is None:
-        return list(range(len(scenario.curves)))
-    chosen = [c for c, curve in enumerate(scenario.curves) if name_matches(curve.name, pattern)]
-    if not chosen:
-        raise InputError(f"--curves {pattern!r} matches no curve of {scenario_path} (have: {', '.join(c.name for c in scenario.curves)})")
-    return chosen
+        print(f"# results written to {results.path} and {results.csv_path}; figures: {', '.join(results.figures)}")
 
 
 def cmd_train(args):
-    scenario = _load_scenario(args.scenario)
-    trainable = [c for c in _selected_curves(scenario, args.curves, args.scenario) if scenario.curves[c].training is not None]
-    if not trainable:
-        raise InputError(f"{args.scenario}: no{' chosen' if args.curves else ''} curve has a 'training' section")
-    import_tensorflow()
-    _train(scenario, trainable, args.checkpoints, args.quiet, args.retrain)
+    _scenario(args).train(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain, quiet=args.quiet)
 
 
 def cmd_losses(args):
-    from linksim.run.checkpoints import loss_history
-
-    scenario = _load_scenario(args.scenario)
-    chosen = [c for c in _selected_curves(scenario, args.curves, args.scenario) if scenario.curves[c].training is not None]
-    if not chosen:
-        raise InputError(f"{args.scenario}: no{' chosen' if args.curves else ''} curve has a 'training' section")
+    scenario = _scenario(args)
     if args.out is not None:
-        _figure_path(args.out)
-    histories = {}
-    for c in chosen:
-        curve = scenario.curves[c]
-        points = [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]
-        for replicate, name in enumerate(curve.replicate_names()):
-            for point in points:
-                rows = loss_history(scenario, curve, args.checkpoints, point, replicate)
-                label = name if point is None else f"{name} @ {point:g} dB"
-                if rows is None:
-                    print(f"# {label}: no checkpoint under {args.checkpoints}")
-                elif rows:
-                    histories[label] = rows
-    if not histories:
-        raise InputError(f"{args.scenario}: no training checkpoint with finished epochs under {args.checkpoints} "
-                         "for the chosen curves; run `linksim train` first")
+        figure_path(args.out)
+    histories = scenario.losses(curves=args.curves, checkpoints=args.checkpoints)
     print("curve,stage,round,epoch,loss,head")
     for label, rows in histories.items():
         for r in rows:
@@ -266,16 +70,13 @@ def cmd_losses(args):
         print(f"# figure written to {args.out}", file=sys.stderr)
 
 
-def _figure_path(path):
-    out = _output_path(path, "figure")
-    if not out.lower().endswith((".png", ".pdf", ".svg")):
-        raise InputError(f"{out}: expected a .png, .pdf or .svg file name")
-    return out
+def cmd_export(args):
+    path = _scenario(args).export(args.curve, args.out, replicate=args.replicate, checkpoints=args.checkpoints)
+    print(f"# {args.curve}'s learned layers written to {path} (load with linksim.load_model)")
 
 
 def cmd_table(args):
-    from linksim.output.report import format_csv, format_point, format_results, long_rows
-    from linksim.output.results import Results
+    from linksim.output.report import format_csv, format_point
 
     results = Results.load(args.results)
     if args.snr is not None or args.metrics is not None:
@@ -286,24 +87,15 @@ def cmd_table(args):
         except ValueError as exc:
             raise InputError(f"{args.results}: {exc}") from None
         return
-    sys.stdout.write(format_csv(long_rows(results)) if args.csv else format_results(results))
+    sys.stdout.write(format_csv(results.to_rows()) if args.csv else results.table())
 
 
 def cmd_compare(args):
-    from linksim.output.comparison import format_comparison, format_targets
-    from linksim.output.results import Results
-
     results = Results.load(args.results)
-    try:
-        if args.at is not None:
-            metric, target = args.at
-            if args.metric is not None and args.metric != metric:
-                raise InputError(f"--metric {args.metric} and --at {metric}=... name two metrics; give one")
-            sys.stdout.write(format_targets(results, metric, target, args.baseline, args.curves, args.axis, args.snr))
-        else:
-            sys.stdout.write(format_comparison(results, args.metric, args.baseline, args.snr, args.curves, args.axis))
-    except ValueError as exc:
-        raise InputError(f"{args.results}: {exc}") from None
+    metric, target = args.at if args.at is not None else (args.metric, None)
+    if args.at is not None and args.metric is not None and args.metric != metric:
+        raise InputError(f"--metric {args.metric} and --at {metric}=... name two metrics; give one")
+    sys.stdout.write(results.compare(args.baseline, metric=metric, at=target, snr=args.snr, curves=args.curves, axis=args.axis))
 
 
 def _target(text: str):
@@ -321,17 +113,7 @@ def _target(text: str):
 
 
 def cmd_plot(args):
-    from linksim.output.plot import plot_results
-    from linksim.output.results import Results
-
-    results = Results.load(args.results)
-    out = _figure_path(args.out)
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    try:
-        plot_results(results, out, axis=args.axis)
-    except ValueError as exc:
-        raise InputError(f"{args.results}: {exc}") from None
-    print(f"# figure written to {out}")
+    print(f"# figure written to {Results.load(args.results).plot(args.out, axis=args.axis)}")
 
 
 def _snr_window(text: str):
@@ -362,7 +144,7 @@ def _snr_range(text: str):
 
 def cmd_bertable(args):
     if args.out:
-        _output_path(args.out, "table")
+        output_path(args.out, "table")
     if args.target_errors < 1 or args.max_bits < 1:
         raise InputError("--target-errors and --max-bits must be positive")
     import_tensorflow()
@@ -379,18 +161,9 @@ def cmd_bertable(args):
         table = BerTable.closed_form(args.modulation, args.convention, args.snr)
     if args.out:
         table.save(args.out)
-    if args.csv:
-        sys.stdout.write(table.to_csv())
-    else:
-        from linksim.engine.statistics import CONVENTION_LABELS
+    from linksim.output.report import format_ber_table
 
-        label = CONVENTION_LABELS[args.convention]
-        print(f"# {args.modulation}, uncoded, hard decisions, AWGN; {label} in dB")
-        print(f"# {label:>7} | {'BER':>10} | {'95% interval':>23} | {'errors':>9} | {'bits':>12} | source")
-        for p in range(len(table.snr_db)):
-            r = table.row(p)
-            ci = "-" if r["source"] == "closed_form" else f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]"
-            print(f"  {r['snr_db']:7.2f} | {r['ber']:10.3e} | {ci:>23} | {r['bit_errors']:9d} | {r['bits']:12d} | {r['source']}")
+    sys.stdout.write(table.to_csv() if args.csv else format_ber_table(table, args.modulation, args.convention))
     if args.out:
         print(f"# table written to {args.out}", file=sys.stderr)
 
@@ -398,11 +171,20 @@ def cmd_bertable(args):
 def cmd_list(args):
     import difflib
 
-    import linksim.components  # noqa: F401  (registers every component)
+    load_plugins(*(args.plugin or ()))
+    load_entry_points()
     from linksim.engine import registry
 
     if args.markdown:
+        from linksim.output.reference import reference_markdown
+
         sys.stdout.write(reference_markdown())
+        return
+    if args.name == "scenarios":
+        from linksim.scenario.loading import description
+
+        for name, path in shipped_scenarios().items():
+            print(f"  {name:24s} {description(path)}")
         return
     if args.name is None:
         for kind, entries in registry.catalogue().items():
@@ -428,32 +210,6 @@ def cmd_list(args):
             print(f"  {name}: {annotation} = {default}" + (f"  ({limits})" if limits else ""))
 
 
-def reference_markdown() -> str:
-    """Every registered component with its summary, output tap and parameters, as Markdown
-    (``docs/reference.md`` is this text; ``linksim list --markdown`` prints it)."""
-    import linksim.components  # noqa: F401  (registers every component)
-    from linksim.engine import registry
-
-    lines = ["# Component reference", "",
-             "Generated by `linksim list --markdown` from the registry and the schema that validates scenarios "
-             "(a test keeps this file current). Types, defaults and limits are the scenario parameters'.", ""]
-    for kind in registry.KINDS:
-        lines += [f"## {kind}s", ""]
-        for name in registry.names(kind):
-            cls = registry.find(name)[[k for k, _ in registry.find(name)].index(kind)][1]
-            lines += [f"### `{name}`", "", registry.summary(cls), ""]
-            tap = getattr(cls, "tap_default", None)
-            if kind in ("source", "stage") and isinstance(tap, str):
-                lines += [f"Output tap: `{tap}`.", ""]
-            rows = registry.parameters(kind, cls)
-            if rows:
-                lines += ["| parameter | type | default | limits |", "|---|---|---|---|"]
-                cells = ([f"`{n}`", f"`{a}`", f"`{d}`", lim] for n, a, d, lim in rows)
-                lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
-                lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
 # ---------------------------------------------------------------------------------- parser
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: ``linksim: error: …`` and exit code 2, no usage block."""
@@ -470,9 +226,13 @@ def build_parser():
     )
     parser.add_argument("--version", action="version", version=f"linksim {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    plugins = argparse.ArgumentParser(add_help=False)
+    plugins.add_argument("--plugin", action="append", metavar="MODULE",
+                         help="import this module of your own components first (repeatable), e.g. mypackage.stages")
+    scenario_help = "scenario YAML file, or the name of a shipped scenario (`linksim list scenarios`)"
 
-    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures")
-    p.add_argument("scenario", help="scenario YAML file")
+    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures", parents=[plugins])
+    p.add_argument("scenario", help=scenario_help)
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run stored in --out (same scenario, seed and --curves)")
@@ -486,8 +246,9 @@ def build_parser():
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)")
-    p.add_argument("scenario")
+    p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)",
+                       parents=[plugins])
+    p.add_argument("scenario", help=scenario_help)
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern (several: comma-separated), "
@@ -495,16 +256,25 @@ def build_parser():
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("losses", help="the training loss per epoch of a scenario's curves, from their checkpoints (CSV; --out: a figure)")
-    p.add_argument("scenario")
+    p = sub.add_parser("losses", help="the training loss per epoch of a scenario's curves, from their checkpoints (CSV; --out: a figure)",
+                       parents=[plugins])
+    p.add_argument("scenario", help=scenario_help)
     p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern (several: comma-separated)")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.add_argument("--out", help="figure file (.png, .pdf or .svg)")
     p.set_defaults(func=cmd_losses)
 
-    p = sub.add_parser("validate", help="check a scenario file without running it")
-    p.add_argument("scenario")
+    p = sub.add_parser("validate", help="check a scenario file without running it", parents=[plugins])
+    p.add_argument("scenario", help=scenario_help)
     p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("export", help="write a trained curve's learned layers as a Keras 3 .keras archive", parents=[plugins])
+    p.add_argument("scenario", help=scenario_help)
+    p.add_argument("--curve", required=True, help="the curve whose learned layers to export")
+    p.add_argument("--replicate", type=int, default=0, help="which trained replicate (default 0)")
+    p.add_argument("--out", required=True, help="the .keras file to write")
+    p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("table", help="print the table of a results file")
     p.add_argument("results")
@@ -545,8 +315,9 @@ def build_parser():
     p.add_argument("--csv", action="store_true", help="CSV: snr_db,ber,ci_low,ci_high,bit_errors,bits,source")
     p.set_defaults(func=cmd_bertable)
 
-    p = sub.add_parser("list", help="the registered components; with NAME, its parameters (types, defaults, limits) and output tap")
-    p.add_argument("name", nargs="?", help="a component's registered name, e.g. rayleigh")
+    p = sub.add_parser("list", help="the registered components; with NAME, its parameters (types, defaults, limits) and output tap; "
+                                    "'list scenarios': the shipped scenarios", parents=[plugins])
+    p.add_argument("name", nargs="?", help="a component's registered name, e.g. rayleigh; or 'scenarios'")
     p.add_argument("--markdown", action="store_true", help="every component with its parameters as Markdown (docs/reference.md)")
     p.set_defaults(func=cmd_list)
     return parser

@@ -69,7 +69,7 @@ def test_measured_table_through_any_chain_here_stock_sionna_maxlog_llrs():
 
     from linksim.phy.channels import AWGN
     from linksim.phy.constellations import make_constellation
-    from linksim.phy.random_bits import random_bits
+    from linksim.phy.bit_source import random_bits
 
     c = make_constellation("qam64")
     mapper, channel, demapper = Mapper(constellation=c), AWGN(), Demapper("maxlog", constellation=c)

@@ -89,7 +89,7 @@ def test_label_channel_symmetric_and_validation():
 
 
 def test_random_bits_are_fair_binary_and_reproducible():
-    from linksim.phy.random_bits import BinarySource, random_bits
+    from linksim.phy.bit_source import BinarySource, random_bits
 
     bits = random_bits(300, 1000, SEED).numpy()  # 1000 is not a multiple of 32: tail words cut
     assert bits.shape == (300, 1000) and set(np.unique(bits)) == {0.0, 1.0}

@@ -224,8 +224,9 @@ def test_whole_image_metrics_are_checked_against_the_folder(tmp_path, write_scen
 
 
 def test_whole_image_options_left_at_their_defaults_keep_trained_weights_valid(tmp_path):
-    """``tiles``, ``turn_portrait`` and ``whole_test_images`` came after checkpoints existed: at their defaults they leave
-    the configuration hash as it was; set, they enter it."""
+    """``turn_portrait`` came after checkpoints existed: at its default it leaves the configuration hash as it was;
+    set, it enters it (training crops turned pictures). A metric's ``tiles`` and ``whole_test_images`` change only
+    what the sweep scores, never the trained weights: they never enter the hash."""
     from linksim.run.checkpoints import config_hash
 
     _folder_of_two_orientations(tmp_path / "imgs", np.random.default_rng(7))
@@ -241,7 +242,9 @@ def test_whole_image_options_left_at_their_defaults_keep_trained_weights_valid(t
 
     plain = hashed()
     assert hashed({"tiles": None}, {"turn_portrait": False, "whole_test_images": False}) == plain
-    assert hashed({"tiles": [2, 3]}, {"turn_portrait": True}) != plain != hashed(data={"turn_portrait": True})
+    turned = hashed(data={"turn_portrait": True})
+    assert turned != plain
+    assert hashed({"tiles": [2, 3]}, {"turn_portrait": True}) == hashed(data={"turn_portrait": True, "whole_test_images": True}) == turned
 
 
 def test_whole_test_images_are_the_turned_pictures_and_training_stays_on_crops(tmp_path, write_scenario, capsys):

@@ -6,7 +6,8 @@ import shlex
 
 import pytest
 
-from linksim.cli import build_parser, reference_markdown
+from linksim.cli import build_parser
+from linksim.output.reference import reference_markdown
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]

@@ -14,10 +14,12 @@ from linksim.engine import registry
 from linksim.systems import SYSTEMS
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-FOLDERS = {"linksim": ROOT / "linksim", "linksim.phy": ROOT / "phy", "linksim.models": ROOT / "models"}
+FOLDERS = {"linksim": ROOT / "linksim", "linksim.phy": ROOT / "phy", "linksim.models": ROOT / "models",
+           "linksim.scenarios": ROOT / "scenarios"}
 
 # Layers from the bottom: a module imports modules of its own layer or below, never above.
 LAYERS = [
+    ("linksim.scenarios",),  # data: the shipped scenario files
     ("linksim.phy",),
     ("linksim.models",),
     ("linksim.engine",),
@@ -25,10 +27,11 @@ LAYERS = [
     ("linksim.domains",),
     ("linksim.systems",),
     ("linksim.components",),
+    ("linksim.plugins",),
     ("linksim.scenario",),
     ("linksim.run",),
     ("linksim.output",),
-    ("linksim.cli", "linksim.__main__", "linksim"),
+    ("linksim.cli", "linksim.__main__", "linksim", "linksim.workflow"),
 ]
 
 
@@ -182,7 +185,7 @@ def test_linksim_works_beside_a_users_own_models_and_phy_packages(tmp_path):
     result = _python(code, tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (tmp_path / "r.csv").read_text().startswith("curve,snr_db")
-    assert not str(tmp_path) in _python("import linksim.models; print(linksim.models.__file__)", tmp_path).stdout
+    assert str(tmp_path) not in _python("import linksim.models; print(linksim.models.__file__)", tmp_path).stdout
 
 
 TOY_SYSTEM = '''
@@ -227,3 +230,20 @@ def test_a_toy_system_registered_from_its_own_module_runs_without_an_engine_file
     late = _python("import linksim.scenario\nfrom linksim.engine.registry import register\n"
                    "register('stage', 'too_late')(object)", tmp_path)
     assert "registered after the scenario schema was built" in late.stderr
+
+
+def test_linksim_phy_exports_exactly_what_its_modules_declare():
+    """``linksim.phy``'s table of public names is every module's ``__all__``, each under the module that
+    defines it (a re-export, e.g. ``MODULATIONS`` in constellations, counts once): nothing drifts."""
+    import importlib
+
+    import linksim.phy as phy
+
+    declared = {}
+    for module in phy._MODULES:
+        for name in importlib.import_module(f"linksim.phy.{module}").__all__:
+            declared.setdefault(name, set()).add(module)
+    assert set(phy.__all__) == set(declared)
+    for name in phy.__all__:
+        assert phy._WHERE[name] in declared[name]
+        assert getattr(importlib.import_module(f"linksim.phy.{phy._WHERE[name]}"), name) is getattr(phy, name)

@@ -56,7 +56,7 @@ def test_gumbel_qam_gives_valid_points_and_straight_through_gradients(modulation
     # the Gray labels of the chosen levels, interleaved I/Q as in Sionna, index the same points
     labels = layer.labels(logits).numpy().reshape(-1, layer.num_axes)
     m = layer.num_levels.bit_length() - 1
-    axis_bits = [[[(l >> (m - 1 - k)) & 1 for k in range(m)] for l in labels[:, a]] for a in range(layer.num_axes)]
+    axis_bits = [[[(label >> (m - 1 - k)) & 1 for k in range(m)] for label in labels[:, a]] for a in range(layer.num_axes)]
     sionna_index = [int("".join(str(b) for group in zip(*per_axis) for b in group), 2) for per_axis in zip(*axis_bits)]
     np.testing.assert_allclose(points[sionna_index], evaluated.reshape(-1), atol=1e-6)
     assert type(layer).from_config(layer.get_config()).get_config() == layer.get_config()

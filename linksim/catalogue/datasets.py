@@ -126,6 +126,7 @@ class ImageFolder(_Images):
     turn_portrait: bool = False
     whole_test_images: bool = False
     added_later: ClassVar[dict] = {"turn_portrait": False, "whole_test_images": False}
+    evaluation_only: ClassVar[tuple[str, ...]] = ("whole_test_images",)  # training stays on crops
 
     @model_validator(mode="after")
     def _files_exist(self):

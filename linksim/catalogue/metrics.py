@@ -68,6 +68,10 @@ class MetricParams(Params):
         """``(rows, cols)`` where the metric scores whole images from their tiles (``tiles``), else ``None``."""
         return None
 
+    def compared(self, taps) -> tuple:
+        """The two tensors this metric compares, from a batch's ``taps``: ``(sent, received)``."""
+        return taps[self.sent], taps[self.received]
+
     def check_signals(self, sent, received) -> None:
         """``ValueError`` if the two taps (:class:`linksim.engine.stage.Signal`) cannot be compared.
         Default: equal sizes where both are known."""
@@ -116,6 +120,12 @@ class _BitMetric(MetricParams):
         sent.expect("bits", "llrs")
         received.expect("bits", "llrs")
         super().check_signals(sent, received)
+
+    def compared(self, taps) -> tuple:
+        """Hard bits of both taps, float32 (LLRs decided by sign), as Sionna's ``sim_ber`` counts them."""
+        import tensorflow as tf
+
+        return tuple(tf.cast(_hard(taps[tap]), tf.float32) for tap in (self.sent, self.received))
 
 
 @register("metric", "ber")

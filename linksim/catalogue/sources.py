@@ -26,7 +26,7 @@ class BitsSource(StageParams):
         return Signal("bits", self.num_bits)
 
     def build(self, context):
-        from linksim.phy.random_bits import random_bits
+        from linksim.phy.bit_source import random_bits
 
         return make_stage(self, None, lambda _, ctx: random_bits(ctx.batch_size, self.num_bits, ctx.seed))
 
@@ -93,6 +93,7 @@ class DatasetSource(StageParams):
 
     tap_default: ClassVar[str] = "images"
     reads_dataset: ClassVar[bool] = True
+    evaluation_only: ClassVar[tuple[str, ...]] = ("split", "repeat")  # training reads the training split itself
     figures: ClassVar[tuple[str, ...]] = ("reconstructions",)
 
     def block_size(self, data) -> int:
@@ -109,7 +110,8 @@ class DatasetSource(StageParams):
         stored_max = context.data.stored_max
 
         def apply(_, ctx):
-            rows = tf.cast(ctx.chunk, tf.int64) * ctx.batch_size + tf.range(ctx.batch_size, dtype=tf.int64)
+            batch = tf.cast(ctx.batch_size, tf.int64)  # a Python int in linksim's sweep, a tensor under Sionna's sim_ber
+            rows = tf.cast(ctx.chunk, tf.int64) * batch + tf.range(batch, dtype=tf.int64)
             if ctx.max_samples is not None:
                 ctx.valid = rows < ctx.max_samples
             sample = rows if self.repeat == 1 else rows // self.repeat

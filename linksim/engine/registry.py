@@ -39,6 +39,7 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
     added_later: ClassVar[dict] = {}  # parameters added after checkpoints existed: {name: default}, hashed only when not default
+    evaluation_only: ClassVar[tuple[str, ...]] = ()  # parameters that do not change trained weights: never hashed
 
 
 def register(kind: str, name: str):

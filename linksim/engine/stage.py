@@ -76,7 +76,6 @@ class StageParams(Params):
     xla_compatible: ClassVar[bool] = True
     figures: ClassVar[tuple[str, ...]] = ()
     noise_channel: ClassVar[bool] = False
-    evaluation_only: ClassVar[tuple[str, ...]] = ()  # parameters that do not change the trained weights: never hashed
 
     @property
     def tap_name(self) -> str:

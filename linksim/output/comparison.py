@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from linksim.engine.statistics import CONVENTION_LABELS, summarize
-from linksim.output.results import replicate_groups
+from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
 __all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "format_comparison", "format_targets", "shared_metric"]

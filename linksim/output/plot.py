@@ -19,7 +19,7 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     matplotlib's Agg backend (no display).
     """
     from linksim.output.report import point_effective_snr
-    from linksim.output.results import REPLICATE, replicate_groups
+    from linksim.output.replicates import REPLICATE, replicate_groups
 
     groups = {members[0]: (group, members) for group, members in replicate_groups([c.name for c in results.curves]).items()
               if len(members) > 1}

@@ -7,11 +7,11 @@ import time
 import numpy as np
 
 from linksim.engine.statistics import CONVENTION_LABELS, MetricSummary, closed_form_ber, describe_power, effective_snr, summarize
-from linksim.output.results import replicate_groups
+from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
 __all__ = ["LiveTable", "long_rows", "CSV_HEADER", "format_csv", "format_results", "format_point", "point_effective_snr", "power_note",
-           "name_matches", "replicate_summaries"]
+           "name_matches", "replicate_summaries", "format_ber_table"]
 
 CSV_HEADER = "curve,snr_db,convention,metric,value,ci_low,ci_high,count"
 
@@ -276,4 +276,16 @@ def format_point(results, snr_db: float, metrics: str) -> str:
     for curve, values in rows.items():
         if values:
             lines.append(f"{curve:<{label}} " + " ".join(f"{values[n]:{width[n]}.4g}" if n in values else " " * width[n] for n in names))
+    return "\n".join(lines) + "\n"
+
+
+def format_ber_table(table, modulation: str, convention: str) -> str:
+    """A :class:`linksim.phy.BerTable` as ``linksim bertable`` prints it: one row per SNR point."""
+    label = CONVENTION_LABELS[convention]
+    lines = [f"# {modulation}, uncoded, hard decisions, AWGN; {label} in dB",
+             f"# {label:>7} | {'BER':>10} | {'95% interval':>23} | {'errors':>9} | {'bits':>12} | source"]
+    for p in range(len(table.snr_db)):
+        r = table.row(p)
+        ci = "-" if r["source"] == "closed_form" else f"[{r['ci_low']:.3e}, {r['ci_high']:.3e}]"
+        lines.append(f"  {r['snr_db']:7.2f} | {r['ber']:10.3e} | {ci:>23} | {r['bit_errors']:9d} | {r['bits']:12d} | {r['source']}")
     return "\n".join(lines) + "\n"

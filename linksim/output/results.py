@@ -20,7 +20,6 @@ import datetime
 import hashlib
 import json
 import os
-import re
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import numpy as np
 from linksim.engine.errors import InputError
 from linksim.engine.statistics import POWER_METRIC, PointResult, power_axis
 
-__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT", "replicate_groups"]
+__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
 
 FORMAT = "linksim-results"
 FORMAT_VERSION = 1
@@ -83,18 +82,6 @@ def _plain(value):
     return value
 
 
-REPLICATE = re.compile(r"^(?P<base>.+)#r(?P<index>\d+)$")  # a replicate's results curve: <curve>#r<k>
-
-
-def replicate_groups(names) -> dict[str, list[str]]:
-    """``{curve: [its results curves]}``: replicates ``c#r0, c#r1, ...`` grouped under ``c``, others alone."""
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        found = REPLICATE.match(name)
-        groups.setdefault(found.group("base") if found else name, []).append(name)
-    return groups
-
-
 @dataclass
 class CurveResults:
     name: str
@@ -115,18 +102,103 @@ class CurveResults:
 
 @dataclass
 class Results:
-    """The content of a results file: run attributes and per-curve counts."""
+    """The content of a results file: run attributes and per-curve counts.
+
+    ``Results.load(path)`` reads and verifies a file; :meth:`table`, :meth:`compare`, :meth:`plot` and
+    :meth:`to_rows` give what ``linksim table``, ``compare`` and ``plot`` print or draw. After
+    :meth:`linksim.Scenario.run`, ``figures`` lists the figures drawn and ``csv_path`` the CSV export.
+    """
 
     attrs: dict
     curves: list
     path: str = ""
+    figures: list = field(default_factory=list)
+    csv_path: str = ""
+
+    def __repr__(self):
+        return (f"Results({self.path!r}, scenario={self.attrs.get('name')!r}, status={self.attrs.get('status')!r}, "
+                f"curves={[c.name for c in self.curves]})")
 
     @property
     def convention(self) -> str:
         return self.attrs["convention"]
 
+    @property
+    def names(self) -> list[str]:
+        """The curves' names (``<curve>#r<k>`` for replicates), in scenario order."""
+        return [c.name for c in self.curves]
+
     def curve(self, name) -> CurveResults:
         return next(c for c in self.curves if c.name == name)
+
+    # ------------------------------------------------------------------ reading it as people do
+    def to_rows(self) -> list[dict]:
+        """The tidy long-format table: one dict per (curve, SNR point, metric) with ``curve, snr_db,
+        convention, metric, value, ci_low, ci_high, count`` (``linksim table --csv``; ready for
+        ``pandas.DataFrame(results.to_rows())``)."""
+        from linksim.output.report import long_rows
+
+        return long_rows(self)
+
+    def table(self) -> str:
+        """The per-curve tables, recomputed from the stored counts (what ``linksim table`` prints)."""
+        from linksim.output.report import format_results
+
+        return format_results(self)
+
+    def compare(self, baseline: str, metric: str | None = None, at: float | None = None, snr=None, curves=None,
+                axis: str = "nominal") -> str:
+        """Gaps to curve ``baseline`` (what ``linksim compare`` prints).
+
+        Parameters
+        ----------
+        baseline : str
+        metric : str or None
+            Default: the first metric the curves share.
+        at : float or None
+            With ``metric``: the SNR each curve needs to reach this value and its gap to the baseline.
+        snr : (low, high) or None
+            Only the points in this window (dB).
+        curves : str or None
+            Shell pattern(s) of the curves shown (and the baseline).
+        axis : ``"nominal"`` or ``"effective"``
+            ``effective`` compares at equal measured transmit power.
+        """
+        from linksim.output.comparison import format_comparison, format_targets
+
+        try:
+            if at is not None:
+                if metric is None:
+                    raise InputError("compare: at= needs metric= (e.g. metric='psnr', at=25)")
+                return format_targets(self, metric, at, baseline, curves, axis, snr)
+            return format_comparison(self, metric, baseline, snr, curves, axis)
+        except ValueError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
+
+    def plot(self, out, axis: str = "nominal", metrics=None) -> str:
+        """Metrics against SNR with interval bands and closed forms, to the figure file ``out``
+        (``.png``, ``.pdf``, ``.svg``); returns ``out``."""
+        from linksim.output.paths import figure_path
+        from linksim.output.plot import plot_results
+
+        out = figure_path(os.fspath(out))
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        try:
+            plot_results(self, out, metrics=metrics, axis=axis)
+        except ValueError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
+        return out
+
+    def write_csv(self, path=None) -> str:
+        """Write :meth:`to_rows` as CSV to ``path`` (default: beside the results file, ``<stem>.csv``),
+        atomically; returns the path."""
+        from linksim.output.report import format_csv
+
+        path = os.fspath(path) if path is not None else os.path.splitext(self.path)[0] + ".csv"
+        with open(path + ".tmp", "w") as f:
+            f.write(format_csv(self.to_rows()))
+        os.replace(path + ".tmp", path)
+        return path
 
     # ------------------------------------------------------------------ integrity
     def _canonical(self) -> str:

@@ -1,12 +1,18 @@
 """Training checkpoints: where a curve's trained weights live and how they are written and read.
 
-Checkpoints live in ``<root>/<scenario>/<curve>-<hash>/`` (per SNR point below it for
-``per_point`` training), where the hash covers everything that determines the trained weights
-(the curve, the data settings, the seed, the SNR convention), so a changed configuration never
-reuses stale weights. Each save writes the learned weights (Keras ``.weights.h5``), the optimizer
-variables (``.npz``, loaded without pickle) and the progress (``state.json``) to a fresh folder
-that then replaces the previous one, so an interrupted training resumes from its last finished
-epoch. Nothing here runs a model.
+A checkpoint is found by its configuration hash alone: ``<root>/<hash>/`` (per SNR point below it
+for ``per_point`` training), where the hash covers exactly what determines the trained weights —
+the curve's stages and training, its source's and the dataset's training-relevant settings, the seed,
+the SNR convention and the curve it starts from — and nothing a sweep only reads (the scenario's and
+curve's names, metrics, the closed-form reference, evaluation options). So renaming a scenario or a
+curve, or adding a metric, reuses the weights; any change of what training does trains anew.
+Checkpoints of the earlier layout (``<root>/<scenario>/<curve>-<hash of format 1>/``) are moved into
+place on first use (:mod:`linksim.run.checkpoint_migration`).
+
+Each save writes the learned weights (Keras ``.weights.h5``), the optimizer variables (``.npz``,
+loaded without pickle) and the progress (``state.json``) to a fresh folder that then replaces the
+previous one, so an interrupted training resumes from its last finished epoch. Nothing here runs a
+model.
 """
 import hashlib
 import json
@@ -17,50 +23,42 @@ import numpy as np
 
 from linksim.engine.errors import InputError
 
-__all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "trained_checkpoint", "SHIPPED_ROOT", "CheckpointStore", "loss_history"]
+__all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "trained_checkpoint", "SHIPPED_ROOT", "CheckpointStore",
+           "loss_history"]
 
-FORMAT = 1
-ADDED_SINCE_FORMAT = ("cache_head",)  # training-stage options newer than FORMAT: hashed only when set, so older checkpoints stay valid
-BRIDGE_ADDED_SINCE_FORMAT = {"mask_value": 0.0}  # bridge options newer than FORMAT: hashed only when not default
+FORMAT = 2
 WEIGHTS_FILE = "learned.weights.h5"
 
 
-def _drop_added_later(params, described: dict) -> dict:
-    """``described`` (``params`` dumped) without the parameters added later that keep their default."""
+def training_description(params) -> dict:
+    """``params`` (a component's scenario parameters) dumped without what never changes trained weights:
+    its ``evaluation_only`` parameters, and parameters added later that keep their default."""
+    described = params.model_dump(mode="json")
     for key, default in params.added_later.items():
-        if described[key] == default:
+        if described.get(key) == default:
             del described[key]
+    for key in params.evaluation_only:
+        described.pop(key, None)
     return described
 
 
 def config_hash(scenario, curve, replicate: int = 0) -> str:
     """12 hex digits over everything that determines the trained weights of ``curve``'s replicate
-    ``replicate`` (with the hash of the curve it starts from, for ``init_from``). The number of
-    replicates does not enter (replicate 0 is the unreplicated curve)."""
-    described = curve.model_dump(mode="json")
-    if described["training"] is not None:
-        del described["training"]["replicates"]
-    for params, stage in zip(curve.stages, described["stages"]):
-        _drop_added_later(params, stage)
-        for key in params.evaluation_only:
-            del stage[key]
-    for params, metric in zip(curve.metrics, described["metrics"]):
-        _drop_added_later(params, metric)
-    if described["weights"] is None:
-        del described["weights"]  # added after checkpoints existed
-    if described["signal_power"] == "nominal":
-        described["signal_power"] = 1.0  # the same noise as a declared unit power: the same trained weights
-    for stage in (described["training"] or {}).get("stages", []):
-        for key in ADDED_SINCE_FORMAT:
-            if stage[key] is None:
-                del stage[key]
-        bridge = stage.get("channel")
-        for key, default in BRIDGE_ADDED_SINCE_FORMAT.items():
-            if isinstance(bridge, dict) and bridge.get(key) == default:
-                del bridge[key]
-    data = _drop_added_later(scenario.data, scenario.data.model_dump(mode="json"))
-    payload = {"format": FORMAT, "curve": described, "data": data,
-               "seed": scenario.seed, "convention": scenario.snr.convention}
+    ``replicate`` (see the module docstring). The number of replicates does not enter (replicate 0 is
+    the unreplicated curve); a curve started from another (``init_from``) enters by that curve's hash."""
+    training = curve.training.model_dump(mode="json") if curve.training is not None else None
+    if training is not None:
+        del training["replicates"]
+        training["stages"] = [training_description(stage) | {"loss": training_description(stage.loss),
+                                                             "channel": training_description(stage.channel)}
+                              for stage in curve.training.stages]
+        del training["init_from"]
+    payload = {
+        "format": FORMAT, "seed": scenario.seed, "convention": scenario.snr.convention,
+        "data": training_description(scenario.data), "source": training_description(curve.source),
+        "stages": [training_description(stage) for stage in curve.stages], "training": training,
+        "coderate": curve.coderate, "signal_power": 1.0 if curve.signal_power == "nominal" else curve.signal_power,
+    }
     if curve.training is not None and curve.training.init_from is not None:
         source = scenario.curve_named(curve.training.init_from)
         payload["init_from"] = config_hash(scenario, source, replicate if replicate < source.replicates else 0)
@@ -73,9 +71,9 @@ SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 
 
 def shipped_path(scenario, curve, point=None, replicate: int = 0) -> str | None:
-    """The finished checkpoint shipped with linksim for this curve (same scenario name, curve name and
-    configuration hash) under ``linksim/weights/``, or ``None``."""
-    path = checkpoint_path(scenario, curve, SHIPPED_ROOT, point, replicate)
+    """The finished checkpoint shipped with linksim for this curve's configuration hash under
+    ``linksim/weights/``, or ``None``."""
+    path = _folder(SHIPPED_ROOT, config_hash(scenario, curve, replicate), point)
     state = CheckpointStore(path).state() if os.path.isdir(path) else None
     return path if state is not None and state.get("complete") else None
 
@@ -90,10 +88,17 @@ def trained_checkpoint(scenario, curve, root="checkpoints", point=None, replicat
 
 
 def checkpoint_path(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> str:
-    """Checkpoint folder of ``curve`` (its replicate ``replicate``); of its SNR point ``point`` (dB) for
-    ``per_point`` training."""
-    base = os.path.join(root, scenario.name, f"{curve.name}-{config_hash(scenario, curve, replicate)}")
-    return base if point is None else os.path.join(base, f"snr{float(point):+g}dB")
+    """Checkpoint folder of ``curve`` (its replicate ``replicate``) under ``root``; of its SNR point
+    ``point`` (dB) for ``per_point`` training. A checkpoint of the earlier layout is moved here first."""
+    from linksim.run.checkpoint_migration import migrate
+
+    digest = config_hash(scenario, curve, replicate)
+    migrate(scenario, curve, root, replicate, _folder(root, digest))
+    return _folder(root, digest, point)
+
+
+def _folder(root, digest, point=None) -> str:
+    return os.path.join(root, digest) if point is None else os.path.join(root, digest, f"snr{float(point):+g}dB")
 
 
 class CheckpointStore:
@@ -163,10 +168,10 @@ class CheckpointStore:
 
 
 def loss_history(scenario, curve, root="checkpoints", point=None, replicate: int = 0) -> list[dict] | None:
-    """The epoch means of ``curve``'s training as its checkpoint holds them (finished or not), or
-    ``None`` without a checkpoint: one row per epoch, ``{stage, round, epoch, loss, head}`` with
+    """The epoch means of ``curve``'s training as its checkpoint under ``root`` holds them (finished or
+    not; else the weights shipped with linksim), or ``None`` without either: one row per epoch, ``{stage, round, epoch, loss, head}`` with
     ``head`` ``drawn`` / ``replayed`` in ``cache_head`` stages (``""`` elsewhere), ``epoch`` from 1."""
-    state = CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state()
+    state = CheckpointStore(trained_checkpoint(scenario, curve, root, point, replicate)).state()
     if state is None:
         return None
     stages = {stage.name: stage for stage in curve.training.stages}

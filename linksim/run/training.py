@@ -346,10 +346,20 @@ class Trainer:
         mean = total / steps_per_epoch
         rounds = self.curve.training.rounds
         head = "" if head_fn is None else f"  (head of epoch {drawn + 1} {'replayed' if replayed else 'stored'})"
+        left = self._epochs_left(item, epoch, len(train)) * seconds
         self._line(f"# train {self.label}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
-                  f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s{head}")
+                  f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s{head}"
+                  f"{f'  (about {left / 60:.0f} min left)' if left else ''}")
         return mean, windows
+
+    def _epochs_left(self, item, epoch, train_size) -> int:
+        """Epochs of the schedule after epoch ``epoch`` of item ``item`` (for the time left)."""
+        def epochs(stage):
+            return stage.epochs or -(-stage.steps // max(1, train_size // stage.batch_size))
+
+        schedule = [stage for _, stage in self._schedule()]
+        return epochs(schedule[item]) - epoch - 1 + sum(epochs(stage) for stage in schedule[item + 1:])
 
     def _save(self, parts, optimizer, state):
         folder = self.store.save(parts, optimizer, state)
@@ -380,39 +390,80 @@ def with_sources(scenario, curve_indices) -> list[int]:
     return sorted(chosen)
 
 
+def _jobs(scenario, curve_indices, root, retrain) -> list[tuple[int, int, float | None, str | None]]:
+    """``(curve, replicate, point, shipped folder)`` of every training job of the chosen curves and their
+    sources, in order; ``shipped`` where linksim's own weights stand in for a checkpoint missing under ``root``."""
+    jobs = []
+    for curve_index in with_sources(scenario, curve_indices):
+        curve = scenario.curves[curve_index]
+        if curve.training is None:
+            continue
+        for replicate in range(curve.replicates):
+            for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
+                shipped = None if retrain else shipped_path(scenario, curve, point, replicate)
+                if shipped and CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state() is not None:
+                    shipped = None
+                jobs.append((curve_index, replicate, point, shipped))
+    return jobs
+
+
+def _plan(scenario, jobs, root) -> list[str]:
+    """One line per job that will train: its label, checkpoint and epochs."""
+    lines = []
+    for curve_index, replicate, point, shipped in jobs:
+        curve = scenario.curves[curve_index]
+        state = CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state()
+        if shipped or (state is not None and state.get("complete")):
+            continue
+        label = curve.replicate_names()[replicate] + ("" if point is None else f" @ {point:g} dB")
+        epochs = [f"{stage.name} {stage.epochs} epochs" if stage.epochs else f"{stage.name} {stage.steps} steps"
+                  for stage in curve.training.stages]
+        rounds = f" × {curve.training.rounds} rounds" if curve.training.rounds > 1 else ""
+        done = f", resuming at epoch {state['epoch']} of stage {state['item'] + 1}" if state else ""
+        lines.append(f"#   {label}: {', '.join(epochs) or 'weights copied from ' + curve.training.init_from}{rounds}{done} "
+                     f"→ {checkpoint_path(scenario, curve, root, point, replicate)}")
+    return lines
+
+
 def train_curves(scenario, curve_indices, root="checkpoints", progress=None, retrain=False) -> None:
     """Train (or resume, or reuse) the checkpoints of the chosen curves that have a ``training``
     section and of the curves they start from, every replicate and every SNR point of a
     ``per_point`` curve in turn; ``progress`` as for :class:`Trainer`. A curve whose trained weights
     ship with linksim (:func:`shipped_path`) and has no checkpoint under ``root`` is not trained,
-    unless ``retrain``."""
+    unless ``retrain``. Before anything trains, ``progress`` gets the plan: every job that will train,
+    its epochs and its checkpoint folder; each epoch's line then says how long the job has left."""
     from linksim.scenario import build_curve
 
-    for curve_index in with_sources(scenario, curve_indices):
+    jobs = _jobs(scenario, curve_indices, root, retrain)
+    plan = _plan(scenario, jobs, root)
+    if progress is not None and plan:
+        progress.line(f"# training {len(plan)} job(s) (a time estimate follows each job's first epoch):")
+        for line in plan:
+            progress.line(line)
+    built = {}
+    for curve_index, replicate, point, shipped in jobs:
         curve = scenario.curves[curve_index]
-        if curve.training is None:
-            continue
-        link, _ = build_curve(scenario, curve, training=True)
-        power = None
-        if curve.signal_power == "measured":
-            power = calibrate_signal_power(scenario, curve, link)
+        if shipped:
             if progress is not None:
-                refers = ("measured again before each training stage and with the trained weights for the sweep" if _remeasures_power(curve)
-                          else "the noise refers to it")
-                progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} ({refers})")
-        for replicate in range(curve.replicates):
-            if replicate:
-                link, _ = build_curve(scenario, curve, training=True)  # fresh layers: a replicate starts from its own initial weights
-                if power is not None:
-                    link.signal_power = power
-            for point in [float(p) for p in scenario.snr.points()] if curve.training.per_point else [None]:
-                shipped = None if retrain else shipped_path(scenario, curve, point, replicate)
-                if shipped and CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state() is None:
-                    if progress is not None:
-                        progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
-                                      f"({os.path.relpath(shipped)}); --retrain trains from scratch")
-                    continue
-                Trainer(scenario, curve_index, link, root, progress, point=point, replicate=replicate).run()
+                progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
+                              f"({os.path.relpath(shipped)}); --retrain trains from scratch")
+            continue
+        if (curve_index, replicate) not in built:  # fresh layers per replicate: each starts from its own initial weights
+            link, _ = build_curve(scenario, curve, training=True)
+            if curve.signal_power == "measured":
+                link.signal_power = built.get(curve_index) or _measured_power(scenario, curve, link, progress)
+                built[curve_index] = link.signal_power
+            built[(curve_index, replicate)] = link
+        Trainer(scenario, curve_index, built[(curve_index, replicate)], root, progress, point=point, replicate=replicate).run()
+
+
+def _measured_power(scenario, curve, link, progress) -> float:
+    power = calibrate_signal_power(scenario, curve, link)
+    if progress is not None:
+        refers = ("measured again before each training stage and with the trained weights for the sweep" if _remeasures_power(curve)
+                  else "the noise refers to it")
+        progress.line(f"# {curve.name}: signal power measured over the training split: {power:.6g} ({refers})")
+    return power
 
 
 class CurveWeights:

@@ -14,9 +14,10 @@ from pydantic import BaseModel, ValidationError
 
 from linksim.engine.errors import InputError
 from linksim.engine.registry import KINDS, find, names
+from linksim.plugins import check_declared
 from linksim.scenario.schema import TAGGED_FIELDS, Scenario
 
-__all__ = ["MAX_FILE_BYTES", "load_scenario", "parse_scenario", "resolved_yaml"]
+__all__ = ["MAX_FILE_BYTES", "description", "load_scenario", "parse_scenario", "resolved_yaml"]
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -86,6 +87,7 @@ def parse_scenario(data, source: str = "<scenario>") -> Scenario:
     """Validate already-parsed YAML data; errors name ``source``."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    check_declared(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -137,3 +139,11 @@ def resolved_yaml(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
 
 
+
+
+def description(path) -> str:
+    """The ``description`` of one of linksim's own scenario files, read without validation (``linksim list
+    scenarios``)."""
+    with open(path, encoding="utf-8") as f:
+        data = yaml.safe_load(f)
+    return str(data.get("description", "")).strip() if isinstance(data, dict) else ""

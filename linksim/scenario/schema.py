@@ -22,12 +22,16 @@ from linksim.engine.registry import Params, freeze, models, tag
 from linksim.engine.stage import LABELLING, MODULATION, Signal
 from linksim.engine.statistics import POWER_METRIC
 from linksim.phy.snr import snr_grid
+from linksim.plugins import MODULE_PATTERN, load_entry_points
 
 __all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "Training", "TrainingStage", "TAGGED_FIELDS", "POWER_METRIC"]
 
 MAX_POINTS = 10_000
 MAX_CHUNK_ELEMENTS = 2**31 - 1
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
+
+
+load_entry_points()  # installed packages' components, before the unions below are made
 
 
 def _union(kind):
@@ -439,10 +443,15 @@ class Figures(Params):
 
 
 class Scenario(Params):
-    """A whole sweep: curves measured at the same SNR points with one seed."""
+    """A whole sweep: curves measured at the same SNR points with one seed.
+
+    ``plugins`` names the modules of components from outside linksim that the scenario uses; they are
+    checked to be loaded (``--plugin``, entry points), never imported by the scenario
+    (:mod:`linksim.plugins`)."""
 
     name: str = Field(pattern=NAME_PATTERN)
     description: str = Field(default="", max_length=10_000)
+    plugins: list[Annotated[str, Field(pattern=MODULE_PATTERN, max_length=200)]] | None = Field(default=None, max_length=64)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
     snr: SNRSweep
     montecarlo: MonteCarloSettings = MonteCarloSettings()

@@ -71,12 +71,12 @@ class ConditionalUNet(keras.layers.Layer):
             raise ValueError(f"attention_levels must be in 0 … levels = {levels}, got {attention_levels}")
         self.filters, self.out_channels, self.levels = int(filters), int(out_channels), int(levels)
         self.attention_levels = int(attention_levels)
-        self.down = [_Block(self.filters * 2**l) for l in range(self.levels - 1)]
+        self.down = [_Block(self.filters * 2**level) for level in range(self.levels - 1)]
         self.middle = _Block(self.filters * 2 ** (self.levels - 1))
-        self.up = [_Block(self.filters * 2**l) for l in reversed(range(self.levels - 1))]
+        self.up = [_Block(self.filters * 2**level) for level in reversed(range(self.levels - 1))]
         attended = range(self.levels - self.attention_levels, self.levels - 1)  # levels above the bottleneck with attention
-        self.down_attention = {f"level{l}": AttentionBlock(groups=min(4, self.filters * 2**l)) for l in attended}
-        self.up_attention = {f"level{l}": AttentionBlock(groups=min(4, self.filters * 2**l)) for l in attended}
+        self.down_attention = {f"level{level}": AttentionBlock(groups=min(4, self.filters * 2**level)) for level in attended}
+        self.up_attention = {f"level{level}": AttentionBlock(groups=min(4, self.filters * 2**level)) for level in attended}
         self.middle_attention = AttentionBlock(groups=4) if self.attention_levels else None
         self.pool = keras.layers.AveragePooling2D(2)
         self.upsample = keras.layers.UpSampling2D(2)
