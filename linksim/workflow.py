@@ -262,8 +262,7 @@ class Scenario:
         linksim.Results, the finished results file (``.path``; ``.figures`` lists the figures drawn and
         ``.csv_path`` the CSV export)
         """
-        from linksim.output.results import load_for_resume
-        from linksim.scenario import resolved_yaml
+        from linksim.output.results import ResultsLock
 
         out = self.results_path(out, resume, force)
         if backend not in ("local", "ray"):
@@ -272,8 +271,15 @@ class Scenario:
             raise InputError("--address needs --backend ray")
         if workers is not None and workers < 1:
             raise InputError(f"--workers must be at least 1, got {workers}")
-        resolved = resolved_yaml(self.spec)
         chosen = self.select(curves)
+        with ResultsLock(out):  # one writer per results file, taken before anything trains or is written
+            return self._run(out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures)
+
+    def _run(self, out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures):
+        from linksim.output.results import load_for_resume
+        from linksim.scenario import resolved_yaml
+
+        resolved = resolved_yaml(self.spec)
         # Refuse a mismatched or damaged file before anything runs or is written.
         previous = load_for_resume(out, resolved, self.source, self.spec.result_names(chosen)) if resume else None
         stream = None if quiet else stream or sys.stdout

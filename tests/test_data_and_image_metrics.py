@@ -276,3 +276,32 @@ def test_whole_test_images_are_the_turned_pictures_and_training_stays_on_crops(t
         assert all(part in err for part in expected) and err.count("\n") == 1, err
     points = run_scenario(parse_scenario(scenario()))
     assert points[0].stats["psnr"]["count"] == 2   # the two whole pictures, once each
+
+
+def test_a_fifo_named_like_an_image_and_a_decompression_bomb_are_refused_without_hanging(tmp_path, write_scenario):
+    """Only regular files are read from an image folder, and an image larger than MAX_IMAGE_PIXELS is refused before
+    it is decoded: each a one-line exit 2 within seconds (run in a child process, so a hang is a timeout)."""
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from linksim.catalogue.image_files import MAX_IMAGE_PIXELS
+
+    fifo, bomb = tmp_path / "fifo", tmp_path / "bomb"
+    for folder in (fifo, bomb):
+        folder.mkdir()
+        Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(folder / "a.png")
+    os.mkfifo(fifo / "x.png")
+    Image.new("1", (2**13 + 8, 2**13 + 8)).save(bomb / "b.png")  # 1-bit: a small file of more than 2**26 pixels
+    assert (2**13 + 8) ** 2 > MAX_IMAGE_PIXELS and (bomb / "b.png").stat().st_size < 2**20
+    for folder, expected in ((fifo, "x.png: not a regular file"), (bomb, "b.png: more than 67108864 pixels; refused before decoding")):
+        spec = {"name": "f", "data": {"dataset": "image-folder", "path": str(folder), "patch_size": 32, "whole_test_images": False},
+                "snr": {"convention": "snr", "values": [10.0]}, "montecarlo": {"batch_size": 4, "max_samples": 4, "target_errors": None},
+                "curves": [{"name": "a", "signal_power": "nominal", "source": {"type": "images"}, "stages": [{"type": "real_awgn"}],
+                            "metrics": [{"type": "psnr"}]}]}
+        path = write_scenario(spec, f"{folder.name}.yaml")
+        result = subprocess.run([sys.executable, "-m", "linksim", "run", path, "--out", str(tmp_path / "r.h5"), "--quiet"],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr

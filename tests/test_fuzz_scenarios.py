@@ -5,7 +5,9 @@ required key, wrong type, NaN/inf, out-of-range or huge number, broken YAML, a P
 a wrong top-level type — to one of several valid scenarios, at a random place.
 """
 import copy
+import json
 import os
+import pathlib
 
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -129,3 +131,100 @@ def test_every_mutation_is_one_line_exit_2_and_writes_nothing(case, tmp_path_fac
     assert captured.err.startswith(f"linksim: error: {path}") and captured.err.count("\n") == 1, (kind, captured.err)
     assert "Traceback" not in captured.err and captured.out == ""
     assert os.listdir(directory) == ["scenario.yaml"]
+
+
+SHIPPED = sorted((pathlib.Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+MUTATIONS = ("delete", "replace", "add", "duplicate_line", "nest", "alias_bomb", "truncate", "bytes")
+
+
+@st.composite
+def shipped_mutants(draw):
+    """(a shipped scenario's text with one arbitrary change, which may leave it valid; the kind of change)."""
+    path = draw(st.sampled_from(SHIPPED))
+    kind = draw(st.sampled_from(MUTATIONS))
+    text = path.read_text()
+    data = yaml.safe_load(text)
+    if kind == "nest":  # a top-level key's value replaced by lists nested up to 3000 deep (written as YAML flow text)
+        key = draw(st.sampled_from(sorted(data)))
+        depth = draw(st.integers(1, 3000))
+        del data[key]
+        text = yaml.safe_dump(data, sort_keys=False) + f"{key}: " + "[" * depth + "1" + "]" * depth + "\n"
+    elif kind in ("delete", "replace", "add"):
+        where = draw(st.sampled_from(list(_leaves(data))))
+        parent = _get(data, where[:-1])
+        value = draw(st.one_of(st.integers(-2**70, 2**70), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
+                               st.booleans(), st.none(), st.lists(st.integers(), max_size=5)))
+        if kind == "delete":
+            del parent[where[-1]]
+        elif kind == "replace":
+            parent[where[-1]] = value
+        elif isinstance(parent, dict):
+            parent[draw(st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12))] = value
+        text = yaml.safe_dump(data, sort_keys=False)
+    elif kind == "duplicate_line":
+        lines = text.splitlines()
+        at = draw(st.integers(0, len(lines) - 1))
+        text = "\n".join(lines[:at + 1] + lines[at:]) + "\n"
+    elif kind == "alias_bomb":
+        levels, width = draw(st.integers(2, 12)), draw(st.integers(2, 12))
+        bomb = ["b0: &b0 [" + ", ".join(["x"] * width) + "]"]
+        bomb += [f"b{i}: &b{i} [" + ", ".join([f"*b{i - 1}"] * width) + "]" for i in range(1, levels)]
+        text = "\n".join(bomb) + f"\ndescription: *b{levels - 1}\n" + text.replace("description:", "zz_description:", 1)
+    elif kind == "truncate":
+        text = text[:draw(st.integers(0, len(text)))]
+    else:
+        raw = bytearray(text.encode())
+        for _ in range(draw(st.integers(1, 8))):
+            raw[draw(st.integers(0, len(raw) - 1))] = draw(st.integers(0, 255))
+        text = raw.decode("utf-8", errors="replace")
+    return text, kind
+
+
+def validate_mutants(folder: str, examples: int) -> dict:
+    """Validate ``examples`` mutants of the shipped scenarios in this process (run by the test below in a process of its
+    own): each must end in exit 0 (one line on stdout) or exit 2 (one line on stderr) within 10 s. Returns the outcome
+    counts per kind of mutation."""
+    import contextlib
+    import io
+    import time
+
+    counts = {}
+
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(mutant=shipped_mutants())
+    def check(mutant):
+        text, kind = mutant
+        path = pathlib.Path(folder, "mutant.yaml")
+        path.write_text(text)
+        out, err = io.StringIO(), io.StringIO()
+        began = time.perf_counter()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["validate", str(path)])
+        assert time.perf_counter() - began < 10, (kind, text[:2000])
+        assert (code == 0 and err.getvalue() == "" and out.getvalue().count("\n") == 1) or (
+            code == 2 and err.getvalue().count("\n") == 1 and out.getvalue() == ""), (kind, code, out.getvalue(), err.getvalue())
+        counts.setdefault(kind, {}).setdefault(code, 0)
+        counts[kind][code] += 1
+
+    check()
+    return counts
+
+
+def test_mutants_of_every_shipped_scenario_validate_or_fail_in_one_line_quickly_without_tensorflow(tmp_path):
+    """400 hypothesis mutants of the shipped scenarios, validated in a process of its own under a 3 GB address-space
+    limit: every one ends in exit 0 or exit 2 with one line within 10 s, and TensorFlow is never imported."""
+    import subprocess
+    import sys
+
+    code = ("import json, resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))\n"
+            "from tests.test_fuzz_scenarios import validate_mutants\n"
+            f"counts = validate_mutants({str(tmp_path)!r}, 400)\n"
+            "print(json.dumps({'counts': counts, 'tensorflow': sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))}))\n")
+    root = pathlib.Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=900, cwd=root)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["tensorflow"] == []
+    assert set(report["counts"]) == set(MUTATIONS), report["counts"]
+    print(report["counts"])

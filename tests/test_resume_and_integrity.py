@@ -10,6 +10,7 @@ import h5py
 import pytest
 
 from linksim.cli import main
+from linksim.output.results import _seal
 from linksim.run.montecarlo import run_scenario
 from linksim.output.results import CurveResults, Results
 from linksim.scenario import parse_scenario
@@ -99,11 +100,16 @@ def test_altered_truncated_and_foreign_files_are_detected(write_scenario, tmp_pa
     assert main(["run", path, "--out", str(out), "--quiet"]) == 0
     altered = tmp_path / "altered.h5"
     altered.write_bytes(out.read_bytes())
-    with h5py.File(altered, "a") as f:
+    with h5py.File(altered, "a") as f:  # changed through HDF5, then resealed: the content checksum still catches it
+        f["curves/qam16/points/00001/ber"].attrs["errors"] = 1
+    _seal(altered)
+    edited = tmp_path / "edited.h5"
+    edited.write_bytes(out.read_bytes())
+    with h5py.File(edited, "a") as f:  # changed and not resealed: refused before HDF5 parses it
         f["curves/qam16/points/00001/ber"].attrs["errors"] = 1
     truncated = tmp_path / "truncated.h5"
     truncated.write_bytes(out.read_bytes()[: out.stat().st_size // 2])
-    for damaged, message in ((altered, "checksum mismatch"), (truncated, "truncated or damaged")):
+    for damaged, message in ((altered, "checksum mismatch"), (edited, "SHA-256 differs"), (truncated, "SHA-256 differs")):
         assert main(["table", str(damaged)]) == 2
         assert message in capsys.readouterr().err
         assert main(["run", path, "--out", str(damaged), "--resume"]) == 2

@@ -115,3 +115,70 @@ def test_valid_scenario_and_defaults_round_trip(write_scenario, capsys):
     scenario = load_scenario(path)
     assert scenario.montecarlo.confidence == 0.95 and list(scenario.snr.points()) == [0.0, 2.0, 4.0]
     assert parse_scenario(yaml.safe_load(resolved_yaml(scenario))) == scenario
+
+
+def _alias_bomb(levels=9, width=9):
+    """``levels`` anchors, each a list of ``width`` aliases of the previous: width**levels values expanded."""
+    lines = ["a0: &a0 [" + ", ".join(["x"] * width) + "]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]" for i in range(1, levels)]
+    return "\n".join(lines + [f"name: *a{levels - 1}"]) + "\n"
+
+
+@pytest.mark.parametrize("label, text, expected", [
+    ("nested 1000 deep", "name: x\nsnr: " + "[" * 1000 + "]" * 1000 + "\n", "nested deeper than 64 levels"),
+    ("nested mappings", "name: x\nsnr: " + "{a: " * 200 + "1" + "}" * 200 + "\n", "nested deeper than 64 levels"),
+    ("alias bomb", _alias_bomb(), "more than 200000 values once its aliases are expanded"),
+    ("duplicate key", yaml.safe_dump(tiny_scenario(), sort_keys=False).replace("seed: 7\n", "seed: 7\nseed: 8\n"),
+     ":3:1: duplicate key 'seed'; each key may appear once"),
+])
+def test_hostile_yaml_is_refused_in_seconds_and_bounded_memory(label, text, expected, tmp_path):
+    """In a process of its own under a 1 GB address-space limit: exit 2 with one line, within 30 s, no TensorFlow."""
+    path = tmp_path / "hostile.yaml"
+    path.write_text(text)
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "from linksim.cli import main\n"
+            f"code = main(['validate', {str(path)!r}])\n"
+            "assert 'tensorflow' not in sys.modules\n"
+            "sys.exit(code)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+
+
+def test_yaml_merge_keys_and_anchors_within_bounds_still_load(write_scenario, capsys):
+    text = yaml.safe_dump(tiny_scenario(), sort_keys=False).replace("montecarlo:\n", "defaults: &mc\n  batch_size: 200\nmontecarlo:\n  <<: *mc\n", 1)
+    text = text.replace("  batch_size: 200\n  target_errors", "  target_errors", 1)
+    code, out, err = _run_cli(capsys, ["validate", write_scenario(text)])
+    assert code == 2 and "defaults: unknown key" in err  # the anchor's own key is not a scenario key; the merge itself parsed
+
+
+def _coded(demapper):
+    spec = tiny_scenario()
+    spec["curves"][0].update(source={"type": "bits", "num_bits": 512}, metrics=[{"type": "ber"}], stages=[
+        {"type": "ldpc_encoder", "k": 512, "n": 1024}, {"type": "mapper", "modulation": "qam16"}, {"type": "awgn"}, demapper,
+        {"type": "ldpc_decoder", "k": 512, "n": 1024}])
+    del spec["curves"][0]["theory"]
+    return spec
+
+
+@pytest.mark.parametrize("label, scenario, expected", [
+    ("hard bits into a decoder", _coded({"type": "demapper", "modulation": "qam16", "hard": True}),
+     "ldpc_decoder 'decoded_bits' takes LLRs, but receives hard bits"),
+    ("a slicer into a decoder", _coded({"type": "slicer", "modulation": "qam16"}), "takes LLRs, but receives hard bits"),
+    ("theory of another modulation", _mutated(["curves", 0, "theory", "modulation"], "qam64"),
+     "theory: the closed form of qam64 on a curve that sends qam16 symbols; write 'modulation: qam16'"),
+    ("random weights without a learned stage", _mutated(["curves", 0, "weights"], "random"),
+     "'weights: random' runs learned stages untrained, but this curve has none"),
+    ("a metric name that is a path", _mutated(["curves", 0, "metrics", 0, "name"], "/abs"), "metrics[0].name: string should match pattern"),
+    ("a metric name '.'", _mutated(["curves", 0, "metrics", 0, "name"], "."), "metrics[0].name: string should match pattern"),
+    ("a tap with a slash", _mutated(["curves", 0, "stages", 1, "tap"], "a/b"), "stages[1].tap: string should match pattern"),
+])
+def test_chains_that_would_mislead_are_refused(label, scenario, expected, write_scenario, capsys):
+    code, out, err = _run_cli(capsys, ["validate", write_scenario(scenario)])
+    assert code == 2 and err.count("\n") == 1 and expected in err, (label, err)
+
+
+def test_the_decoder_chain_with_llrs_still_validates(write_scenario, capsys):
+    code, out, err = _run_cli(capsys, ["validate", write_scenario(_coded({"type": "demapper", "modulation": "qam16", "method": "app"}))])
+    assert code == 0, err

@@ -138,23 +138,37 @@ def cifar10(path: str, split: str) -> ImageSet:
     return ImageSet(np.ascontiguousarray(images), np.arange(len(images)), tuple(files), labels)
 
 
+MAX_IMAGE_PIXELS = 2**26  # 67 M pixels (8192 × 8192): bigger images are refused before they are decoded
+
+
 def _image_files(path):
     if not os.path.isdir(path):
         raise InputError(f"{path}: no such image folder (expected a directory of .png/.jpg files)")
     files = sorted(os.path.join(path, f) for f in os.listdir(path) if f.lower().endswith(IMAGE_SUFFIXES))
     if not files:
         raise InputError(f"{path}: no .png/.jpg/.jpeg files in this folder")
+    odd = [f for f in files if not os.path.isfile(f)]
+    if odd:  # a FIFO or device named like an image would block or never end
+        raise InputError(f"{odd[0]}: not a regular file; an image folder holds image files only")
     return files
 
 
 def _with_image(file, read):
     """``read(im)`` of the Pillow image opened from ``file``; an ``InputError`` where it cannot be decoded."""
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(file) as im:
-            return read(im)
-    except (UnidentifiedImageError, OSError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(file) as im:
+                if im.width * im.height > MAX_IMAGE_PIXELS:
+                    raise Image.DecompressionBombError(file)
+                return read(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{file}: more than {MAX_IMAGE_PIXELS} pixels; refused before decoding") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputError(f"{file}: cannot decode as an image ({exc})") from None
 
 

@@ -17,7 +17,7 @@ from typing import Annotated, Callable, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
-from linksim.engine.registry import Params, register
+from linksim.engine.registry import NAME_PATTERN, Params, register
 
 RATE_STATS = ("errors", "trials")
 MEAN_STATS = ("sum", "sum_sq", "count")
@@ -48,7 +48,7 @@ class MetricParams(Params):
 
     sent: str = Field(default="bits", min_length=1)
     received: str = Field(default="output", min_length=1)
-    name: str | None = Field(default=None, min_length=1, max_length=64)
+    name: str | None = Field(default=None, pattern=NAME_PATTERN)  # results groups and figure names
     kind: ClassVar[str] = "rate"
     xla_compatible: ClassVar[bool] = True  # False for a metric that runs NumPy code (its curve runs as a graph under xla)
 

@@ -401,7 +401,10 @@ class ChannelDecoderParams(_BlockCode):
         return {}
 
     def signal(self, received):
-        received.expect("llrs", "bits")
+        if received.kind == "bits":
+            raise ValueError("takes LLRs, but receives hard bits: a decoder needs soft values (a demapper with 'hard: false', "
+                             "or method 'app'/'maxlog' without 'hard'; not a slicer)")
+        received.expect("llrs")
         if received.size is not None and received.size % self.n:
             raise ValueError(f"receives {received.size} values per row, not a multiple of n = {self.n}")
         return Signal("bits", None if received.size is None else received.size // self.n * self.k)

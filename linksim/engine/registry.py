@@ -23,10 +23,12 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["KINDS", "TAGS", "tag", "Params", "register", "freeze", "names", "models", "catalogue", "find", "parameters", "summary",
+__all__ = ["KINDS", "NAME_PATTERN", "TAGS", "tag", "Params", "register", "freeze", "names", "models", "catalogue", "find", "parameters", "summary",
            "owner_of", "owners"]
 
 KINDS = ("source", "stage", "metric", "dataset", "objective", "bridge")
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"  # names that become file, group or figure names: no '/', no leading '.'
+
 TAGS = {"dataset": "dataset"}  # the tag field of a kind, where it is not "type"
 OWNER_PACKAGES = ("linksim.domains", "linksim.systems")  # packages whose modules own their components and words
 _REGISTRY: dict[str, dict[str, type["Params"]]] = {kind: {} for kind in KINDS}

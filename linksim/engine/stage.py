@@ -10,7 +10,7 @@ from typing import Any, Callable, ClassVar, Literal
 
 from pydantic import Field
 
-from linksim.engine.registry import Params
+from linksim.engine.registry import NAME_PATTERN, Params
 from linksim.phy.modulations import MODULATIONS
 
 __all__ = ["MODULATION", "LABELLING", "Signal", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage"]
@@ -65,7 +65,7 @@ class StageParams(Params):
     a trained layer keeps) and :meth:`batch_multiple` (for sources).
     """
 
-    tap: str | None = Field(default=None, min_length=1, max_length=64)
+    tap: str | None = Field(default=None, pattern=NAME_PATTERN)
 
     tap_default: ClassVar[str] = "output"
     learned: ClassVar[bool] = False

@@ -16,9 +16,21 @@ def output_path(path: str, what: str) -> str:
     probe = parent
     while not os.path.exists(probe):
         probe = os.path.dirname(probe)
-    if not os.path.isdir(probe) or not os.access(probe, os.W_OK):
+    if not os.path.isdir(probe) or not os.access(probe, os.W_OK) or not _can_create_in(probe):
         raise InputError(f"{path}: cannot write here ({probe} is not a writable directory)")
     return path
+
+
+def _can_create_in(directory: str) -> bool:
+    """Whether a file can be created in ``directory``: tried with an empty file removed at once (``os.access``
+    says yes for /proc and /sys as root)."""
+    probe = os.path.join(directory, f".linksim-probe-{os.getpid()}")
+    try:
+        os.close(os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        os.remove(probe)
+        return True
+    except OSError:
+        return False
 
 
 def figure_path(path: str) -> str:

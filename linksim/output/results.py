@@ -13,13 +13,21 @@ Layout (``format = "linksim-results"``, ``format_version = 1``)::
 
 Every commit writes the whole file (it holds counts only, so it is small) to a temporary file,
 flushes it to disk and renames it over the old one: a crash leaves the previous commit intact.
-``checksum`` is the SHA-256 of everything else in the file; a file whose content does not match
-it, or that HDF5 cannot read, is reported as damaged and never merged.
+``checksum`` is the SHA-256 of the content; the file's first 512 bytes (an HDF5 user block) hold the
+*seal*, the SHA-256 and length of the bytes after it, checked before the HDF5 library parses
+anything (it can crash the process on a damaged file). A file whose seal or checksum does not
+match, or whose counts are impossible (more errors than trials), is reported as damaged and never
+merged. One writer at a time: :class:`ResultsLock`.
 """
+import contextlib
 import datetime
+import errno
 import hashlib
+import io
 import json
+import math
 import os
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -27,10 +35,10 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-from linksim.engine.errors import InputError
+from linksim.engine.errors import InputError, LinksimError
 from linksim.engine.statistics import POWER_METRIC, PointResult, power_axis
 
-__all__ = ["Results", "CurveResults", "ResultsWriter", "load_for_resume", "FORMAT"]
+__all__ = ["Results", "CurveResults", "ResultsWriter", "ResultsLock", "WriteError", "load_for_resume", "FORMAT"]
 
 FORMAT = "linksim-results"
 FORMAT_VERSION = 1
@@ -217,11 +225,29 @@ class Results:
 
     # ------------------------------------------------------------------ writing
     def write(self, path):
-        """Atomically replace ``path`` with this content (temp file, fsync, rename)."""
+        """Atomically replace ``path`` with this content (sealed temp file, fsync, rename); :class:`WriteError`
+        (one line, no temp file left, the previous commit kept) if the disk is full or refuses the write."""
         path = os.fspath(path)
         self.attrs["checksum"] = self.checksum()
         tmp = f"{path}.tmp-{os.getpid()}"
-        with h5py.File(tmp, "w") as f:
+        try:
+            self._write_hdf5(tmp)
+            _seal(tmp)
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise WriteError(f"{path}: cannot write the results ({_reason(exc)}); the file keeps its last complete commit") from None
+        directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def _write_hdf5(self, tmp):
+        with h5py.File(tmp, "w", userblock_size=SEAL_BYTES) as f:
             f.attrs.update(self.attrs)
             curves = f.create_group("curves")
             for c in self.curves:
@@ -236,24 +262,30 @@ class Results:
                     _write_point(points.create_group(f"{p.index:05d}"), p)
                 if c.partial is not None:
                     _write_point(g.create_group("partial"), c.partial)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
 
     # ------------------------------------------------------------------ reading
     @classmethod
     def load(cls, path) -> "Results":
-        """Read and verify a results file; ``InputError`` if it is missing, foreign or damaged."""
+        """Read and verify a results file; ``InputError`` if it is missing, foreign or damaged.
+
+        The whole file is checked before HDF5 parses it (its seal, see :func:`_unsealed`), and the parsed
+        values are checked (counts, rates, finite numbers), so a damaged file is a one-line error, never
+        a crash or a wrong number."""
         path = os.fspath(path)
-        if not os.path.isfile(path):
-            raise InputError(f"{path}: no such results file")
         try:
-            with h5py.File(path, "r") as f:
+            if not stat.S_ISREG(os.stat(path).st_mode):
+                raise InputError(f"{path}: not a regular file; expected a results file")
+            with open(path, "rb") as f:
+                content = f.read(MAX_RESULTS_BYTES + 1)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such results file") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({_reason(exc)})") from None
+        if len(content) > MAX_RESULTS_BYTES:
+            raise InputError(f"{path}: larger than {MAX_RESULTS_BYTES} bytes; not a linksim results file")
+        _unsealed(content, path)
+        try:
+            with h5py.File(io.BytesIO(content), "r") as f:
                 if f.attrs.get("format") != FORMAT:
                     raise InputError(f"{path}: not a linksim results file (attribute 'format' is not {FORMAT!r})")
                 attrs = {k: _plain(v) for k, v in f.attrs.items()}
@@ -270,13 +302,130 @@ class Results:
             raise
         except OSError as exc:
             raise InputError(f"{path}: cannot read as HDF5, the file is truncated or damaged ({str(exc).splitlines()[0]})") from None
-        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, RuntimeError, json.JSONDecodeError) as exc:
             raise InputError(f"{path}: damaged linksim results file (missing or malformed {exc})") from None
         curves.sort(key=lambda c: c.index)
         results = cls(attrs, curves, path)
         if attrs.get("checksum") != results.checksum():
             raise InputError(f"{path}: checksum mismatch, the file was altered or damaged; refusing to use it")
+        problem = _implausible(results)
+        if problem:
+            raise InputError(f"{path}: damaged linksim results file ({problem})")
         return results
+
+
+SEAL_BYTES = 512  # the HDF5 user block at the start of every results file: the seal
+SEAL_MAGIC = b"linksim-results-seal 1\n"
+MAX_RESULTS_BYTES = 256 * 2**20  # counts only: far above any real run
+
+
+def _seal(path) -> None:
+    """Write the seal into the user block of the HDF5 file ``path``: the SHA-256 and length of everything after it."""
+    with open(path, "r+b") as f:
+        f.seek(SEAL_BYTES)
+        body = f.read()
+        seal = SEAL_MAGIC + f"{hashlib.sha256(body).hexdigest()} {len(body)}\n".encode()
+        f.seek(0)
+        f.write(seal.ljust(SEAL_BYTES, b"\0"))
+
+
+def _unsealed(content: bytes, path) -> None:
+    """``InputError`` unless ``content`` carries an intact seal: checked before HDF5 sees any byte of it,
+    since the HDF5 library can crash the process on a damaged file."""
+    if not content.startswith(SEAL_MAGIC):
+        if content[:8] == b"\x89HDF\r\n\x1a\n":
+            raise InputError(f"{path}: an HDF5 file without linksim's seal (written before it, or by another program); "
+                             "refusing to parse an unchecked file: rerun the scenario to write it anew")
+        raise InputError(f"{path}: not a linksim results file")
+    header = content[len(SEAL_MAGIC):SEAL_BYTES].split(b"\n", 1)[0].split()
+    body = content[SEAL_BYTES:]
+    try:
+        digest, length = header[0].decode("ascii"), int(header[1])
+    except (IndexError, ValueError, UnicodeDecodeError):
+        raise InputError(f"{path}: damaged linksim results file (its seal is unreadable)") from None
+    if length != len(body) or hashlib.sha256(body).hexdigest() != digest:
+        raise InputError(f"{path}: damaged linksim results file ({len(body)} bytes after the seal, {length} sealed, or their "
+                         "SHA-256 differs); refusing to use it")
+
+
+def _implausible(results) -> str | None:
+    """What makes a checksum-correct file impossible as counts (e.g. more errors than trials), or ``None``."""
+    for curve in results.curves:
+        for point in curve.points + ([curve.partial] if curve.partial else []):
+            where = f"curve {curve.name!r} at {point.snr_db} dB"
+            numbers = [point.snr_db, point.no, point.seconds]
+            if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers) or point.samples < 0 or point.chunks < 0:
+                return f"{where}: impossible point attributes"
+            for metric, kind in curve.metrics.items():
+                stats = point.stats.get(metric)
+                if not isinstance(stats, dict) or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in stats.values()):
+                    return f"{where}: metric {metric!r} has no finite counts"
+                if kind == "rate" and not (0 <= stats.get("errors", -1) <= stats.get("trials", -1)):
+                    return f"{where}: metric {metric!r} counts {stats.get('errors')} errors in {stats.get('trials')} trials"
+                if kind == "mean" and (stats.get("count", -1) < 0 or stats.get("sum_sq", -1) < 0):
+                    return f"{where}: metric {metric!r} has a negative count or sum of squares"
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError in words: 'disk full (No space left on device)' where that is what happened."""
+    text = exc.strerror or str(exc).splitlines()[0]
+    return f"disk full ({text})" if exc.errno == errno.ENOSPC else text
+
+
+class ResultsLock:
+    """The one writer of a results file: an exclusive lock on ``<path>.lock`` (``fcntl.flock``), taken before
+    a run trains or writes anything and held until it ends; a second run with the same ``--out`` is refused
+    at once with a one-line error. The operating system releases it when the process dies.
+
+    Parameters
+    ----------
+    path : str
+        The results file.
+    """
+
+    def __init__(self, path):
+        self.path = os.fspath(path) + ".lock"
+        self._file = None
+
+    def __enter__(self):
+        import fcntl
+
+        os.makedirs(os.path.dirname(os.path.abspath(self.path)) or ".", exist_ok=True)
+        while True:
+            handle = open(self.path, "a+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise InputError(f"{self.path[:-5]}: another linksim run is writing it ({holder}); wait for it or choose "
+                                 "another --out") from None
+            try:
+                if os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino:
+                    break  # locked the lock file that is in place (not one its last holder just removed)
+            except FileNotFoundError:
+                pass
+            handle.close()
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+        return self
+
+    def __exit__(self, *exc):
+        with contextlib.suppress(OSError):
+            os.remove(self.path)
+        self._file.close()  # closing releases the lock
+        return False
+
+
+class WriteError(LinksimError):
+    """A results file could not be written (disk full, permissions): one line, exit code 2."""
+
+    exit_code = 2
 
 
 def _write_point(g, p: PointResult):
@@ -383,5 +532,24 @@ class ResultsWriter:
         self.results.write(self.path)
 
     def close(self, status: str = "complete", error: str = ""):
+        """Commit the run's end; where the file cannot be rewritten (disk full), the last commit is marked
+        ``status``/``error`` in place (best effort) and the :class:`WriteError` raised."""
         self.results.attrs.update({"status": status, "error": error, "finished_utc": _now()})
-        self.results.write(self.path)
+        try:
+            self.results.write(self.path)
+        except WriteError as exc:
+            self._mark_in_place("failed", error or str(exc))
+            raise
+
+    def _mark_in_place(self, status: str, error: str) -> None:
+        """Set ``status`` and ``error`` of the last complete commit without rewriting the file, and reseal it."""
+        try:
+            committed = Results.load(self.path)
+            committed.attrs.update({"status": status, "error": error, "finished_utc": _now()})
+            committed.attrs["checksum"] = committed.checksum()
+            with h5py.File(self.path, "r+") as f:
+                for key in ("status", "error", "finished_utc", "checksum"):
+                    f.attrs[key] = committed.attrs[key]
+            _seal(self.path)
+        except (OSError, InputError):
+            pass  # the file keeps its last commit, status 'running'; the error was reported

@@ -118,10 +118,10 @@ class ChunkRunner:
         if (curve_index, replicate) not in self._curves:
             import tensorflow as tf
 
-            from linksim.scenario import build_curve
+            from linksim.run.training import seeded_build
 
             curve = self.scenario.curves[curve_index]
-            link, metrics = build_curve(self.scenario, curve)
+            link, metrics = seeded_build(self.scenario, curve_index, replicate)  # seeded: 'weights: random' repeats too
             self.weights.load(curve_index, link, replicate)
             if curve.signal_power == "measured":
                 link.signal_power = self._training_power(curve_index, link, replicate)

@@ -29,9 +29,26 @@ from linksim.phy.seeding import stateless_seed
 from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash, shipped_path, trained_checkpoint
 from linksim.run.power import calibrate_signal_power
 
-__all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers"]
+__all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers", "initial_weights_seed", "seeded_build"]
 
 WINDOWS_PER_EPOCH = 10  # loss windows kept per epoch (state['windows'], loss.png)
+
+
+def initial_weights_seed(scenario, curve_index: int, replicate: int = 0) -> int:
+    """The seed Keras' initializers draw from for curve ``curve_index``'s replicate ``replicate``."""
+    keys = (2, curve_index) + ((replicate,) if replicate else ())
+    return int(np.random.SeedSequence(scenario.seed, spawn_key=keys).generate_state(1)[0])
+
+
+def seeded_build(scenario, curve_index: int, replicate: int = 0, training: bool = False):
+    """:func:`linksim.scenario.build_curve` after seeding Keras with :func:`initial_weights_seed`: layers that make
+    their sublayers (and draw their initializers' seeds) when constructed get the same weights in every process."""
+    import keras
+
+    from linksim.scenario import build_curve
+
+    keras.utils.set_random_seed(initial_weights_seed(scenario, curve_index, replicate))
+    return build_curve(scenario, scenario.curves[curve_index], training=training)
 
 
 def learned_layers(link) -> dict:
@@ -138,8 +155,8 @@ class Trainer:
         import keras
 
         train = self.scenario.data.load("train", self.scenario.seed)
-        # Initial weights depend on (seed, curve) only: seed Keras' initializers, then build.
-        keras.utils.set_random_seed(int(np.random.SeedSequence(self.scenario.seed, spawn_key=self._keys(2, self.curve_index)).generate_state(1)[0]))
+        # Initial weights depend on (seed, curve, replicate) only: seed Keras' initializers, then build.
+        keras.utils.set_random_seed(initial_weights_seed(self.scenario, self.curve_index, self.replicate))
         build_layers(self.link, train.shape[1:])
         parts = learned_parts_model(self.layers)
         state = self._start(parts)
@@ -432,8 +449,6 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
     ship with linksim (:func:`shipped_path`) and has no checkpoint under ``root`` is not trained,
     unless ``retrain``. Before anything trains, ``progress`` gets the plan: every job that will train,
     its epochs and its checkpoint folder; each epoch's line then says how long the job has left."""
-    from linksim.scenario import build_curve
-
     jobs = _jobs(scenario, curve_indices, root, retrain)
     plan = _plan(scenario, jobs, root)
     if progress is not None and plan:
@@ -449,7 +464,7 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
                               f"({os.path.relpath(shipped)}); --retrain trains from scratch")
             continue
         if (curve_index, replicate) not in built:  # fresh layers per replicate: each starts from its own initial weights
-            link, _ = build_curve(scenario, curve, training=True)
+            link, _ = seeded_build(scenario, curve_index, replicate, training=True)
             if curve.signal_power == "measured":
                 link.signal_power = built.get(curve_index) or _measured_power(scenario, curve, link, progress)
                 built[curve_index] = link.signal_power

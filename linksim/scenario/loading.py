@@ -1,8 +1,11 @@
 """Reading scenario files: YAML text → :class:`~linksim.scenario.schema.Scenario`, and back.
 
-The only module that reads YAML, always with ``yaml.safe_load``. Every problem becomes an
-:class:`~linksim.engine.errors.InputError` of one line naming the file, the key path and what was
-expected. Imports no TensorFlow.
+The only module that reads YAML, always with PyYAML's safe loader (plain data, no tags that run
+code). Every problem becomes an :class:`~linksim.engine.errors.InputError` of one line naming the
+file, the key path and what was expected. Before anything is constructed, the document's event stream
+is walked once (iteratively) to bound its nesting depth and its size with aliases expanded, since
+PyYAML's composer recurses per level and its constructor expands aliases; duplicate keys are refused.
+Imports no TensorFlow.
 """
 import difflib
 import os
@@ -17,9 +20,82 @@ from linksim.engine.registry import KINDS, find, names
 from linksim.plugins import check_declared
 from linksim.scenario.schema import TAGGED_FIELDS, Scenario
 
-__all__ = ["MAX_FILE_BYTES", "description", "load_scenario", "parse_scenario", "resolved_yaml"]
+__all__ = ["MAX_FILE_BYTES", "MAX_DEPTH", "MAX_NODES", "description", "load_scenario", "parse_scenario", "read_yaml", "resolved_yaml"]
 
 MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 64  # nested mappings and lists; the deepest shipped scenario has 6
+MAX_NODES = 200_000  # scalars and collections with every alias expanded; the largest shipped scenario has about 2,000
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A mapping gives the same key twice."""
+
+
+class _ScenarioLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses duplicate keys (it would keep the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                    if (key_node.tag, key_node.value) in seen:
+                        raise _DuplicateKey(None, None, f"duplicate key {key_node.value!r}", key_node.start_mark)
+                    seen.add((key_node.tag, key_node.value))
+        return super().construct_mapping(node, deep)
+
+
+def _check_size(text: str, source: str) -> None:
+    """``InputError`` where the document nests deeper than :data:`MAX_DEPTH` or holds more than
+    :data:`MAX_NODES` nodes once its aliases are expanded (an alias bomb), found from the event stream."""
+    anchored, open_collections, nodes = {}, [], 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            open_collections.append([event.anchor, 1])
+            if len(open_collections) > MAX_DEPTH:
+                raise InputError(f"{source}{_mark(event.start_mark)}: nested deeper than {MAX_DEPTH} levels; not a scenario")
+            size = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_collections.pop()
+            if anchor:
+                anchored[anchor] = size
+            if open_collections:
+                open_collections[-1][1] += size
+            continue
+        elif isinstance(event, yaml.ScalarEvent):
+            size = 1
+            if event.anchor:
+                anchored[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            size = anchored.get(event.anchor, 1)
+        else:
+            continue
+        nodes += size
+        if open_collections and not isinstance(event, yaml.CollectionStartEvent):
+            open_collections[-1][1] += size
+        if nodes > MAX_NODES:
+            raise InputError(f"{source}{_mark(event.start_mark)}: more than {MAX_NODES} values once its aliases are expanded; "
+                             "not a scenario")
+
+
+def read_yaml(text: str, source: str):
+    """Plain data from YAML ``text`` (bounded in depth and size, no duplicate keys, no tags); errors name ``source``."""
+    try:
+        _check_size(text, source)
+        loader = _ScenarioLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except _DuplicateKey as exc:
+        raise InputError(f"{source}{_mark(exc.problem_mark)}: {exc.problem}; each key may appear once") from None
+    except yaml.constructor.ConstructorError as exc:
+        where = _mark(exc.problem_mark)
+        raise InputError(f"{source}{where}: unsupported YAML tag {_tag(exc.problem)}; only plain YAML data is accepted") from None
+    except yaml.YAMLError as exc:
+        where = _mark(getattr(exc, "problem_mark", None))
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"{source}{where}: invalid YAML: {problem}") from None
 
 
 def _key_path(loc) -> str:
@@ -113,16 +189,7 @@ def load_scenario(path) -> Scenario:
         raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.constructor.ConstructorError as exc:
-        where = _mark(exc.problem_mark)
-        raise InputError(f"{path}{where}: unsupported YAML tag {_tag(exc.problem)}; only plain YAML data is accepted") from None
-    except yaml.YAMLError as exc:
-        where = _mark(getattr(exc, "problem_mark", None))
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{path}{where}: invalid YAML: {problem}") from None
-    return parse_scenario(data, path)
+    return parse_scenario(read_yaml(text, path), path)
 
 
 def _mark(mark) -> str:
@@ -145,5 +212,5 @@ def description(path) -> str:
     """The ``description`` of one of linksim's own scenario files, read without validation (``linksim list
     scenarios``)."""
     with open(path, encoding="utf-8") as f:
-        data = yaml.safe_load(f)
+        data = read_yaml(f.read(), path)
     return str(data.get("description", "")).strip() if isinstance(data, dict) else ""

@@ -18,7 +18,7 @@ from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos
 from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
 from linksim.engine.errors import InputError
-from linksim.engine.registry import Params, freeze, models, tag
+from linksim.engine.registry import NAME_PATTERN, Params, freeze, models, tag
 from linksim.engine.stage import LABELLING, MODULATION, Signal
 from linksim.engine.statistics import POWER_METRIC
 from linksim.phy.snr import snr_grid
@@ -28,7 +28,6 @@ __all__ = ["Scenario", "Curve", "SNRSweep", "MonteCarloSettings", "Training", "T
 
 MAX_POINTS = 10_000
 MAX_CHUNK_ELEMENTS = 2**31 - 1
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
 
 
 load_entry_points()  # installed packages' components, before the unions below are made
@@ -313,6 +312,21 @@ class Curve(Params):
                              "'training: {init_from: CURVE}'), or 'weights: random' to run them untrained")
         if self.weights == "random" and self.training is not None:
             raise ValueError("'weights: random' runs the learned stages untrained: remove it or the 'training' section")
+        if self.weights == "random" and not learned:
+            raise ValueError("'weights: random' runs learned stages untrained, but this curve has none: remove it")
+        return self
+
+    @model_validator(mode="after")
+    def _theory_matches_the_modulation(self):
+        if self.theory is None:
+            return self
+        try:
+            sent = [s.modulation for s in self.signals().values() if s.kind == "symbols" and s.modulation is not None]
+        except ValueError:
+            return self  # the chain check reports it
+        if sent and sent[0] != self.theory.modulation:
+            raise ValueError(f"theory: the closed form of {self.theory.modulation} on a curve that sends {sent[0]} symbols; "
+                             f"write 'modulation: {sent[0]}'")
         return self
 
     @model_validator(mode="after")

@@ -66,7 +66,11 @@ def amos_cases(root: str, split: str = "train", modality: str = "ct") -> list[tu
     images_dir, labels_dir = (os.path.join(root, d) for d in AMOS_SPLITS[split])
     if not os.path.isdir(images_dir):
         raise InputError(f"{images_dir}: no such folder; expected the AMOS layout ({'/'.join(AMOS_SPLITS[split])} with .nii.gz files)")
-    cases = sorted(f for f in os.listdir(images_dir) if f.endswith(NIFTI_SUFFIXES))
+    named = sorted(f for f in os.listdir(images_dir) if f.endswith(NIFTI_SUFFIXES))
+    odd = [f for f in named if not os.path.isfile(os.path.join(images_dir, f))]
+    if odd:  # a FIFO or device would block or never end
+        raise InputError(f"{os.path.join(images_dir, odd[0])}: not a regular file")
+    cases = named
     if not cases:
         raise InputError(f"{images_dir}: no .nii.gz files")
     if modality != "all":
