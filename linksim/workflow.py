@@ -318,8 +318,12 @@ class Scenario:
 
         spec = self.spec
         powers = {(c, k): executor.runner.curve(c, k).link.signal_power for c in chosen for k in range(spec.curves[c].replicates)}
-        writer = ResultsWriter(out, spec, os.path.abspath(self.path) if self.path else "<dict>", resolved, previous=previous,
-                               partial_interval=spec.montecarlo.checkpoint_seconds, curves=chosen, powers=powers)
+        try:
+            writer = ResultsWriter(out, spec, os.path.abspath(self.path) if self.path else "<dict>", resolved, previous=previous,
+                                   partial_interval=spec.montecarlo.checkpoint_seconds, curves=chosen, powers=powers)
+        except BaseException:
+            executor.close()
+            raise
         mc = spec.montecarlo
         table = LiveTable(spec.snr.convention, mc.confidence, mc.interval, stream=stream, quiet=stream is None, shown=spec.figures.metrics)
         try:
@@ -419,7 +423,8 @@ class Scenario:
 
         The archive holds a ``keras.Model`` whose layers are the curve's learned stages, by tap name
         (``model.get_layer("latent")`` …), loadable with ``keras.models.load_model`` after ``import
-        linksim``. It holds no channel, quantizer, mapper or other non-learned stage.
+        linksim``. It holds no channel, quantizer, mapper or other non-learned stage. A ``per_point`` curve exports
+        the weights of its first SNR point.
         """
         from linksim.output.paths import output_path
 

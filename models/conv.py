@@ -54,7 +54,9 @@ class ConvEncoder(keras.layers.Layer):
         x = images
         for layer in self.convs:
             x = layer(x)
-        return keras.ops.reshape(x, (keras.ops.shape(x)[0], -1))  # [batch, h·w·C]
+        h, w, c = x.shape[1:]
+        flat = h * w * c if None not in (h, w, c) else -1  # static where known: functional models see the latent size
+        return keras.ops.reshape(x, (-1, flat) if flat != -1 else (keras.ops.shape(x)[0], -1))  # [batch, h·w·C]
 
     def get_config(self):
         return {**super().get_config(), "latent_channels": self.latent_channels, "filters": self.filters}

@@ -176,3 +176,35 @@ def test_a_row_that_is_not_whole_blocks_is_a_clear_error_in_every_mode(mode):
     with pytest.raises(ValueError, match=f"a row of {K + 1} bits is not a multiple of the block size {K}"):
         run(tf.zeros([2, K + 1]))
     assert BlockEncoder("ldpc", K, N, precision="double")(tf.zeros([2, K])).dtype == tf.float64
+
+
+@pytest.mark.parametrize("block_bits, expected", [(None, (1, 6)), ("row", (1, 2)), (2 * K, None)])
+def test_bler_counts_codewords_behind_a_decoder_and_rows_when_asked(block_bits, expected, tmp_path, capsys):
+    """Three codewords per row: one wrong codeword in row 0 is 1 error in 6 trials (2 rows); 'block_bits: row' makes it
+    1 in 2; a row of the next chunk past max_samples (invalid) is not counted. Blocks that do not divide a row are refused."""
+    bler = {"type": "bler"} if block_bits is None else {"type": "bler", "block_bits": block_bits}
+    spec = coded_scenario(source={"type": "bits", "num_bits": 3 * K}, metrics=[{"type": "ber"}, bler])
+    if expected is None:
+        from linksim.engine.errors import InputError
+
+        with pytest.raises(InputError, match=f"counts blocks of {2 * K} bits, but rows hold {3 * K} bits"):
+            parse_scenario(spec)
+        return
+    scenario = parse_scenario(spec)
+    _, metrics = build_curve(scenario, scenario.curves[0])
+    metric = next(m for m in metrics if m.name == "bler")
+    sent = tf.zeros([3, 3 * K])
+    received = tf.tensor_scatter_nd_update(sent, [[0, K + 5], [0, K + 9], [2, 0]], [1.0, 1.0, 1.0])  # row 0: codeword 1 wrong
+    stats = metric.update({"bits": sent, "output": received, "valid": tf.constant([True, True, False])})
+    assert (int(stats["errors"]), int(stats["trials"])) == expected
+    assert scenario.curves[0].counted() == {"bler": "bler per codeword of 120 bits" if block_bits is None else "bler per row"}
+    spec["snr"]["values"] = [6.5]
+    spec["montecarlo"]["max_samples"] = 1000
+    path = tmp_path / "c.yaml"
+    path.write_text(__import__("yaml").safe_dump(spec))
+    assert main(["run", str(path), "--out", str(tmp_path / "c.h5"), "--quiet"]) == 0
+    assert main(["table", str(tmp_path / "c.h5")]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("# curve"))
+    assert header.endswith("; bler per codeword of 120 bits" if block_bits is None else "; bler per row")
+    point = Results.load(tmp_path / "c.h5").curves[0].points[0]
+    assert point.stats["bler"]["trials"] == (3000 if block_bits is None else 1000)

@@ -27,7 +27,7 @@ def separate_scenario(channel_uses=512, k=1024, n=2048, modulation="qam16", snrs
                         {"type": "mapper", "modulation": modulation}, {"type": "awgn"},
                         {"type": "demapper", "modulation": modulation, "method": "app"}, {"type": "ldpc_decoder", "k": k, "n": n},
                         {"type": "image_decoder"}],
-             "metrics": [{"type": "psnr"}, {"type": "bler", "sent": "codec_bits", "received": "decoded_bits", "name": "image_loss"}]}
+             "metrics": [{"type": "psnr"}, {"type": "bler", "sent": "codec_bits", "received": "decoded_bits", "name": "image_loss", "block_bits": "row"}]}
     return {"name": "separate", "seed": 3, "data": {"dataset": "bundled-photos", "patch_size": 32},
             "snr": {"convention": "esno", "values": list(snrs)},
             "montecarlo": {"batch_size": samples // 2, "max_samples": samples, "target_errors": None, "stop_after_error_free": False},

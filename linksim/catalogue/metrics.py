@@ -18,6 +18,7 @@ from typing import Annotated, Callable, ClassVar, Literal
 from pydantic import Field, model_validator
 
 from linksim.engine.registry import NAME_PATTERN, Params, register
+from linksim.engine.stage import Signal
 
 RATE_STATS = ("errors", "trials")
 MEAN_STATS = ("sum", "sum_sq", "count")
@@ -71,6 +72,14 @@ class MetricParams(Params):
     def compared(self, taps) -> tuple:
         """The two tensors this metric compares, from a batch's ``taps``: ``(sent, received)``."""
         return taps[self.sent], taps[self.received]
+
+    def build_for(self, curve):
+        """The runtime metric for ``curve`` (what :meth:`build` gives, for metrics that need nothing of the curve)."""
+        return self.build()
+
+    def counted(self, curve) -> str | None:
+        """What one trial of this rate is in ``curve``, where it is worth saying (table headers), else ``None``."""
+        return None
 
     def check_signals(self, sent, received) -> None:
         """``ValueError`` if the two taps (:class:`linksim.engine.stage.Signal`) cannot be compared.
@@ -145,16 +154,47 @@ class BER(_BitMetric):
 
 @register("metric", "bler")
 class BLER(_BitMetric):
-    """Block error rate: a block (one batch row) with any bit error counts once."""
+    """Block error rate: a codeword with any bit error counts once, per codeword where a channel decoder decided the bits.
+
+    A trial is a codeword of the decoder that gave ``received`` (its ``k`` information bits), so three codewords in a
+    row count three trials; elsewhere a trial is one batch row. ``block_bits: K`` counts blocks of K bits, ``block_bits:
+    row`` one per row (e.g. an image lost when any of its codewords fails). Table headers say which.
+    """
 
     type: Literal["bler"]
+    block_bits: Annotated[int, Field(ge=1, le=2**31 - 1)] | Literal["row"] | None = None
+
+    def block_length(self, curve) -> int | None:
+        """Bits per counted block in ``curve``: ``block_bits``, else the deciding decoder's ``k``; ``None`` for rows."""
+        if self.block_bits is not None:
+            return None if self.block_bits == "row" else self.block_bits
+        return curve.signals().get(self.received, Signal()).block
+
+    def counted(self, curve) -> str:
+        block = self.block_length(curve)
+        return f"{self.metric_name} per codeword of {block} bits" if block else f"{self.metric_name} per row"
+
+    def check_signals(self, sent, received):
+        super().check_signals(sent, received)
+        block = received.block if self.block_bits is None else None if self.block_bits == "row" else self.block_bits
+        if block and sent.size is not None and sent.size % block:
+            raise ValueError(f"counts blocks of {block} bits, but rows hold {sent.size} bits, not a multiple "
+                             "(set 'block_bits' to a divisor, or 'row')")
 
     def build(self):
+        return self._build(None)
+
+    def build_for(self, curve):
+        return self._build(self.block_length(curve))
+
+    def _build(self, block):
         import tensorflow as tf
 
         def update(taps):
-            wrong = tf.not_equal(_flat_blocks(_hard(taps[self.sent])), _flat_blocks(_hard(taps[self.received])))
-            return rate_stats(tf.reduce_any(wrong, axis=-1), taps.get("valid"))
+            sent, received = _flat_blocks(_hard(taps[self.sent])), _flat_blocks(_hard(taps[self.received]))
+            if block is not None:  # [batch, codewords per row, block]
+                sent, received = (tf.reshape(x, [tf.shape(x)[0], -1, block]) for x in (sent, received))
+            return rate_stats(tf.reduce_any(tf.not_equal(sent, received), axis=-1), taps.get("valid"))  # [batch(, codewords)]
 
         return Metric(self.metric_name, "rate", update, stops="block_errors")
 

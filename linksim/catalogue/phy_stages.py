@@ -407,7 +407,7 @@ class ChannelDecoderParams(_BlockCode):
         received.expect("llrs")
         if received.size is not None and received.size % self.n:
             raise ValueError(f"receives {received.size} values per row, not a multiple of n = {self.n}")
-        return Signal("bits", None if received.size is None else received.size // self.n * self.k)
+        return Signal("bits", None if received.size is None else received.size // self.n * self.k, block=self.k)
 
     def build(self, context):
         from linksim.phy.coding import BlockDecoder, BlockEncoder

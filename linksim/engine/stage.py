@@ -25,12 +25,13 @@ class Signal:
 
     ``kind``: ``bits`` (hard bits), ``llrs`` (soft bits), ``symbols`` (complex constellation points),
     ``integers`` (level indices), or ``None``; ``size``: values per batch row; ``modulation``: of
-    symbols. Stages declare what they take and give with :meth:`StageParams.signal`, and validation
+    symbols; ``block``: information bits per codeword where a channel decoder gave the bits. Stages declare what they take and give with :meth:`StageParams.signal`, and validation
     walks the chain, so that a mismatch the runner would hit is a one-line error at ``validate``."""
 
     kind: str | None = None
     size: int | None = None
     modulation: str | None = None
+    block: int | None = None  # bits per codeword, for bits a channel decoder decided
 
     def expect(self, *kinds: str) -> None:
         """``ValueError`` unless this signal is of one of ``kinds`` (or unknown)."""

@@ -219,7 +219,9 @@ def format_results(results) -> str:
             cols.insert(2, ("effective dB", 12))
         header = " | ".join(t.rjust(w) for t, w in cols)
         untrained = "; UNTRAINED: learned stages with random weights" if curve.random_weights else ""
-        out += [f"# curve {curve.name}{power_note(curve)}{untrained}", "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
+        counted = "".join(f"; {text}" for text in curve.counted.values())
+        out += [f"# curve {curve.name}{power_note(curve)}{untrained}{counted}", "# " + "-" * len(header), "# " + header,
+                "# " + "-" * len(header)]
         for p in curve.points:
             cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
             effective = point_effective_snr(curve, p, a["confidence"], a["interval"])

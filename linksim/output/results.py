@@ -101,6 +101,7 @@ class CurveResults:
     signal_power: float | None = None  # the power the noise refers to (files before it: None)
     power_axis: str = ""  # "declared", "measured" or "nominal": what the SNR axis means
     random_weights: bool = False  # learned stages run untrained (weights: random)
+    counted: dict = field(default_factory=dict)  # metric -> what one of its trials is, where a metric says (bler per codeword)
 
     @property
     def power_metric(self) -> str | None:
@@ -217,6 +218,7 @@ class Results:
         attrs = {k: v for k, v in sorted(self.attrs.items()) if k != "checksum"}
         curves = [[c.name, c.index, c.metrics, c.theory, [point(p) for p in c.points], point(c.partial)]
                   + ([c.signal_power, c.power_axis] if c.power_axis else []) + (["random weights"] if c.random_weights else [])
+                  + ([c.counted] if c.counted else [])
                   for c in self.curves]
         return json.dumps([attrs, curves], sort_keys=True, default=str)
 
@@ -257,6 +259,8 @@ class Results:
                     g.attrs.update({"signal_power": c.signal_power, "power_axis": c.power_axis})
                 if c.random_weights:
                     g.attrs["weights"] = "random"
+                if c.counted:
+                    g.attrs["counted"] = json.dumps(c.counted)
                 points = g.create_group("points")
                 for p in c.points:
                     _write_point(points.create_group(f"{p.index:05d}"), p)
@@ -297,7 +301,8 @@ class Results:
                     partial = _read_point(name, None, g["partial"], metrics) if "partial" in g else None
                     power = (float(g.attrs["signal_power"]), str(_plain(g.attrs["power_axis"]))) if "power_axis" in g.attrs else (None, "")
                     curves.append(CurveResults(name, int(g.attrs["index"]), metrics, theory, points, partial, *power,
-                                               random_weights="weights" in g.attrs))
+                                               random_weights="weights" in g.attrs,
+                                               counted=json.loads(g.attrs["counted"]) if "counted" in g.attrs else {}))
         except InputError:
             raise
         except OSError as exc:
@@ -468,8 +473,8 @@ def _curve_results(index, curve, name, power) -> CurveResults:
     metrics = {name: m.kind for m in curve.metrics for name in m.metric_names()}
     metrics.update({name: "mean" for name in curve.power_metric_names()})
     axis = power_axis(curve)
-    return CurveResults(name, index, metrics, curve.theory_reference(),
-                        signal_power=power if axis else None, power_axis=axis, random_weights=curve.weights == "random")
+    return CurveResults(name, index, metrics, curve.theory_reference(), signal_power=power if axis else None, power_axis=axis,
+                        random_weights=curve.weights == "random", counted=curve.counted())
 
 
 class ResultsWriter:

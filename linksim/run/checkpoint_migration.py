@@ -6,9 +6,9 @@ renames it to the folder of its format-2 hash (:func:`linksim.run.checkpoints.ch
 trainings done before the change are reused, never repeated. :func:`legacy_config_hash` is format 1's
 hash, frozen: it must not change, or older checkpoints are no longer found.
 """
-import hashlib
-import json
 import os
+
+from linksim.run.config_digest import digest
 
 __all__ = ["legacy_config_hash", "legacy_folder", "migrate"]
 
@@ -48,12 +48,7 @@ def legacy_config_hash(scenario, curve, replicate: int = 0) -> str:
                 del bridge[key]
     data = _drop_added_later(scenario.data, scenario.data.model_dump(mode="json"))
     payload = {"format": 1, "curve": described, "data": data, "seed": scenario.seed, "convention": scenario.snr.convention}
-    if curve.training is not None and curve.training.init_from is not None:
-        source = scenario.curve_named(curve.training.init_from)
-        payload["init_from"] = legacy_config_hash(scenario, source, replicate if replicate < source.replicates else 0)
-    if replicate:
-        payload["replicate"] = replicate
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return digest(payload, scenario, curve, replicate, legacy_config_hash)
 
 
 def legacy_folder(scenario, curve, root, replicate: int = 0) -> str:

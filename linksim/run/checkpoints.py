@@ -14,7 +14,6 @@ loaded without pickle) and the progress (``state.json``) to a fresh folder that 
 previous one, so an interrupted training resumes from its last finished epoch. Nothing here runs a
 model.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import shutil
 import numpy as np
 
 from linksim.engine.errors import InputError
+from linksim.run.config_digest import digest
 
 __all__ = ["FORMAT", "config_hash", "checkpoint_path", "shipped_path", "trained_checkpoint", "SHIPPED_ROOT", "CheckpointStore",
            "loss_history"]
@@ -59,12 +59,7 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
         "stages": [training_description(stage) for stage in curve.stages], "training": training,
         "coderate": curve.coderate, "signal_power": 1.0 if curve.signal_power == "nominal" else curve.signal_power,
     }
-    if curve.training is not None and curve.training.init_from is not None:
-        source = scenario.curve_named(curve.training.init_from)
-        payload["init_from"] = config_hash(scenario, source, replicate if replicate < source.replicates else 0)
-    if replicate:
-        payload["replicate"] = replicate
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:12]
+    return digest(payload, scenario, curve, replicate, config_hash)
 
 
 SHIPPED_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "weights")  # linksim/weights

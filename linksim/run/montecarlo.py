@@ -301,7 +301,8 @@ def _run_curve(executor, scenario, curve_index, replicate, previous, on_point, o
                              closed_form_ber(curve.theory_reference(), scenario.snr.convention),
                              note=describe_power(runtime.link.signal_power, power_axis(curve))
                              + describe_overhead(runtime.link.energy_overhead, scenario.snr.convention)
-                             + ("; UNTRAINED: learned stages with random weights" if curve.weights == "random" else ""))
+                             + ("; UNTRAINED: learned stages with random weights" if curve.weights == "random" else "")
+                             + "".join(f"; {text}" for text in curve.counted().values()))
     results = []
     for point_index, snr in enumerate(snrs):
         if point_index in finished:

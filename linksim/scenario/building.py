@@ -69,6 +69,6 @@ def build_curve(scenario: Scenario, curve: Curve, training: bool = False):
         signal_power={"nominal": 1.0, "measured": None}.get(curve.signal_power, curve.signal_power),
         sample_shape=sample_shape,
     )
-    built = [m.build() for m in curve.metrics]
+    built = [m.build_for(curve) for m in curve.metrics]
     metrics = [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]
     return link, metrics + [power_metric(name, tap) for name, tap in zip(curve.power_metric_names(), curve.channel_input_taps())]

@@ -402,6 +402,10 @@ class Curve(Params):
         overhead = self.energy_overhead()
         return self.theory.model_dump() | ({"energy_overhead": overhead} if overhead != 1 else {})
 
+    def counted(self) -> dict:
+        """``{metric: what one of its trials is}`` where a metric says (``bler`` per codeword or per row)."""
+        return {m.metric_name: text for m in self.metrics if (text := m.counted(self)) is not None}
+
     def bits_per_symbol(self) -> int | None:
         found = [s.bits_per_symbol() for s in self.stages if s.bits_per_symbol()]
         return found[0] if found else None
