@@ -181,9 +181,15 @@ def test_training_says_what_it_will_train_before_it_starts(tmp_path, capsys, eag
     scenario = linksim.load_scenario(spec)
     scenario.train(checkpoints=str(tmp_path))
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "# training 1 job(s) (a time estimate follows each job's first epoch):"
+    assert lines[0].startswith("# training 1 job(s) (where no epoch was measured yet, each epoch's line estimates the time left)")
     assert lines[1].startswith("#   learned-16qam: joint 1 epochs → " + str(tmp_path))
     assert any(line.startswith("# train learned-16qam: joint epoch 1/1") for line in lines[2:])
+    spec["curves"][0]["training"]["replicates"] = 2  # replicate 0 is the checkpoint just trained; replicate 1 is timed by it
+    spec["curves"][0]["training"]["stages"][0]["epochs"] = 1
+    linksim.load_scenario(spec).train(checkpoints=str(tmp_path))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("# training 1 job(s)")
+    assert lines[1].startswith("#   learned-16qam#r1: joint 1 epochs, about ") and "min (its replicates' or its own measured epochs)" in lines[1]
 
 
 PLUGIN = (ROOT / "examples" / "my_stages.py").read_text()

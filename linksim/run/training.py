@@ -211,12 +211,13 @@ class Trainer:
                 if max_epochs is not None and epochs_run >= max_epochs:
                     return state
                 num_steps = min(steps_per_epoch, total_steps - epoch * steps_per_epoch)
-                loss, windows = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs, head_fn)
+                loss, windows, seconds = self._epoch(train, stage, item, epoch, num_steps, step_fn, rnd, epochs, head_fn)
                 epochs_run += 1
                 last = epoch + 1 == epochs
                 state = {**state, "item": item + 1 if last else item, "epoch": 0 if last else epoch + 1,
                          "losses": state["losses"] + [[stage.name, rnd, epoch, loss]],
-                         "windows": state.get("windows", []) + [[stage.name, rnd, epoch, *w] for w in windows]}
+                         "windows": state.get("windows", []) + [[stage.name, rnd, epoch, *w] for w in windows],
+                         "epoch_seconds": state.get("epoch_seconds", []) + [round(seconds, 3)]}  # for time estimates
                 state["complete"] = last and item + 1 == len(self._schedule())
                 if last and stage.ema is not None:
                     optimizer.finalize_variable_values(variables)  # the stage ends on the moving average of its weights
@@ -363,25 +364,24 @@ class Trainer:
         mean = total / steps_per_epoch
         rounds = self.curve.training.rounds
         head = "" if head_fn is None else f"  (head of epoch {drawn + 1} {'replayed' if replayed else 'stored'})"
-        left = self._epochs_left(item, epoch, len(train)) * seconds
+        left = sum(schedule_epochs(self.curve, len(train))[item:]) - epoch - 1
+        left *= seconds
         self._line(f"# train {self.label}: {stage.name}"
                   f"{f' (round {rnd + 1}/{rounds})' if rounds > 1 else ''} epoch {epoch + 1}/{epochs}  loss {mean:.5f}  "
                   f"{steps_per_epoch * stage.batch_size / seconds:.0f} images/s  {seconds:.1f} s{head}"
                   f"{f'  (about {left / 60:.0f} min left)' if left else ''}")
-        return mean, windows
-
-    def _epochs_left(self, item, epoch, train_size) -> int:
-        """Epochs of the schedule after epoch ``epoch`` of item ``item`` (for the time left)."""
-        def epochs(stage):
-            return stage.epochs or -(-stage.steps // max(1, train_size // stage.batch_size))
-
-        schedule = [stage for _, stage in self._schedule()]
-        return epochs(schedule[item]) - epoch - 1 + sum(epochs(stage) for stage in schedule[item + 1:])
+        return mean, windows, seconds
 
     def _save(self, parts, optimizer, state):
         folder = self.store.save(parts, optimizer, state)
         if self.progress is not None:
             self.progress.saved(state, folder)
+
+
+def schedule_epochs(curve, train_size: int) -> list[int]:
+    """Epochs of each item of ``curve``'s training schedule (rounds × stages), ``train_size`` training samples."""
+    return [stage.epochs or -(-stage.steps // max(1, train_size // stage.batch_size))
+            for _ in range(curve.training.rounds) for stage in curve.training.stages]
 
 
 def _remeasures_power(curve) -> bool:
@@ -425,8 +425,8 @@ def _jobs(scenario, curve_indices, root, retrain) -> list[tuple[int, int, float 
 
 
 def _plan(scenario, jobs, root) -> list[str]:
-    """One line per job that will train: its label, checkpoint and epochs."""
-    lines = []
+    """One line per job that will train: its label, epochs, time estimate and checkpoint folder."""
+    lines, train_size = [], None
     for curve_index, replicate, point, shipped in jobs:
         curve = scenario.curves[curve_index]
         state = CheckpointStore(checkpoint_path(scenario, curve, root, point, replicate)).state()
@@ -436,10 +436,27 @@ def _plan(scenario, jobs, root) -> list[str]:
         epochs = [f"{stage.name} {stage.epochs} epochs" if stage.epochs else f"{stage.name} {stage.steps} steps"
                   for stage in curve.training.stages]
         rounds = f" × {curve.training.rounds} rounds" if curve.training.rounds > 1 else ""
-        done = f", resuming at epoch {state['epoch']} of stage {state['item'] + 1}" if state else ""
-        lines.append(f"#   {label}: {', '.join(epochs) or 'weights copied from ' + curve.training.init_from}{rounds}{done} "
-                     f"→ {checkpoint_path(scenario, curve, root, point, replicate)}")
+        done = f", resuming at epoch {state['epoch'] + 1} of stage {state['item'] + 1}" if state else ""
+        timed = _epoch_seconds(scenario, curve, root, point, replicate, state)
+        if timed and curve.training.stages:
+            if train_size is None:
+                train_size = len(scenario.data.load("train", scenario.seed))
+            left = sum(schedule_epochs(curve, train_size)) - (len(state["losses"]) if state else 0)
+            estimate = f", about {left * timed / 60:.0f} min (its replicates' or its own measured epochs)"
+        else:
+            estimate = ""
+        lines.append(f"#   {label}: {', '.join(epochs) or 'weights copied from ' + curve.training.init_from}{rounds}{done}"
+                     f"{estimate} → {checkpoint_path(scenario, curve, root, point, replicate)}")
     return lines
+
+
+def _epoch_seconds(scenario, curve, root, point, replicate, state) -> float | None:
+    """Mean measured seconds per epoch of this job (its own checkpoint's, else another replicate's of the same curve and
+    point under ``root``), or ``None`` where none was measured yet."""
+    states = [state] + [CheckpointStore(checkpoint_path(scenario, curve, root, point, other)).state()
+                        for other in range(curve.replicates) if other != replicate]
+    seconds = next((s["epoch_seconds"] for s in states if s and s.get("epoch_seconds")), None)
+    return sum(seconds) / len(seconds) if seconds else None
 
 
 def train_curves(scenario, curve_indices, root="checkpoints", progress=None, retrain=False) -> None:
@@ -452,7 +469,7 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
     jobs = _jobs(scenario, curve_indices, root, retrain)
     plan = _plan(scenario, jobs, root)
     if progress is not None and plan:
-        progress.line(f"# training {len(plan)} job(s) (a time estimate follows each job's first epoch):")
+        progress.line(f"# training {len(plan)} job(s) (where no epoch was measured yet, each epoch's line estimates the time left):")
         for line in plan:
             progress.line(line)
     built = {}
