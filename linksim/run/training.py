@@ -472,7 +472,7 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
         progress.line(f"# training {len(plan)} job(s) (where no epoch was measured yet, each epoch's line estimates the time left):")
         for line in plan:
             progress.line(line)
-    built = {}
+    links, powers = {}, {}  # (curve, replicate) -> its training link; curve -> its measured signal power
     for curve_index, replicate, point, shipped in jobs:
         curve = scenario.curves[curve_index]
         if shipped:
@@ -480,13 +480,14 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
                 progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
                               f"({os.path.relpath(shipped)}); --retrain trains from scratch")
             continue
-        if (curve_index, replicate) not in built:  # fresh layers per replicate: each starts from its own initial weights
+        if (curve_index, replicate) not in links:  # fresh layers per replicate: each starts from its own initial weights
             link, _ = seeded_build(scenario, curve_index, replicate, training=True)
             if curve.signal_power == "measured":
-                link.signal_power = built.get(curve_index) or _measured_power(scenario, curve, link, progress)
-                built[curve_index] = link.signal_power
-            built[(curve_index, replicate)] = link
-        Trainer(scenario, curve_index, built[(curve_index, replicate)], root, progress, point=point, replicate=replicate).run()
+                if curve_index not in powers:
+                    powers[curve_index] = _measured_power(scenario, curve, link, progress)
+                link.signal_power = powers[curve_index]
+            links[(curve_index, replicate)] = link
+        Trainer(scenario, curve_index, links[(curve_index, replicate)], root, progress, point=point, replicate=replicate).run()
 
 
 def _measured_power(scenario, curve, link, progress) -> float:
