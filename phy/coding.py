@@ -5,9 +5,11 @@ coded bits (Sionna's 38.212 rate matching: shortening, puncturing, repetition); 
 the ``m·n`` channel LLRs of the row (``log p(b=1)/p(b=0)``, Sionna's convention) and returns the
 ``m·k`` hard information bits.
 
-No decoder is written here: the blocks are Sionna's ``LDPC5GEncoder`` / ``LDPC5GDecoder`` (belief
-propagation) and ``Polar5GEncoder`` / ``Polar5GDecoder`` (uplink: CRC-11 or CRC-6 inside the ``k``
-bits' code, CRC-aided list decoding). The Polar decoder is Sionna's ``hybSCL``: successive
+The blocks are Sionna's ``LDPC5GEncoder`` / ``LDPC5GDecoder`` (belief propagation) and
+``Polar5GEncoder`` / ``Polar5GDecoder`` (uplink: CRC-11 or CRC-6 inside the ``k`` bits' code,
+CRC-aided list decoding); for LDPC, ``implementation="fast"`` decodes with
+:class:`linksim.phy.ldpc_decoding.QCLDPC5GDecoder` instead (same code, other schedules and
+check-node rules, early termination). The Polar decoder is Sionna's ``hybSCL``: successive
 cancellation first, and Sionna's NumPy SCL decoder (list 8) for the blocks whose CRC then fails.
 Sionna's pure-TensorFlow SCL unrolls the whole decoding tree into the graph, which took more than
 10 minutes to build on a 2-core CPU at n = 256; the hybrid decoder builds in seconds and keeps the
@@ -86,14 +88,24 @@ class BlockEncoder(Block):
 
 
 class BlockDecoder(Block):
-    """Decode every ``n``-LLR block of a row with Sionna's decoder for ``encoder``'s code: belief
-    propagation (LDPC) or hybrid SC/SCL with list size 8 (Polar). A Sionna ``Block``.
+    """Decode every ``n``-LLR block of a row with a decoder for ``encoder``'s code: belief propagation
+    (LDPC) or hybrid SC/SCL with list size 8 (Polar). A Sionna ``Block``.
 
     Parameters
     ----------
     encoder : BlockEncoder
     iterations : int
-        Belief-propagation iterations (LDPC only; Sionna's default 20).
+        Belief-propagation iterations (LDPC only; Sionna's default 20); the most with ``early_stop``.
+    implementation : "sionna" | "fast"
+        LDPC only: Sionna's ``LDPC5GDecoder`` or :class:`linksim.phy.ldpc_decoding.QCLDPC5GDecoder`.
+    rule, schedule : str
+        LDPC check-node rule and schedule (:data:`linksim.phy.ldpc_decoding.CHECK_NODE_RULES`,
+        :data:`~linksim.phy.ldpc_decoding.SCHEDULES`); Sionna's decoder has ``boxplus-phi``,
+        ``minsum`` and ``offset-minsum`` (offset 0.5), and ``layered`` only outside XLA.
+    scale, offset : float
+        Of ``normalized-minsum`` and ``offset-minsum`` (``fast``).
+    early_stop : bool
+        Stop each codeword at a zero syndrome (``fast``).
     precision : None | "single" | "double"
         Of the output.
 
@@ -106,22 +118,48 @@ class BlockDecoder(Block):
     : [batch, m·k], float (``precision``) — hard decisions on the information bits
     """
 
-    def __init__(self, encoder: BlockEncoder, iterations: int = 20, *, precision=None, **kwargs):
+    def __init__(self, encoder: BlockEncoder, iterations: int = 20, *, implementation: str = "sionna",
+                 rule: str = "boxplus-phi", schedule: str = "flooding", scale: float = 0.75, offset: float = 0.5,
+                 early_stop: bool = False, precision=None, **kwargs):
         super().__init__(precision=precision, **kwargs)
         self.k, self.n = encoder.k, encoder.n
-        if encoder.code == "ldpc":
+        self.counts_iterations = encoder.code == "ldpc" and implementation == "fast"
+        if self.counts_iterations:
+            from linksim.phy.ldpc_decoding import QCLDPC5GDecoder
+
+            self.decoder = QCLDPC5GDecoder(encoder.encoder, int(iterations), rule, scale=scale, offset=offset,
+                                           schedule=schedule, early_stop=early_stop, return_iterations=True)
+        elif encoder.code == "ldpc":
             from sionna.phy.fec.ldpc import LDPC5GDecoder
 
-            self.decoder = LDPC5GDecoder(encoder.encoder, num_iter=int(iterations), hard_out=True, return_infobits=True)
+            self.decoder = LDPC5GDecoder(encoder.encoder, cn_update=rule, cn_schedule=schedule, num_iter=int(iterations),
+                                         hard_out=True, return_infobits=True)
         else:
             from sionna.phy.fec.polar import Polar5GDecoder
 
             self.decoder = Polar5GDecoder(encoder.encoder, dec_type="hybSCL", list_size=POLAR_LIST_SIZE)
 
-    def call(self, llr):
+    def decode(self, llr):
+        """Decode, and say how many iterations each row's codewords ran on average.
+
+        Output
+        ------
+        bits : [batch, m·k], float (``precision``)
+        iterations : [batch], float32 (mean over the row's m codewords), or ``None`` where the decoder
+            does not count them (Sionna's, Polar)
+        """
         import tensorflow as tf
 
         llr = tf.convert_to_tensor(llr)
         batch = tf.shape(llr)[0]
         blocks = tf.cast(_blocks_of(llr, self.n, "LLRs"), tf.float32)  # [batch·m, n]
-        return tf.reshape(tf.cast(self.decoder(blocks), self.rdtype), [batch, _row_length(llr, self.n, self.k)])  # [batch, m·k]
+        iterations = None
+        if self.counts_iterations:
+            decided, per_block = self.decoder(blocks)
+            iterations = tf.reduce_mean(tf.reshape(tf.cast(per_block, tf.float32), [batch, -1]), axis=-1)  # [batch]
+        else:
+            decided = self.decoder(blocks)
+        return tf.reshape(tf.cast(decided, self.rdtype), [batch, _row_length(llr, self.n, self.k)]), iterations  # [batch, m·k]
+
+    def call(self, llr):
+        return self.decode(llr)[0]

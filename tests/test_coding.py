@@ -208,3 +208,62 @@ def test_bler_counts_codewords_behind_a_decoder_and_rows_when_asked(block_bits, 
     assert header.endswith("; bler per codeword of 120 bits" if block_bits is None else "; bler per row")
     point = Results.load(tmp_path / "c.h5").curves[0].points[0]
     assert point.stats["bler"]["trials"] == (3000 if block_bits is None else 1000)
+
+
+def _fast_scenario(decoder: dict, snr=(2.0,), blocks=2000):
+    spec = coded_scenario("ldpc", snr, blocks, "xla")
+    stages = spec["curves"][0]["stages"]
+    stages[6].update(decoder)
+    return spec
+
+
+@pytest.mark.parametrize("decoder", [{"implementation": "fast"},
+                                     {"implementation": "fast", "schedule": "layered", "rule": "normalized-minsum", "scale": 0.8}])
+def test_the_fast_decoder_in_a_scenario_reports_its_mean_iterations(decoder, write_scenario, tmp_path, capsys):
+    """At an Eb/N0 where every codeword decodes (64-QAM, 11 dB), early termination stops them all
+    early: the ``iterations`` metric is a mean between 1 and 20, shown in the table, and BLER is 0."""
+    out = tmp_path / "fast.h5"
+    assert main(["run", write_scenario(_fast_scenario(decoder, (11.0,))), "--out", str(out)]) == 0
+    header = next(line for line in capsys.readouterr().out.splitlines() if "iterations" in line)
+    assert "bler" in header
+    point = Results.load(out).curves[0].points[0]
+    stats = point.stats["iterations"]
+    mean = stats["sum"] / stats["count"]
+    assert stats["count"] == 2000 and 1 <= mean < 10, mean
+    assert point.stats["bler"]["errors"] == 0
+
+
+def test_the_fast_decoder_matches_sionnas_in_a_scenario(write_scenario, tmp_path):
+    """The same scenario point (same data and noise) with Sionna's decoder and with the fast one at
+    equal rule, schedule and iterations: equal BLER (two-proportion test)."""
+    counts = {}
+    for implementation in ("sionna", "fast"):
+        out = tmp_path / f"{implementation}.h5"
+        spec = _fast_scenario({"implementation": implementation}, (7.0,), 3000)
+        assert main(["run", write_scenario(spec, f"{implementation}.yaml"), "--out", str(out), "--quiet"]) == 0
+        stats = Results.load(out).curves[0].points[0].stats["bler"]
+        counts[implementation] = (stats["errors"], stats["trials"])
+    (a, n), (b, _) = counts["sionna"], counts["fast"]
+    assert a > 10  # informative
+    pooled = (a + b) / (2 * n)
+    assert abs((a - b) / n / math.sqrt(pooled * (1 - pooled) * 2 / n)) < 3.29, counts
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"rule": "normalized-minsum"}, "rule 'normalized-minsum' needs 'implementation: fast'"),
+    ({"early_stop": True}, "'early_stop' needs 'implementation: fast'"),
+    ({"rule": "offset-minsum", "offset": 0.3}, "Sionna's offset min-sum has offset 0.5 only"),
+    ({"implementation": "fast", "scale": 0.8}, "'scale' is the factor of rule 'normalized-minsum'"),
+    ({"implementation": "fast", "rule": "fastest"}, r"rule: input should be 'boxplus-phi'"),
+])
+def test_bad_decoder_options_are_one_line_errors(options, message, write_scenario, capsys):
+    assert main(["validate", write_scenario(_fast_scenario(options))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err), err
+
+
+def test_sionnas_layered_decoder_runs_its_curve_as_a_graph():
+    scenario = parse_scenario(_fast_scenario({"schedule": "layered"}))
+    decoder = scenario.curves[0].stages[6]
+    assert decoder.xla_compatible is False
+    assert parse_scenario(_fast_scenario({"implementation": "fast", "schedule": "layered"})).curves[0].stages[6].xla_compatible

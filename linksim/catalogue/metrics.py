@@ -363,6 +363,12 @@ def power_metric(name: str, tap: str) -> Metric:
     return Metric(name, "mean", lambda taps: _mean_power(taps[tap], taps.get("valid")))
 
 
+def statistic_metric(name: str, tap: str) -> Metric:
+    """The mean of a per-row statistic a stage measured (tap ``tap``, [batch]), which the engine adds
+    to every curve with such a stage (e.g. a decoder's ``iterations``)."""
+    return Metric(name, "mean", lambda taps: mean_stats(taps[tap], taps.get("valid")))
+
+
 @register("metric", "power")
 class Power(MetricParams):
     """Measured power of tap ``sent``: mean |x|² per element of a block (per real value, or per complex

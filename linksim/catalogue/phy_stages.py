@@ -65,7 +65,12 @@ def _per_symbol(received, modulation, verb, bits):
 
 @register("stage", "demapper")
 class DemapperParams(StageParams):
-    """Sionna Demapper: LLRs (app or maxlog) or hard bits: [batch, n·k] float32."""
+    """Demapper: LLRs (app or maxlog) or hard bits: [batch, n·k] float32.
+
+    Soft LLRs of square constellations labelled per axis (Gray or natural QAM, PAM) come from
+    :class:`linksim.phy.demapping.AxisDemapper` (Sionna's LLRs computed axis by axis, tested equal);
+    hard bits and other constellations from Sionna's ``Demapper``.
+    """
 
     type: Literal["demapper"]
     modulation: MODULATION
@@ -84,8 +89,14 @@ class DemapperParams(StageParams):
         from sionna.phy.mapping import Demapper
 
         from linksim.phy.constellations import make_constellation
+        from linksim.phy.demapping import AxisDemapper
 
-        demapper = Demapper(self.method, constellation=make_constellation(self.modulation, labelling=self.labelling), hard_out=self.hard)
+        constellation = make_constellation(self.modulation, labelling=self.labelling)
+        try:
+            demapper = None if self.hard else AxisDemapper(self.method, constellation=constellation)
+        except ValueError:  # not separable per axis
+            demapper = None
+        demapper = demapper or Demapper(self.method, constellation=constellation, hard_out=self.hard)
         return make_stage(self, demapper, lambda y, ctx: demapper(y, ctx.demapper_no))
 
 
@@ -413,7 +424,15 @@ class ChannelDecoderParams(_BlockCode):
         from linksim.phy.coding import BlockDecoder, BlockEncoder
 
         decoder = BlockDecoder(BlockEncoder(self.code, self.k, self.n), **self.decoder_options())
-        return make_stage(self, decoder.decoder, lambda llr, ctx: decoder(llr))
+        counted = self.statistics()
+
+        def apply(llr, ctx):
+            bits, iterations = decoder.decode(llr)
+            if counted:
+                ctx.statistics["iterations"] = iterations
+            return bits
+
+        return make_stage(self, decoder.decoder, apply)
 
 
 @register("stage", "ldpc_encoder")
@@ -426,17 +445,59 @@ class LDPCEncoderParams(ChannelEncoderParams):
 
 @register("stage", "ldpc_decoder")
 class LDPCDecoderParams(ChannelDecoderParams):
-    """5G LDPC belief-propagation decoder (Sionna): [batch, m·n] LLRs → [batch, m·k] hard bits.
+    """5G LDPC belief-propagation decoder: [batch, m·n] LLRs → [batch, m·k] hard bits.
 
-    ``iterations``: belief-propagation iterations (default 20, Sionna's).
+    ``implementation``: ``sionna`` (default, the reference: Sionna's ``LDPC5GDecoder``) or ``fast``
+    (:class:`linksim.phy.ldpc_decoding.QCLDPC5GDecoder`: the same code decoded on its quasi-cyclic
+    structure, with early termination). ``iterations``: the most iterations (default 20, Sionna's).
+    ``rule``: check-node rule, ``boxplus-phi`` (default), ``minsum``, ``offset-minsum`` (``offset``,
+    default 0.5; Sionna's decoder has 0.5 only) or ``normalized-minsum`` (``scale``, default 0.75;
+    ``fast`` only). ``schedule``: ``flooding`` (default) or ``layered`` (row block by row block of the
+    base graph; Sionna's layered decoder does not compile with XLA, so its curve runs as a graph).
+    ``early_stop``: stop each codeword once its syndrome is zero (``fast`` only; its default there);
+    the curve then reports the mean ``iterations`` per codeword at each point.
     """
 
     type: Literal["ldpc_decoder"]
     iterations: int = Field(default=20, ge=1, le=1000)
+    implementation: Literal["sionna", "fast"] = "sionna"
+    rule: Literal["boxplus-phi", "minsum", "offset-minsum", "normalized-minsum"] = "boxplus-phi"
+    scale: float | None = Field(default=None, gt=0, le=1)
+    offset: float | None = Field(default=None, ge=0, le=20)
+    schedule: Literal["flooding", "layered"] = "flooding"
+    early_stop: bool | None = None
     code: ClassVar[str] = "ldpc"
 
+    @model_validator(mode="after")
+    def _options_fit(self):
+        if self.scale is not None and self.rule != "normalized-minsum":
+            raise ValueError("'scale' is the factor of rule 'normalized-minsum'")
+        if self.offset is not None and self.rule != "offset-minsum":
+            raise ValueError("'offset' is the offset of rule 'offset-minsum'")
+        if self.implementation == "sionna":
+            if self.rule == "normalized-minsum":
+                raise ValueError("rule 'normalized-minsum' needs 'implementation: fast' (Sionna's decoder has no such rule)")
+            if self.offset not in (None, 0.5):
+                raise ValueError("Sionna's offset min-sum has offset 0.5 only; other offsets need 'implementation: fast'")
+            if self.early_stop:
+                raise ValueError("'early_stop' needs 'implementation: fast' (Sionna's decoder always runs every iteration)")
+        return self
+
+    @property
+    def xla_compatible(self) -> bool:
+        return not (self.implementation == "sionna" and self.schedule == "layered")
+
+    def statistics(self):
+        return ["iterations"] if self.implementation == "fast" and self.early_stop is not False else []
+
     def decoder_options(self):
-        return {"iterations": self.iterations}
+        options = {"iterations": self.iterations, "implementation": self.implementation, "rule": self.rule,
+                   "schedule": self.schedule, "early_stop": self.implementation == "fast" and self.early_stop is not False}
+        if self.scale is not None:
+            options["scale"] = self.scale
+        if self.offset is not None:
+            options["offset"] = self.offset
+        return options
 
 
 @register("stage", "polar_encoder")

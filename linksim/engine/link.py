@@ -16,7 +16,7 @@ from typing import Any
 import tensorflow as tf
 from sionna.phy import config as sionna_config
 
-from linksim.engine.stage import Stage, digital_span
+from linksim.engine.stage import Stage, digital_span, statistic_tap
 
 __all__ = ["LinkContext", "Link"]
 
@@ -45,6 +45,9 @@ class LinkContext:
         Per-symbol effective noise variance after equalisation (set by fading channels).
     training : bool
         The training mode of the current stage.
+    statistics : dict name → [batch_size] tensor
+        What the current stage measured per row beside its output (e.g. a decoder's iterations); the
+        link records it in the taps as ``<stage tap>:<name>`` (:func:`linksim.engine.stage.statistic_tap`).
     """
 
     batch_size: int
@@ -57,6 +60,7 @@ class LinkContext:
     valid: Any = None
     no_eff: Any = None
     training: bool = False
+    statistics: dict = field(default_factory=dict)
 
     @property
     def demapper_no(self):
@@ -168,6 +172,8 @@ class Link:
             ctx.training = training if isinstance(training, bool) else stage.tap in training
             x = stage.apply(x, ctx)
             taps[stage.tap] = x
+            taps.update({statistic_tap(stage.tap, name): value for name, value in ctx.statistics.items()})
+            ctx.statistics.clear()
             if stage.tap == until:
                 return x, True
         return x, False

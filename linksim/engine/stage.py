@@ -13,10 +13,16 @@ from pydantic import Field
 from linksim.engine.registry import NAME_PATTERN, Params
 from linksim.phy.modulations import MODULATIONS
 
-__all__ = ["MODULATION", "LABELLING", "Signal", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage"]
+__all__ = ["MODULATION", "LABELLING", "Signal", "StageParams", "Stage", "digital_span", "make_stage", "layer_stage", "statistic_tap"]
 
 MODULATION = Literal[tuple(MODULATIONS)]
 LABELLING = Literal["gray", "natural"]
+
+
+def statistic_tap(stage_tap: str, name: str) -> str:
+    """The tap under which the link records statistic ``name`` of the stage of tap ``stage_tap``
+    (:meth:`StageParams.statistics`; ``:`` is not allowed in tap names, so it cannot clash)."""
+    return f"{stage_tap}:{name}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,11 @@ class StageParams(Params):
     @property
     def tap_name(self) -> str:
         return self.tap or self.tap_default
+
+    def statistics(self) -> list[str]:
+        """Names of what this stage measures per row beside its output (its ``apply`` puts them in
+        ``ctx.statistics``); the engine reports each as a mean metric. Default: none."""
+        return []
 
     def bits_per_symbol(self) -> int | None:
         """Bits per channel symbol if this stage is a mapper (or stands for one)."""

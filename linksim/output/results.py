@@ -471,7 +471,7 @@ def _curve_results(index, curve, name, power) -> CurveResults:
     """An empty record of (a replicate ``name`` of) scenario curve ``curve``: its metrics (and the engine's
     power metrics), theory and power axis."""
     metrics = {name: m.kind for m in curve.metrics for name in m.metric_names()}
-    metrics.update({name: "mean" for name in curve.power_metric_names()})
+    metrics.update({name: "mean" for name in curve.engine_metric_names()})
     axis = power_axis(curve)
     return CurveResults(name, index, metrics, curve.theory_reference(), signal_power=power if axis else None, power_axis=axis,
                         random_weights=curve.weights == "random", counted=curve.counted())

@@ -51,9 +51,10 @@ def build_curve(scenario: Scenario, curve: Curve, training: bool = False):
         With ``signal_power`` ``None`` for ``signal_power: measured`` until calibrated
         (:func:`linksim.run.power.calibrate_signal_power`).
     metrics : list[linksim.catalogue.metrics.Metric]
-        The curve's metrics, then the mean power of each noise channel's input (``tx_power``).
+        The curve's metrics, then the mean power of each noise channel's input (``tx_power``), then the
+        means of what its stages measure (e.g. a decoder's ``iterations``).
     """
-    from linksim.catalogue.metrics import power_metric
+    from linksim.catalogue.metrics import power_metric, statistic_metric
     from linksim.engine.link import Link
 
     sample_shape = carried_shape(scenario, curve, training)
@@ -71,4 +72,5 @@ def build_curve(scenario: Scenario, curve: Curve, training: bool = False):
     )
     built = [m.build_for(curve) for m in curve.metrics]
     metrics = [m for entry in built for m in (entry if isinstance(entry, list) else [entry])]
-    return link, metrics + [power_metric(name, tap) for name, tap in zip(curve.power_metric_names(), curve.channel_input_taps())]
+    measured = [power_metric(name, tap) for name, tap in zip(curve.power_metric_names(), curve.channel_input_taps())]
+    return link, metrics + measured + [statistic_metric(name, tap) for name, tap in curve.statistic_metrics()]

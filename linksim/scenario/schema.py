@@ -19,7 +19,7 @@ from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
 from linksim.engine.errors import InputError
 from linksim.engine.registry import NAME_PATTERN, Params, freeze, models, tag
-from linksim.engine.stage import LABELLING, MODULATION, Signal
+from linksim.engine.stage import LABELLING, MODULATION, Signal, statistic_tap
 from linksim.engine.statistics import POWER_METRIC
 from linksim.phy.snr import snr_grid
 from linksim.plugins import MODULE_PATTERN, load_entry_points
@@ -273,10 +273,14 @@ class Curve(Params):
         return self
 
     @model_validator(mode="after")
-    def _power_metric_name_reserved(self):
+    def _engine_metric_names_reserved(self):
         taken = [n for m in self.metrics for n in m.metric_names() if n == POWER_METRIC or n.startswith(POWER_METRIC + "_")]
         if taken:
             raise ValueError(f"metric name {taken[0]!r} is reserved for the measured channel-input power; rename it with 'name:'")
+        measured = {name for name, _ in self.statistic_metrics()}
+        taken = [n for m in self.metrics for n in m.metric_names() if n in measured]
+        if taken:
+            raise ValueError(f"metric name {taken[0]!r} is what a stage of this curve measures (its mean is reported); rename it with 'name:'")
         return self
 
     @model_validator(mode="after")
@@ -395,6 +399,20 @@ class Curve(Params):
         """``tx_power`` for the first noise channel's input, ``tx_power_<channel tap>`` for the others."""
         return [POWER_METRIC if n == 0 else f"{POWER_METRIC}_{self.stages[i].tap_name}" for n, i in enumerate(self.noise_channels())]
 
+    def statistic_metrics(self) -> list[tuple[str, str]]:
+        """``(metric name, tap)`` of what the stages measure beside their outputs (:meth:`StageParams.statistics`):
+        the statistic's own name for its first stage (e.g. ``iterations``), ``<name>_<stage tap>`` after."""
+        out, seen = [], set()
+        for stage in self.stages:
+            for name in stage.statistics():
+                out.append((name if name not in seen else f"{name}_{stage.tap_name}", statistic_tap(stage.tap_name, name)))
+                seen.add(name)
+        return out
+
+    def engine_metric_names(self) -> list[str]:
+        """The mean metrics the engine adds to this curve: channel-input powers, then stage statistics."""
+        return self.power_metric_names() + [name for name, _ in self.statistic_metrics()]
+
     def theory_reference(self) -> dict | None:
         """The ``theory`` section as results files store it, with the curve's energy overhead where it has one."""
         if self.theory is None:
@@ -510,7 +528,7 @@ class Scenario(Params):
     @model_validator(mode="after")
     def _figures_name_measured_metrics(self):
         names = {n for c in self.curves for m in c.metrics for n in m.metric_names()} | {
-            n for c in self.curves for n in c.power_metric_names()}
+            n for c in self.curves for n in c.engine_metric_names()}
         for key, wanted in (("metrics", self.figures.metrics or []), ("versus", [self.figures.versus] if self.figures.versus else [])):
             unknown = [n for n in wanted if n not in names]
             if unknown:
