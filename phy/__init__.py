@@ -2,7 +2,8 @@
 
 Constellations and mapping (:mod:`.constellations`), demapping including a fast exact slicer and
 per-axis soft demapper (:mod:`.demapping`), channels (:mod:`.channels`), SNR conventions (:mod:`.snr`), quantization and
-AD/DA (:mod:`.quantization`), 5G channel codes block by block (:mod:`.coding`) and a fast 5G LDPC decoder (:mod:`.ldpc_decoding`), OFDM over 3GPP fading with channel estimation (:mod:`.ofdm`), a fixed interleaver
+AD/DA (:mod:`.quantization`), 5G channel codes block by block (:mod:`.coding`) and a fast 5G LDPC
+decoder (:mod:`.ldpc_decoding`), OFDM over 3GPP fading with channel estimation (:mod:`.ofdm`), a fixed interleaver
 (:mod:`.interleaving`), exact BER (:mod:`.ber_theory`), fast BER counting (:mod:`.fast_ber`), BER
 tables (:mod:`.ber_table`), intervals and seeds. Every block is a ``sionna.phy.Block`` usable on
 its own in Sionna code. This package knows nothing of images, learned models, scenarios or any
