@@ -14,6 +14,7 @@ from linksim.engine.errors import InputError, LinksimError
 from linksim.output.paths import figure_path, output_path
 from linksim.phy.modulations import MODULATIONS
 from linksim.workflow import import_tensorflow
+from linksim.cli_arguments import metric_target, snr_range, snr_window
 
 EPILOG = """\
 examples:
@@ -41,16 +42,27 @@ def cmd_validate(args):
     print(_scenario(args).summary())
 
 
+def _resources(args):
+    """Per-job Ray resources from ``--cpus-per-job`` / ``--gpus-per-job``, or ``None``."""
+    given = {key: value for key, value in (("cpus", args.cpus_per_job), ("gpus", args.gpus_per_job)) if value is not None}
+    return given or None
+
+
 def cmd_run(args):
     results = _scenario(args).run(out=args.out, curves=args.curves, backend=args.backend, address=args.address, workers=args.workers,
                                   resume=args.resume, force=args.force, retrain=args.retrain, checkpoints=args.checkpoints,
-                                  quiet=args.quiet)
+                                  quiet=args.quiet, resources=_resources(args))
     if not args.quiet:
         print(f"# results written to {results.path} and {results.csv_path}; figures: {', '.join(results.figures)}")
 
 
 def cmd_train(args):
-    _scenario(args).train(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain, quiet=args.quiet)
+    scenario = _scenario(args)
+    if args.plan:
+        print("\n".join(scenario.plan(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain)))
+        return
+    scenario.train(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain, quiet=args.quiet, backend=args.backend,
+                   address=args.address, resources=_resources(args))
 
 
 def cmd_losses(args):
@@ -98,48 +110,8 @@ def cmd_compare(args):
     sys.stdout.write(results.compare(args.baseline, metric=metric, at=target, snr=args.snr, curves=args.curves, axis=args.axis))
 
 
-def _target(text: str):
-    """``METRIC=VALUE`` of ``compare --at``."""
-    import math
-
-    name, _, value = text.partition("=")
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not name or not math.isfinite(number):
-        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE (e.g. psnr=25 or ber=1e-4), got {text!r}")
-    return name, number
-
-
 def cmd_plot(args):
     print(f"# figure written to {Results.load(args.results).plot(args.out, axis=args.axis)}")
-
-
-def _snr_window(text: str):
-    import numpy as np
-
-    try:
-        low, high = (float(v) for v in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW:HIGH in dB, got {text!r}") from None
-    if not np.all(np.isfinite([low, high])) or high < low:
-        raise argparse.ArgumentTypeError(f"expected finite LOW ≤ HIGH, got {text!r}") from None
-    return low, high
-
-
-def _snr_range(text: str):
-    import numpy as np
-
-    from linksim.phy.snr import snr_grid
-
-    try:
-        start, stop, step = (float(v) for v in text.split(":"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected START:STOP:STEP in dB, got {text!r}") from None
-    if not all(np.isfinite([start, stop, step])) or step <= 0 or stop < start or (stop - start) / step > 10_000:
-        raise argparse.ArgumentTypeError(f"expected finite START ≤ STOP and 0 < STEP (at most 10000 points), got {text!r}")
-    return snr_grid(start, stop, step)
 
 
 def cmd_bertable(args):
@@ -230,8 +202,13 @@ def build_parser():
     plugins.add_argument("--plugin", action="append", metavar="MODULE",
                          help="import this module of your own components first (repeatable), e.g. mypackage.stages")
     scenario_help = "scenario YAML file, or the name of a shipped scenario (`linksim list scenarios`)"
+    cluster = argparse.ArgumentParser(add_help=False)
+    cluster.add_argument("--backend", choices=["local", "ray"], default="local", help="where training jobs and chunks run (default: local)")
+    cluster.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
+    cluster.add_argument("--cpus-per-job", type=float, help="Ray: CPUs (and TensorFlow threads) per training job (default: the scenario's, else 1)")
+    cluster.add_argument("--gpus-per-job", type=float, help="Ray: GPUs per training job, fractions share a device (default: the scenario's, else 0)")
 
-    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures", parents=[plugins])
+    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures", parents=[plugins, cluster])
     p.add_argument("scenario", help=scenario_help)
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -240,14 +217,14 @@ def build_parser():
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--curves", metavar="PATTERN", help="run only the curves whose names match this shell pattern (e.g. 'baseline-*'; several: 'baseline-*,codec'); "
                                                       "each measures what it measures in a full run; the curves they start from (init_from) are trained, not swept")
-    p.add_argument("--backend", choices=["local", "ray"], default="local", help="where chunks run (default: local)")
-    p.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
-    p.add_argument("--workers", type=int, help="Ray workers (default: the cluster's CPUs)")
+    p.add_argument("--workers", type=int, help="Ray workers of the sweep (default: the cluster's CPUs)")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)",
-                       parents=[plugins])
+                       parents=[plugins, cluster])
+    p.add_argument("--plan", action="store_true", help="print the jobs, their dependencies, the critical path and the makespan "
+                   "on 1, 4 and 16 workers; train nothing")
     p.add_argument("scenario", help=scenario_help)
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
@@ -287,12 +264,12 @@ def build_parser():
                                        "for rates) and the mean gaps; or with --at, the SNR each curve needs to reach a target")
     p.add_argument("results", help="HDF5 results file")
     p.add_argument("--metric", help="metric to compare (default: the first one the curves share)")
-    p.add_argument("--at", type=_target, metavar="METRIC=VALUE", help="the SNR each curve needs to reach this value (e.g. psnr=25, "
+    p.add_argument("--at", type=metric_target, metavar="METRIC=VALUE", help="the SNR each curve needs to reach this value (e.g. psnr=25, "
                                                                       "ber=1e-4), interpolated, and its gap in dB to the baseline")
     p.add_argument("--axis", choices=["nominal", "effective"], default="nominal",
                    help="SNR axis: the sweep's nominal SNR, or each point's measured effective SNR (compares at equal transmit power)")
     p.add_argument("--baseline", required=True, help="curve the differences are taken against")
-    p.add_argument("--snr", type=_snr_window, metavar="LOW:HIGH", help="only the SNR points in [LOW, HIGH] dB (default: all)")
+    p.add_argument("--snr", type=snr_window, metavar="LOW:HIGH", help="only the SNR points in [LOW, HIGH] dB (default: all)")
     p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' or 'codec-*,ae' (and the baseline)")
     p.set_defaults(func=cmd_compare)
 
@@ -306,7 +283,7 @@ def build_parser():
     p = sub.add_parser("bertable", help="BER-versus-SNR table of an uncoded modulation over AWGN")
     p.add_argument("--modulation", required=True, choices=list(MODULATIONS))
     p.add_argument("--convention", required=True, choices=["esno", "ebno"])
-    p.add_argument("--snr", required=True, type=_snr_range, metavar="START:STOP:STEP", help="SNR points in dB, STOP included")
+    p.add_argument("--snr", required=True, type=snr_range, metavar="START:STOP:STEP", help="SNR points in dB, STOP included")
     p.add_argument("--measured", action="store_true", help="measure by Monte Carlo (default: exact closed form)")
     p.add_argument("--target-errors", type=int, default=1000, metavar="N", help="bit errors per measured point (default 1000)")
     p.add_argument("--max-bits", type=int, default=10**9, metavar="N", help="bit budget per measured point (default 1e9)")

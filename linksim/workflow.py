@@ -160,7 +160,8 @@ class Scenario:
         return chosen
 
     # ------------------------------------------------------------------------------ training
-    def train(self, curves=None, checkpoints="checkpoints", retrain=False, quiet=False, stream=None) -> None:
+    def train(self, curves=None, checkpoints="checkpoints", retrain=False, quiet=False, stream=None, backend="local", address=None,
+              resources=None) -> None:
         """Train the learned curves (resuming, reusing finished or shipped checkpoints).
 
         Parameters
@@ -174,16 +175,38 @@ class Scenario:
             Train from scratch where linksim ships trained weights.
         quiet : bool
             Print nothing; else progress goes to ``stream`` (default: standard output).
+        backend : ``"local"`` or ``"ray"``
+            ``ray``: every job — a (curve, replicate, SNR point) — a Ray task on the cluster at
+            ``address`` (default: a local Ray instance), started when the jobs it starts from have
+            finished (:mod:`linksim.run.ray_training`); the same weights as a local run.
+        resources : dict or None
+            ``{"cpus": c, "gpus": g}`` per Ray job, over the curves' ``training.resources``.
         """
         chosen = self._trainable(curves)
+        _check_backend(backend, address)
         import_tensorflow()
-        self._train(chosen, checkpoints, retrain, None if quiet else stream or sys.stdout)
+        self._train(chosen, checkpoints, retrain, None if quiet else stream or sys.stdout, backend, address, resources)
 
-    def _train(self, chosen, checkpoints, retrain, stream):
+    def _train(self, chosen, checkpoints, retrain, stream, backend="local", address=None, resources=None):
         from linksim.output.training_log import TrainingLog
-        from linksim.run.training import train_curves
 
-        train_curves(self.spec, chosen, checkpoints, TrainingLog(stream), retrain)
+        if backend == "ray":
+            from linksim.run.ray_training import train_on_ray
+            from linksim.scenario import resolved_yaml
+
+            with quiet_native_stderr():
+                train_on_ray(self.spec, resolved_yaml(self.spec), chosen, checkpoints, TrainingLog(stream), retrain, address, resources)
+        else:
+            from linksim.run.training import train_curves
+
+            train_curves(self.spec, chosen, checkpoints, TrainingLog(stream), retrain)
+
+    def plan(self, curves=None, checkpoints="checkpoints", retrain=False, workers=(1, 4, 16)) -> list[str]:
+        """The training jobs, their dependencies, the critical path and the makespan on each number of
+        ``workers``, as text lines (:mod:`linksim.run.training_plan`); trains nothing."""
+        from linksim.run.training_plan import plan_jobs, plan_lines
+
+        return plan_lines(self.spec, plan_jobs(self.spec, self._trainable(curves), checkpoints, retrain), workers)
 
     def losses(self, curves=None, checkpoints="checkpoints") -> dict:
         """Each trained curve's epoch-mean training losses, from its checkpoint (or the shipped weights).
@@ -232,7 +255,7 @@ class Scenario:
         return out
 
     def run(self, out=None, curves=None, backend="local", address=None, workers=None, resume=False, force=False, retrain=False,
-            checkpoints="checkpoints", quiet=False, stream=None, figures=True):
+            checkpoints="checkpoints", quiet=False, stream=None, figures=True, resources=None):
         """Train what is untrained, run the Monte Carlo sweep into an HDF5 results file, write its CSV
         and figures: what ``linksim run`` does.
 
@@ -243,7 +266,8 @@ class Scenario:
         curves : str or None
             Shell pattern(s) of the curves to run (the curves they start from are trained, not swept).
         backend : ``"local"`` or ``"ray"``
-            Where the chunks run; ``address`` (a Ray cluster) and ``workers`` for Ray.
+            Where the training jobs and the chunks run; ``address`` (a Ray cluster) and ``workers``
+            (of the sweep) and ``resources`` (per training job, as for :meth:`train`) for Ray.
         resume : bool
             Continue the interrupted run stored in ``out`` (same scenario, seed and ``curves``).
         force : bool
@@ -265,17 +289,14 @@ class Scenario:
         from linksim.output.results import ResultsLock
 
         out = self.results_path(out, resume, force)
-        if backend not in ("local", "ray"):
-            raise InputError(f"backend must be 'local' or 'ray', got {backend!r}")
-        if address and backend != "ray":
-            raise InputError("--address needs --backend ray")
+        _check_backend(backend, address)
         if workers is not None and workers < 1:
             raise InputError(f"--workers must be at least 1, got {workers}")
         chosen = self.select(curves)
         with ResultsLock(out):  # one writer per results file, taken before anything trains or is written
-            return self._run(out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures)
+            return self._run(out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources)
 
-    def _run(self, out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures):
+    def _run(self, out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources=None):
         from linksim.output.results import load_for_resume
         from linksim.scenario import resolved_yaml
 
@@ -284,7 +305,7 @@ class Scenario:
         previous = load_for_resume(out, resolved, self.source, self.spec.result_names(chosen)) if resume else None
         stream = None if quiet else stream or sys.stdout
         import_tensorflow()
-        self._train(chosen, checkpoints, retrain, stream)
+        self._train(chosen, checkpoints, retrain, stream, backend, address, resources)
         executor = self._executor(chosen, resolved, backend, address, workers, checkpoints, retrain)
         self._sweep(executor, out, chosen, resolved, previous, stream)
         return self._export(executor.runner, out, chosen, figures)
@@ -472,3 +493,10 @@ def load_model(path):
     import linksim.models  # noqa: F401  (registers linksim's layers with Keras)
 
     return keras.models.load_model(path, safe_mode=True)
+
+
+def _check_backend(backend, address) -> None:
+    if backend not in ("local", "ray"):
+        raise InputError(f"backend must be 'local' or 'ray', got {backend!r}")
+    if address and backend != "ray":
+        raise InputError("--address needs --backend ray")

@@ -129,6 +129,8 @@ class QCLDPC5GDecoder(Block):
       parity check, else ``iterations`` (without ``early_stop``: always ``iterations``)
     """
 
+    LEVEL_SHRINK = 4  # early stopping: each level holds this fraction of the previous one's codewords
+
     def __init__(self, encoder, iterations: int = 20, rule: str = "boxplus-phi", *, scale: float = 0.75,
                  offset: float = 0.5, schedule: str = "flooding", early_stop: bool = False, llr_max: float = 20.0,
                  hard_out: bool = True, return_infobits: bool = True, return_iterations: bool = False,
@@ -177,7 +179,7 @@ class QCLDPC5GDecoder(Block):
         return tf.transpose(mother)
 
     def _outputs(self, flat):
-        """[B, C·Z] a-posteriori LLRs log p0/p1 → Sionna's output [B, k] or [B, n]."""
+        """[B, C·Z] decisions (:meth:`_decision`: hard int8 or LLRs log p0/p1) → Sionna's output [B, k] or [B, n]."""
         import tensorflow as tf
 
         enc, z = self.encoder, self.encoder.z
@@ -189,7 +191,7 @@ class QCLDPC5GDecoder(Block):
             if enc.num_bits_per_symbol is not None:
                 out = tf.gather(out, enc.out_int, axis=-1)
         if self.hard_out:
-            return tf.cast(out <= 0, self.rdtype)  # as Sionna: an LLR of exactly 0 decides 1
+            return tf.cast(out, self.rdtype)
         return tf.cast(-tf.clip_by_value(out, -self.llr_max, self.llr_max), self.rdtype)
 
     # ------------------------------------------------------------------ check nodes
@@ -205,10 +207,11 @@ class QCLDPC5GDecoder(Block):
             out = _phi(tf.clip_by_value(tf.reduce_sum(phi, axis=0) - phi, _PHI_MIN, _PHI_MAX))
         else:
             first = tf.reduce_min(magnitude, axis=0)
-            is_first = tf.one_hot(tf.argmin(magnitude, axis=0, output_type=tf.int32), tf.shape(v2c)[0],
-                                  on_value=True, off_value=False, axis=0)
+            is_first = tf.equal(magnitude, first)
             second = tf.reduce_min(tf.where(is_first, tf.constant(np.inf, v2c.dtype), magnitude), axis=0)
-            out = tf.where(is_first, second, first)
+            # the edge holding the minimum gets the second smallest; where the minimum is tied, every edge gets it
+            alone = tf.equal(tf.reduce_sum(tf.cast(is_first, v2c.dtype), axis=0), 1.0)
+            out = tf.where(tf.logical_and(is_first, alone), second, first)
             if self.rule == "normalized-minsum":
                 out = out * self.scale
             elif self.rule == "offset-minsum":
@@ -238,10 +241,18 @@ class QCLDPC5GDecoder(Block):
         """app [C·Z, B] → [B] bool: every kept parity check holds for the hard decisions."""
         import tensorflow as tf
 
-        hard = tf.cast(app < 0, tf.int32)
-        bad = [tf.reduce_max(tf.reduce_sum(tf.reshape(tf.gather(hard, edges), [len(self.rows[r]), self.encoder.z, -1]), axis=0) % 2,
-                             axis=0) for r, edges in enumerate(self._edges)]
+        hard = tf.cast(app < 0, tf.int8)  # bytes: a quarter of the memory traffic of floats
+        bad = [tf.reduce_max(tf.bitwise.bitwise_and(tf.reduce_sum(tf.reshape(tf.gather(hard, edges), [len(self.rows[r]), self.encoder.z, -1]),
+                                                                  axis=0), tf.constant(1, tf.int8)), axis=0)
+               for r, edges in enumerate(self._edges)]
         return tf.equal(tf.reduce_max(tf.stack(bad), axis=0), 0)
+
+    def _decision(self, app):
+        """What the output needs of ``app`` [C·Z, b]: hard decisions as int8 (an LLR of exactly 0 decides 1, as
+        Sionna's), or the LLRs themselves (``hard_out=False``)."""
+        import tensorflow as tf
+
+        return tf.cast(app <= 0, tf.int8) if self.hard_out else app
 
     # ------------------------------------------------------------------ decoding loops
     def _run_level(self, it, channel, app, c2v, final, done_at, live, limit: int):
@@ -249,7 +260,7 @@ class QCLDPC5GDecoder(Block):
 
         A codeword's decisions are kept (``final``) at the iteration its syndrome first becomes zero,
         so an early-stopped codeword reads as if decoding had stopped there.
-        channel, app, final: [C·Z, b]; c2v: per row block [d, Z, b]; done_at, live [b].
+        channel, app: [C·Z, b]; final: [C·Z, b] (:meth:`_decision`); c2v: per row block [d, Z, b]; done_at, live [b].
         """
         import tensorflow as tf
 
@@ -265,7 +276,7 @@ class QCLDPC5GDecoder(Block):
             if not self.early_stop:
                 return it + 1, app, c2v, final, done_at
             fresh = tf.logical_and(self._satisfied(app), done_at == self.iterations)
-            final = tf.where(fresh, app, final)
+            final = tf.where(fresh, self._decision(app), final)
             return it + 1, app, c2v, final, tf.where(fresh, it + 1, done_at)
 
         return tf.while_loop(cond, body, (it, app, c2v, final, done_at))
@@ -287,11 +298,11 @@ class QCLDPC5GDecoder(Block):
             sizes = [None]  # unknown batch (eager/graph without static shapes): one level, a batch stop
         else:
             batch_t, sizes = batch, [batch]
-            while self.early_stop and sizes[-1] // 4 >= 8:
-                sizes.append(sizes[-1] // 4)
+            while self.early_stop and sizes[-1] // self.LEVEL_SHRINK >= 8:
+                sizes.append(sizes[-1] // self.LEVEL_SHRINK)
         app = channel
         c2v = tuple(tf.zeros([len(e), self.encoder.z, batch_t], channel.dtype) for e in self.rows)
-        final = channel
+        final = self._decision(channel)
         done_at = tf.fill([batch_t], self.iterations)
         live = tf.ones([batch_t], tf.bool)
         it = tf.constant(0)
@@ -301,7 +312,7 @@ class QCLDPC5GDecoder(Block):
         for level, size in enumerate(sizes):
             limit = sizes[level + 1] if level + 1 < len(sizes) else 0
             it, app, c2v, final, done_at = self._run_level(it, channel, app, c2v, final, done_at, live, limit)
-            final = tf.where(done_at == self.iterations, app, final)  # unconverged: latest decisions
+            final = tf.where(done_at == self.iterations, self._decision(app), final)  # unconverged: latest decisions
             rows = tf.transpose(final)  # [b, C·Z]
             # padding slots (not live) hold codewords finished at an earlier level: write their own rows back
             keep = tf.logical_not(live)

@@ -467,6 +467,8 @@ class LDPCDecoderParams(ChannelDecoderParams):
     schedule: Literal["flooding", "layered"] = "flooding"
     early_stop: bool | None = None
     code: ClassVar[str] = "ldpc"
+    added_later: ClassVar[dict] = {"implementation": "sionna", "rule": "boxplus-phi", "scale": None, "offset": None,
+                                   "schedule": "flooding", "early_stop": None}
 
     @model_validator(mode="after")
     def _options_fit(self):

@@ -27,7 +27,7 @@ def legacy_config_hash(scenario, curve, replicate: int = 0) -> str:
     """Format 1's configuration hash of ``curve``'s replicate ``replicate`` (12 hex digits)."""
     described = curve.model_dump(mode="json")
     if described["training"] is not None:
-        del described["training"]["replicates"]
+        del described["training"]["replicates"], described["training"]["resources"]
     for params, stage in zip(curve.stages, described["stages"]):
         _drop_added_later(params, stage)
         for key in params.evaluation_only:

@@ -48,7 +48,7 @@ def config_hash(scenario, curve, replicate: int = 0) -> str:
     the unreplicated curve); a curve started from another (``init_from``) enters by that curve's hash."""
     training = curve.training.model_dump(mode="json") if curve.training is not None else None
     if training is not None:
-        del training["replicates"]
+        del training["replicates"], training["resources"]  # neither changes a replicate's weights
         training["stages"] = [training_description(stage) | {"loss": training_description(stage.loss),
                                                              "channel": training_description(stage.channel)}
                               for stage in curve.training.stages]

@@ -29,7 +29,8 @@ from linksim.phy.seeding import stateless_seed
 from linksim.run.checkpoints import CheckpointStore, checkpoint_path, config_hash, shipped_path, trained_checkpoint
 from linksim.run.power import calibrate_signal_power
 
-__all__ = ["Trainer", "train_curves", "CurveWeights", "load_weights", "learned_layers", "initial_weights_seed", "seeded_build"]
+__all__ = ["Trainer", "train_curves", "train_job", "CurveWeights", "load_weights", "learned_layers", "initial_weights_seed", "seeded_build",
+           "job_dependencies"]
 
 WINDOWS_PER_EPOCH = 10  # loss windows kept per epoch (state['windows'], loss.png)
 
@@ -424,6 +425,24 @@ def _jobs(scenario, curve_indices, root, retrain) -> list[tuple[int, int, float 
     return jobs
 
 
+def job_dependencies(scenario, jobs) -> dict:
+    """``{(curve, replicate, point): [(curve, replicate, point), ...]}``: the jobs among ``jobs`` (from
+    :func:`_jobs`) that each job starts from (``init_from``: the source's replicate of the same index,
+    or its only one). Shipped sources are no dependency (their weights exist)."""
+    trained = {(c, r, p) for c, r, p, shipped in jobs if not shipped}
+    out = {}
+    for curve_index, replicate, point, _ in jobs:
+        curve = scenario.curves[curve_index]
+        source = curve.training.init_from
+        deps = []
+        if source is not None:
+            source_index = next(i for i, c in enumerate(scenario.curves) if c.name == source)
+            key = (source_index, replicate if replicate < scenario.curves[source_index].replicates else 0, None)
+            deps = [key] if key in trained else []
+        out[(curve_index, replicate, point)] = deps
+    return out
+
+
 def _plan(scenario, jobs, root) -> list[str]:
     """One line per job that will train: its label, epochs, time estimate and checkpoint folder."""
     lines, train_size = [], None
@@ -465,29 +484,50 @@ def train_curves(scenario, curve_indices, root="checkpoints", progress=None, ret
     ``per_point`` curve in turn; ``progress`` as for :class:`Trainer`. A curve whose trained weights
     ship with linksim (:func:`shipped_path`) and has no checkpoint under ``root`` is not trained,
     unless ``retrain``. Before anything trains, ``progress`` gets the plan: every job that will train,
-    its epochs and its checkpoint folder; each epoch's line then says how long the job has left."""
+    its epochs and its checkpoint folder; each epoch's line then says how long the job has left.
+    :func:`linksim.run.ray_training.train_on_ray` runs the same jobs as Ray tasks."""
     jobs = _jobs(scenario, curve_indices, root, retrain)
+    announce_plan(scenario, jobs, root, progress)
+    powers = {}  # curve -> its measured signal power
+    for curve_index, replicate, point, shipped in jobs:
+        if shipped:
+            announce_shipped(scenario.curves[curve_index], replicate, shipped, progress)
+            continue
+        train_job(scenario, curve_index, replicate, point, root, progress, powers)
+
+
+def announce_plan(scenario, jobs, root, progress) -> None:
+    """Give ``progress`` the plan of ``jobs`` (:func:`_plan`), if anything will train."""
     plan = _plan(scenario, jobs, root)
     if progress is not None and plan:
         progress.line(f"# training {len(plan)} job(s) (where no epoch was measured yet, each epoch's line estimates the time left):")
         for line in plan:
             progress.line(line)
-    links, powers = {}, {}  # (curve, replicate) -> its training link; curve -> its measured signal power
-    for curve_index, replicate, point, shipped in jobs:
-        curve = scenario.curves[curve_index]
-        if shipped:
-            if progress is not None:
-                progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
-                              f"({os.path.relpath(shipped)}); --retrain trains from scratch")
-            continue
-        if (curve_index, replicate) not in links:  # fresh layers per replicate: each starts from its own initial weights
-            link, _ = seeded_build(scenario, curve_index, replicate, training=True)
-            if curve.signal_power == "measured":
-                if curve_index not in powers:
-                    powers[curve_index] = _measured_power(scenario, curve, link, progress)
-                link.signal_power = powers[curve_index]
-            links[(curve_index, replicate)] = link
-        Trainer(scenario, curve_index, links[(curve_index, replicate)], root, progress, point=point, replicate=replicate).run()
+
+
+def announce_shipped(curve, replicate, shipped, progress) -> None:
+    if progress is not None:
+        progress.line(f"# {curve.replicate_names()[replicate]}: trained weights shipped with linksim "
+                      f"({os.path.relpath(shipped)}); --retrain trains from scratch")
+
+
+def train_job(scenario, curve_index, replicate, point, root="checkpoints", progress=None, powers=None) -> dict:
+    """Train (resume, reuse) one job: curve ``curve_index``'s replicate ``replicate`` at SNR ``point``
+    (``per_point`` curves; else ``None``). Its layers are built afresh, seeded by (seed, curve,
+    replicate) alone, so a job trains the same weights whichever jobs ran before it in the process
+    (the points of a ``per_point`` curve are independent codecs). A ``signal_power: measured`` curve
+    measures the power with its replicate 0's initial weights, once per curve where ``powers``
+    (curve → power) is given. Returns the checkpoint's final state."""
+    curve = scenario.curves[curve_index]
+    if curve.signal_power == "measured" and (powers is None or curve_index not in powers):
+        reference, _ = seeded_build(scenario, curve_index, 0, training=True)
+        power = _measured_power(scenario, curve, reference, progress)
+        if powers is not None:
+            powers[curve_index] = power
+    link, _ = seeded_build(scenario, curve_index, replicate, training=True)
+    if curve.signal_power == "measured":
+        link.signal_power = powers[curve_index] if powers is not None else power
+    return Trainer(scenario, curve_index, link, root, progress, point=point, replicate=replicate).run()
 
 
 def _measured_power(scenario, curve, link, progress) -> float:

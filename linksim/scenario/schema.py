@@ -170,6 +170,13 @@ class TrainingStage(Params):
         return self
 
 
+class JobResources(Params):
+    """What one training job takes on a Ray cluster: CPUs (its TensorFlow threads) and GPUs (fractions allowed)."""
+
+    cpus: float = Field(default=1, gt=0, le=1024)
+    gpus: float = Field(default=0, ge=0, le=64)
+
+
 class Training(Params):
     """A schedule of training stages, repeated ``rounds`` times (alternating schedules).
 
@@ -182,6 +189,10 @@ class Training(Params):
     tap names), e.g. a denoiser trained on top of a finished codec. ``per_point`` trains one set
     of weights per SNR point of the sweep, each at its own SNR and evaluated there (a bank of
     per-SNR codecs); its stages give no ``snr``.
+
+    ``resources``: what one training job of this curve takes on a Ray cluster (``--backend ray``):
+    ``cpus`` (also its TensorFlow threads) and ``gpus`` (fractions share a device); it never changes
+    the trained weights.
     """
 
     rounds: int = Field(default=1, ge=1, le=1000)
@@ -189,6 +200,7 @@ class Training(Params):
     stages: list[TrainingStage] = Field(default_factory=list, max_length=64)
     init_from: str | None = Field(default=None, pattern=NAME_PATTERN)
     per_point: bool = False
+    resources: JobResources | None = None
 
     @model_validator(mode="after")
     def _stages_or_init_from(self):

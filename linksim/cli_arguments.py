@@ -1,0 +1,45 @@
+"""Argument types of the ``linksim`` command line: each turns one option's text into a value, or
+raises ``argparse.ArgumentTypeError`` with what was expected."""
+import argparse
+
+__all__ = ["metric_target", "snr_window", "snr_range"]
+
+
+def metric_target(text: str):
+    """``METRIC=VALUE`` of ``compare --at``."""
+    import math
+
+    name, _, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not name or not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"expected METRIC=VALUE (e.g. psnr=25 or ber=1e-4), got {text!r}")
+    return name, number
+
+
+def snr_window(text: str):
+    import numpy as np
+
+    try:
+        low, high = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH in dB, got {text!r}") from None
+    if not np.all(np.isfinite([low, high])) or high < low:
+        raise argparse.ArgumentTypeError(f"expected finite LOW ≤ HIGH, got {text!r}") from None
+    return low, high
+
+
+def snr_range(text: str):
+    import numpy as np
+
+    from linksim.phy.snr import snr_grid
+
+    try:
+        start, stop, step = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP:STEP in dB, got {text!r}") from None
+    if not all(np.isfinite([start, stop, step])) or step <= 0 or stop < start or (stop - start) / step > 10_000:
+        raise argparse.ArgumentTypeError(f"expected finite START ≤ STOP and 0 < STEP (at most 10000 points), got {text!r}")
+    return snr_grid(start, stop, step)
