@@ -15,7 +15,31 @@ import os
 
 from linksim.engine.errors import InputError
 
-__all__ = ["RayExecutor"]
+__all__ = ["RayExecutor", "start_ray"]
+
+
+def start_ray(address: str | None) -> bool:
+    """Connect to the Ray cluster at ``address`` or start a local instance (``None``), unless Ray is
+    already initialised; ``True`` if this call started it (the caller shuts it down). Ray's own
+    start-up warnings (e.g. on token authentication) stay off stderr, whose lines are linksim's;
+    a failure to connect is an ``InputError``."""
+    import logging
+
+    import ray
+
+    if ray.is_initialized():
+        return False
+    logger = logging.getLogger("ray")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 object_store_memory=None if address else 80 * 1024**2)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        raise InputError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from None
+    finally:
+        logger.setLevel(level)
+    return True
 
 
 class _Worker:
@@ -72,13 +96,7 @@ class RayExecutor:
         from linksim.run.training import CurveWeights
 
         self._ray = ray
-        self._started = not ray.is_initialized()
-        if self._started:
-            try:
-                ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                         object_store_memory=None if address else 80 * 1024**2)
-            except (ConnectionError, ValueError, RuntimeError) as exc:
-                raise InputError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from None
+        self._started = start_ray(address)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.num_workers = workers or cpus
         threads = threads_per_worker or max(1, cpus // self.num_workers)

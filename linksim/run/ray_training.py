@@ -80,6 +80,7 @@ def train_on_ray(scenario, resolved_yaml: str, curve_indices, root="checkpoints"
         from ray.util.queue import Empty, Queue
     except ImportError:
         raise InputError("--backend ray needs Ray: pip install -e '.[ray]'") from None
+    from linksim.run.ray_executor import start_ray
     from linksim.run.training import _jobs, announce_plan, announce_shipped, job_dependencies
 
     root = os.path.abspath(root)
@@ -92,13 +93,7 @@ def train_on_ray(scenario, resolved_yaml: str, curve_indices, root="checkpoints"
     todo = [(c, r, p) for c, r, p, shipped in jobs if not shipped]
     if not todo:
         return
-    started = not ray.is_initialized()
-    if started:
-        try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                     object_store_memory=None if address else 80 * 1024**2)
-        except (ConnectionError, ValueError, RuntimeError) as exc:
-            raise InputError(f"cannot connect to Ray at {address!r}: {str(exc).splitlines()[0]}") from None
+    started = start_ray(address)
     try:
         events = Queue()
         refs, keys_of = {}, {}
@@ -117,7 +112,7 @@ def train_on_ray(scenario, resolved_yaml: str, curve_indices, root="checkpoints"
 def _follow(ray, scenario, refs, keys_of, events, empty, progress) -> None:
     """Wait for every task, printing a line per job start and end and a summary after each end;
     raise the first job error (the local run's one-line message)."""
-    pending, running, done = list(refs.values()), set(), 0
+    pending, running, starts, done = list(refs.values()), set(), set(), 0
 
     def line(text):
         if progress is not None:
@@ -129,9 +124,10 @@ def _follow(ray, scenario, refs, keys_of, events, empty, progress) -> None:
                 kind, key, pid = events.get_nowait()
             except empty:
                 return
-            if key not in running:
-                running.add(key)
-                line(f"# ray: started {_label(scenario, key)} (worker process {pid})")
+            again = key in starts
+            starts.add(key)
+            running.add(key)
+            line(f"# ray: {'restarted' if again else 'started'} {_label(scenario, key)} (worker process {pid})")
 
     error = None
     while pending:
