@@ -31,7 +31,7 @@ LAYERS = [
     ("linksim.scenario",),
     ("linksim.run",),
     ("linksim.output",),
-    ("linksim.cli", "linksim.__main__", "linksim", "linksim.workflow"),
+    ("linksim.cli", "linksim.cli_arguments", "linksim.__main__", "linksim", "linksim.workflow"),
 ]
 
 
