@@ -63,11 +63,9 @@ def quasi_cyclic_structure(encoder):
         blocks every row block needs).
     """
     z, k_b = encoder.z, encoder.k_ldpc // encoder.z
-    k_filler = encoder.k_ldpc - encoder.k
     sent_parity = encoder.n - (encoder.k - 2 * z)  # parity bits transmitted after the systematic ones
     num_rows = max(-(-sent_parity // z), 4)  # row blocks 0-3 form the core, needed whatever is sent
     num_columns = k_b + num_rows
-    del k_filler
     pcm = encoder.pcm.tocsr()
     rows = []
     for r in range(num_rows):
@@ -81,8 +79,8 @@ def quasi_cyclic_structure(encoder):
             if block.nnz != z or not np.array_equal(block.tocsr().indices, expected):
                 raise ValueError(f"block ({r}, {c}) of the parity-check matrix is not a cyclic shift")
             entries.append((c, shift))
-        if any(c >= num_columns for c, _ in entries):
-            raise ValueError("internal: a kept row meets a dropped column")
+        if pcm[r * z, num_columns * z:].nnz:
+            raise ValueError(f"internal: kept row block {r} meets a dropped column")
         rows.append(entries)
     # a dropped row block must meet a dropped (all-punctured, degree-1) column: checked, not assumed
     for r in range(num_rows, pcm.shape[0] // z):

@@ -489,12 +489,17 @@ class LDPCDecoderParams(ChannelDecoderParams):
     def xla_compatible(self) -> bool:
         return not (self.implementation == "sionna" and self.schedule == "layered")
 
+    @property
+    def stops_early(self) -> bool:
+        """Early termination: on by default with the fast decoder, never with Sionna's."""
+        return self.implementation == "fast" and self.early_stop is not False
+
     def statistics(self):
-        return ["iterations"] if self.implementation == "fast" and self.early_stop is not False else []
+        return ["iterations"] if self.stops_early else []
 
     def decoder_options(self):
         options = {"iterations": self.iterations, "implementation": self.implementation, "rule": self.rule,
-                   "schedule": self.schedule, "early_stop": self.implementation == "fast" and self.early_stop is not False}
+                   "schedule": self.schedule, "early_stop": self.stops_early}
         if self.scale is not None:
             options["scale"] = self.scale
         if self.offset is not None:

@@ -55,8 +55,8 @@ def _train_task(resolved_yaml, key, root, cpus, gpus, events, *sources):
         state = train_job(scenario, *key, root=root)
     except InputError as exc:
         return {"error": str(exc)}
-    losses = state.get("losses") or [[None, 0, 0, None]]
-    return {"epochs": len(state.get("losses") or []), "seconds": time.perf_counter() - start, "loss": losses[-1][3]}
+    losses = state.get("losses") or []  # rows [stage, round, epoch, loss]; none for an init_from-only job
+    return {"epochs": len(losses), "seconds": time.perf_counter() - start, "loss": losses[-1][3] if losses else None}
 
 
 def train_on_ray(scenario, resolved_yaml: str, curve_indices, root="checkpoints", progress=None, retrain=False,
