@@ -97,11 +97,11 @@ def train_on_ray(scenario, resolved_yaml: str, curve_indices, root="checkpoints"
     try:
         events = Queue()
         refs, keys_of = {}, {}
+        task = ray.remote(max_calls=1, max_retries=JOB_RETRIES)(_train_task)  # resources per job below
         for key in todo:  # sources come first in _jobs' order
             declared = scenario.curves[key[0]].training.resources
             wanted = {"cpus": declared.cpus if declared else 1, "gpus": declared.gpus if declared else 0, **(resources or {})}
-            task = ray.remote(num_cpus=wanted["cpus"], num_gpus=wanted["gpus"], max_calls=1, max_retries=JOB_RETRIES)(_train_task)
-            ref = task.remote(resolved_yaml, key, root, wanted["cpus"], wanted["gpus"], events, *[refs[d] for d in deps[key]])
+            ref = task.options(num_cpus=wanted["cpus"], num_gpus=wanted["gpus"]).remote(resolved_yaml, key, root, wanted["cpus"], wanted["gpus"], events, *[refs[d] for d in deps[key]])
             refs[key], keys_of[ref] = ref, key
         _follow(ray, scenario, refs, keys_of, events, Empty, progress)
     finally:
