@@ -80,6 +80,15 @@ def test_ray_training_equals_local_training_bit_for_bit(write_scenario, tmp_path
     _assert_same(_trained(local), _trained(distributed))
 
 
+def _saved_losses(state_file) -> list:
+    """The losses of a published checkpoint (``current/state.json``); [] while it is being replaced."""
+    try:
+        with open(state_file) as f:
+            return json.load(f)["losses"]
+    except (OSError, ValueError):
+        return []
+
+
 def test_a_killed_training_worker_is_retried_and_resumes(write_scenario, tmp_path):
     """SIGKILL the worker of a job after its first saved epoch: Ray retries the task, which resumes
     from the checkpoint; the final weights and losses equal an uninterrupted run's."""
@@ -99,8 +108,7 @@ def test_a_killed_training_worker_is_retried_and_resumes(write_scenario, tmp_pat
     assert pid is not None
     deadline = time.time() + 120
     while time.time() < deadline:  # wait for the first saved epoch, then kill during the second
-        states = [os.path.join(d, "state.json") for d, _, files in os.walk(killed) if "state.json" in files]
-        if states and json.load(open(states[0]))["losses"]:
+        if any(_saved_losses(os.path.join(d, "state.json")) for d, _, _ in os.walk(killed) if os.path.basename(d) == "current"):
             break
         time.sleep(0.05)
     os.kill(pid, signal.SIGKILL)
