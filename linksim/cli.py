@@ -14,7 +14,7 @@ from linksim.engine.errors import InputError, LinksimError
 from linksim.output.paths import figure_path, output_path
 from linksim.phy.modulations import MODULATIONS
 from linksim.workflow import import_tensorflow
-from linksim.cli_arguments import metric_target, snr_range, snr_window
+from linksim.cli_arguments import epoch_seconds, metric_target, snr_range, snr_window
 
 EPILOG = """\
 examples:
@@ -57,10 +57,12 @@ def cmd_run(args):
 
 
 def cmd_train(args):
-    scenario = _scenario(args)
     if args.plan:
-        print("\n".join(scenario.plan(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain)))
+        scenario = load_scenario(args.scenario, plugins=args.plugin or (), data_files=False)
+        print("\n".join(scenario.plan(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain,
+                                      epoch_seconds=dict(args.epoch_seconds or ()))))
         return
+    scenario = _scenario(args)
     scenario.train(curves=args.curves, checkpoints=args.checkpoints, retrain=args.retrain, quiet=args.quiet, backend=args.backend,
                    address=args.address, resources=_resources(args))
 
@@ -224,7 +226,9 @@ def build_parser():
     p = sub.add_parser("train", help="train the learned stages of a scenario's curves (resumes; reuses finished checkpoints)",
                        parents=[plugins, cluster])
     p.add_argument("--plan", action="store_true", help="print the jobs, their dependencies, the critical path and the makespan "
-                   "on 1, 4 and 16 workers; train nothing")
+                   "on 1, 4 and 16 workers; train nothing (the dataset's files need not be there)")
+    p.add_argument("--epoch-seconds", type=epoch_seconds, action="append", metavar="[CURVE=]SECONDS",
+                   help="with --plan: estimated seconds per epoch of CURVE's jobs (no CURVE: of every other curve) where none was measured")
     p.add_argument("scenario", help=scenario_help)
     p.add_argument("--retrain", action="store_true", help="train from scratch where linksim ships trained weights")
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")

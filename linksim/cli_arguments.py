@@ -2,7 +2,7 @@
 raises ``argparse.ArgumentTypeError`` with what was expected."""
 import argparse
 
-__all__ = ["metric_target", "snr_window", "snr_range"]
+__all__ = ["metric_target", "snr_window", "snr_range", "epoch_seconds"]
 
 
 def metric_target(text: str):
@@ -43,3 +43,17 @@ def snr_range(text: str):
     if not all(np.isfinite([start, stop, step])) or step <= 0 or stop < start or (stop - start) / step > 10_000:
         raise argparse.ArgumentTypeError(f"expected finite START ≤ STOP and 0 < STEP (at most 10000 points), got {text!r}")
     return snr_grid(start, stop, step)
+
+
+def epoch_seconds(text: str):
+    """``[CURVE=]SECONDS`` of ``train --plan --epoch-seconds``: (curve name or ``*``, seconds per epoch)."""
+    import math
+
+    name, _, value = text.rpartition("=")
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected [CURVE=]SECONDS with SECONDS > 0 (e.g. 40 or codec=40), got {text!r}")
+    return name or "*", seconds

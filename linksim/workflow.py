@@ -73,7 +73,7 @@ def _scenario_file(source) -> str:
     raise InputError(f"{path}: no such scenario file, nor a shipped scenario (`linksim list scenarios`: {', '.join(shipped)})")
 
 
-def load_scenario(source, plugins=()) -> "Scenario":
+def load_scenario(source, plugins=(), data_files=True) -> "Scenario":
     """Read and validate a scenario.
 
     Parameters
@@ -83,6 +83,9 @@ def load_scenario(source, plugins=()) -> "Scenario":
         scenario as a dict (what ``yaml.safe_load`` of a file gives).
     plugins : sequence of str
         Modules of your own components to import first (:func:`linksim.load_plugins`).
+    data_files : bool
+        ``False``: do not look for the dataset's files (a scenario read on a machine without its
+        data, for :meth:`Scenario.plan`); anything that reads the data then fails when it does.
 
     Output
     ------
@@ -100,9 +103,9 @@ def load_scenario(source, plugins=()) -> "Scenario":
 
     with quiet_native_stderr():
         if isinstance(source, dict):
-            return Scenario(loading.parse_scenario(source, "<dict>"), None)
+            return Scenario(loading.parse_scenario(source, "<dict>", data_files), None)
         path = _scenario_file(source)
-        return Scenario(loading.load_scenario(path), path)
+        return Scenario(loading.load_scenario(path, data_files), path)
 
 
 class Scenario:
@@ -201,12 +204,15 @@ class Scenario:
 
             train_curves(self.spec, chosen, checkpoints, TrainingLog(stream), retrain)
 
-    def plan(self, curves=None, checkpoints="checkpoints", retrain=False, workers=(1, 4, 16)) -> list[str]:
+    def plan(self, curves=None, checkpoints="checkpoints", retrain=False, workers=(1, 4, 16), epoch_seconds=None) -> list[str]:
         """The training jobs, their dependencies, the critical path and the makespan on each number of
-        ``workers``, as text lines (:mod:`linksim.run.training_plan`); trains nothing."""
+        ``workers``, as text lines (:mod:`linksim.run.training_plan`); trains nothing and reads no data
+        (a scenario loaded with ``data_files=False`` will do). ``epoch_seconds``: estimated seconds per
+        epoch by curve name (``"*"``: every other curve), used where no epoch time was measured."""
         from linksim.run.training_plan import plan_jobs, plan_lines
 
-        return plan_lines(self.spec, plan_jobs(self.spec, self._trainable(curves), checkpoints, retrain), workers)
+        jobs = plan_jobs(self.spec, self._trainable(curves), checkpoints, retrain, epoch_seconds)
+        return plan_lines(self.spec, jobs, workers)
 
     def losses(self, curves=None, checkpoints="checkpoints") -> dict:
         """Each trained curve's epoch-mean training losses, from its checkpoint (or the shipped weights).

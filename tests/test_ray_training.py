@@ -150,3 +150,20 @@ def test_makespan_is_list_scheduling_bounded_by_work_and_critical_path():
     assert makespan(jobs, 2) == 50.0  # a, d on one worker; b, e, c on the other
     assert makespan(jobs, 16) == 50.0  # the critical path
     assert makespan([job("a", 0), job("d", 2, "a")], 1) == 20.0  # a finished job takes no time
+
+
+def test_plan_needs_no_data_files_and_takes_estimated_epoch_times(write_scenario, capsys):
+    """A CIFAR-10 scenario plans on a machine without CIFAR-10: steps become epochs of its 50 000
+    images; estimated epoch times give minutes, the curve's own estimate before the default."""
+    spec = chained(steps=3125 * 4)  # batch 16: 3125 steps per CIFAR-10 epoch → 4 epochs; tune: 6 steps → 1 epoch
+    spec["data"] = {"dataset": "cifar10", "path": "no/such/cifar", "patch_size": 32}
+    path = write_scenario(spec)
+    assert main(["validate", path]) == 2 and "no such folder 'no/such/cifar'" in capsys.readouterr().err  # a run needs the data
+    assert main(["train", path, "--plan", "--epoch-seconds", "60", "--epoch-seconds", "tuned=30"]) == 0
+    out = capsys.readouterr().out
+    assert "durations from estimated epoch times" in out
+    assert "codec#r0: 4 epochs, 60.0 s/epoch estimated" in out and "tuned#r1: 1 epochs, 30.0 s/epoch estimated, after codec#r1" in out
+    assert "total work 9.0 min; critical path 4.5 min: codec#r0 → tuned#r0" in out
+    assert "makespan: 1 worker 9.0 min, 4 workers 4.5 min" in out
+    assert main(["train", path, "--plan", "--epoch-seconds", "codex=60"]) == 2
+    assert "no curve 'codex'" in capsys.readouterr().err

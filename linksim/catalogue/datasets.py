@@ -11,15 +11,21 @@ import os
 from abc import abstractmethod
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from linksim.engine.errors import InputError
 from linksim.engine.registry import Params, register
 
-__all__ = ["DatasetParams", "BundledPhotos", "CIFAR10", "ImageFolder", "DEFAULT_DATASET", "Side"]
+__all__ = ["DatasetParams", "BundledPhotos", "CIFAR10", "ImageFolder", "DEFAULT_DATASET", "Side", "checks_data_files"]
 
 DEFAULT_DATASET = "bundled-photos"
 Side = Annotated[int, Field(ge=2, le=4096)]
+
+
+def checks_data_files(info: ValidationInfo) -> bool:
+    """Whether a dataset's validators look at its files: not while a scenario is read without its
+    data (``load_scenario(..., data_files=False)``, e.g. for a training plan on another machine)."""
+    return (info.context or {}).get("data_files", True)
 
 
 class DatasetParams(Params):
@@ -45,6 +51,10 @@ class DatasetParams(Params):
     @abstractmethod
     def load(self, split: str, seed: int = 0):
         """The samples of ``split`` (``train`` or ``test``), ``[N, *split_shape(split)]`` as stored."""
+
+    def train_size(self, seed: int = 0) -> int:
+        """Number of training samples (one epoch). Loads the split unless the dataset knows it without its files."""
+        return len(self.load("train", seed))
 
     def tile_grid(self) -> tuple[int, int]:
         """``(rows, cols)`` of tiles that every test image is cut into exactly, for metrics that score
@@ -83,9 +93,11 @@ class CIFAR10(_Images):
     path: str = Field(min_length=1, max_length=4096)
 
     @model_validator(mode="after")
-    def _files_exist(self):
+    def _files_exist(self, info: ValidationInfo):
         if self.patch_size != 32:
             raise ValueError("CIFAR-10 images are 32×32: 'patch_size' must be 32")
+        if not checks_data_files(info):
+            return self
         path = self.path
         directory = os.path.join(path, "cifar-10-batches-bin") if os.path.isdir(os.path.join(path, "cifar-10-batches-bin")) else path
         if not os.path.isdir(path):
@@ -101,6 +113,9 @@ class CIFAR10(_Images):
         from linksim.catalogue.image_files import cifar10
 
         return cifar10(self.path, split).images
+
+    def train_size(self, seed=0):
+        return 50_000
 
 
 @register("dataset", "image-folder")
@@ -129,9 +144,11 @@ class ImageFolder(_Images):
     evaluation_only: ClassVar[tuple[str, ...]] = ("whole_test_images",)  # training stays on crops
 
     @model_validator(mode="after")
-    def _files_exist(self):
+    def _files_exist(self, info: ValidationInfo):
         from linksim.catalogue.image_files import IMAGE_SUFFIXES
 
+        if not checks_data_files(info):
+            return self
         for key, folder in (("path", self.path), ("train_path", self.train_path)):
             if folder is None:
                 continue
@@ -142,8 +159,8 @@ class ImageFolder(_Images):
         return self
 
     @model_validator(mode="after")
-    def _whole_test_images_share_a_size(self):
-        if self.whole_test_images:
+    def _whole_test_images_share_a_size(self, info: ValidationInfo):
+        if self.whole_test_images and checks_data_files(info):
             try:
                 self.split_shape("test")
             except InputError as exc:
@@ -158,6 +175,9 @@ class ImageFolder(_Images):
                 return whole_images(self.path, self.turn_portrait).images
             return image_folder(self.path, self.patch_size, self.turn_portrait).images
         return random_crops(self.train_path or self.path, self.patch_size, self.train_crops, seed).images
+
+    def train_size(self, seed=0):
+        return self.train_crops
 
     def split_shape(self, split):
         if split != "test" or not self.whole_test_images:

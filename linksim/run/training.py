@@ -459,7 +459,7 @@ def _plan(scenario, jobs, root) -> list[str]:
         timed = _epoch_seconds(scenario, curve, root, point, replicate, state)
         if timed and curve.training.stages:
             if train_size is None:
-                train_size = len(scenario.data.load("train", scenario.seed))
+                train_size = scenario.data.train_size(scenario.seed)
             left = sum(schedule_epochs(curve, train_size)) - (len(state["losses"]) if state else 0)
             estimate = f", about {left * timed / 60:.0f} min (its replicates' or its own measured epochs)"
         else:

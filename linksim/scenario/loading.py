@@ -159,13 +159,14 @@ def _describe(error) -> str:
     return f"{msg[0].lower()}{msg[1:]} (got {shown})" if "input" in error and not isinstance(error["input"], (dict, list)) else msg
 
 
-def parse_scenario(data, source: str = "<scenario>") -> Scenario:
-    """Validate already-parsed YAML data; errors name ``source``."""
+def parse_scenario(data, source: str = "<scenario>", data_files: bool = True) -> Scenario:
+    """Validate already-parsed YAML data; errors name ``source``. ``data_files=False`` leaves the
+    dataset's files unchecked (:func:`linksim.catalogue.datasets.checks_data_files`)."""
     if not isinstance(data, dict):
         raise InputError(f"{source}: expected a mapping of keys at the top level, got {type(data).__name__}")
     check_declared(data, source)
     try:
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context={"data_files": data_files})
     except ValidationError as exc:
         error = exc.errors()[0]
         more = len(exc.errors()) - 1
@@ -173,8 +174,8 @@ def parse_scenario(data, source: str = "<scenario>") -> Scenario:
         raise InputError(f"{source}: {_key_path(error['loc'])}: {_describe(error)}{suffix}") from None
 
 
-def load_scenario(path) -> Scenario:
-    """Read and validate a scenario file; ``InputError`` on any problem."""
+def load_scenario(path, data_files: bool = True) -> Scenario:
+    """Read and validate a scenario file; ``InputError`` on any problem (``data_files`` as for :func:`parse_scenario`)."""
     path = os.fspath(path)
     if not os.path.exists(path):
         raise InputError(f"{path}: no such scenario file")
@@ -189,7 +190,7 @@ def load_scenario(path) -> Scenario:
         raise InputError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_scenario(read_yaml(text, path), path)
+    return parse_scenario(read_yaml(text, path), path, data_files)
 
 
 def _mark(mark) -> str:

@@ -10,11 +10,11 @@ import math
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 import linksim.components  # noqa: F401  (registers every component)
 from linksim.catalogue.bridges import PhyBridge
-from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos
+from linksim.catalogue.datasets import DEFAULT_DATASET, BundledPhotos, checks_data_files
 from linksim.catalogue.metrics import BER
 from linksim.catalogue.objectives import MSEObjective
 from linksim.engine.errors import InputError
@@ -568,7 +568,9 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
-    def _whole_image_metrics_fit_the_tiles(self):
+    def _whole_image_metrics_fit_the_tiles(self, info: ValidationInfo):
+        if not checks_data_files(info):
+            return self
         declared = {(c.name, m.metric_name): m.tile_grid() for c in self.curves for m in c.metrics}
         grids = {key: grid for key, grid in declared.items() if grid is not None}
         if not grids:
@@ -587,7 +589,9 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
-    def _learned_stages_take_both_shapes(self):
+    def _learned_stages_take_both_shapes(self, info: ValidationInfo):
+        if not checks_data_files(info):
+            return self
         train, test = self.data.split_shape("train"), self.data.split_shape("test")
         if train == test:
             return self
@@ -626,12 +630,14 @@ class Scenario(Params):
         return self
 
     @model_validator(mode="after")
-    def _batches_fit_the_sources(self):
+    def _batches_fit_the_sources(self, info: ValidationInfo):
         for i, curve in enumerate(self.curves):
             multiple = curve.source.batch_multiple()
             if self.montecarlo.batch_size % multiple or self.montecarlo.max_samples % multiple:
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size and max_samples must be multiples of the "
                                  f"source's repeat ({multiple}), so that no sample's rows are split")
+            if not checks_data_files(info):  # the test samples' size may need the files
+                continue
             elements = self.montecarlo.batch_size * curve.source.block_size(self.data)
             if elements > MAX_CHUNK_ELEMENTS:
                 raise ValueError(f"curves[{i}] ({curve.name}): montecarlo.batch_size × block size = {elements:.3g} values per chunk, "

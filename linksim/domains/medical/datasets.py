@@ -6,9 +6,9 @@ import functools
 import os
 from typing import ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from linksim.catalogue.datasets import DatasetParams, Side
+from linksim.catalogue.datasets import DatasetParams, Side, checks_data_files
 from linksim.engine.registry import register
 
 __all__ = ["CTPhantom", "AMOS", "DICOMSeries", "NUM_CT_CLASSES"]
@@ -58,6 +58,9 @@ class CTPhantom(_CTVolumes):
         first, count = (0, self.train_patients) if split == "train" else (1_000_000, self.test_patients)
         return _phantom_split(first, count, tuple(self.shape))
 
+    def train_size(self, seed=0):
+        return self.train_patients
+
 
 @register("dataset", "amos")
 class AMOS(_CTVolumes):
@@ -72,9 +75,11 @@ class AMOS(_CTVolumes):
     modality: Literal["ct", "mri", "all"] = "ct"
 
     @model_validator(mode="after")
-    def _folders_exist(self):
+    def _folders_exist(self, info: ValidationInfo):
         from linksim.domains.medical.volume_files import AMOS_SPLITS
 
+        if not checks_data_files(info):
+            return self
         for folder in (d for pair in AMOS_SPLITS.values() for d in pair):
             if not os.path.isdir(os.path.join(self.path, folder)):
                 raise ValueError(f"no folder {folder!r} in {self.path!r}; expected the AMOS layout (imagesTr, labelsTr, imagesVa, labelsVa)")
@@ -100,7 +105,9 @@ class DICOMSeries(_CTVolumes):
     path: str = Field(min_length=1, max_length=4096)
 
     @model_validator(mode="after")
-    def _folder_exists(self):
+    def _folder_exists(self, info: ValidationInfo):
+        if not checks_data_files(info):
+            return self
         if not os.path.isdir(self.path):
             raise ValueError(f"no such folder {self.path!r}; expected one sub-folder of DICOM files per series")
         if not any(os.path.isdir(os.path.join(self.path, f)) for f in os.listdir(self.path)):
