@@ -51,7 +51,7 @@ def _resources(args):
 def cmd_run(args):
     results = _scenario(args).run(out=args.out, curves=args.curves, backend=args.backend, address=args.address, workers=args.workers,
                                   resume=args.resume, force=args.force, retrain=args.retrain, checkpoints=args.checkpoints,
-                                  quiet=args.quiet, resources=_resources(args))
+                                  quiet=args.quiet, resources=_resources(args), wide=args.wide)
     if not args.quiet:
         print(f"# results written to {results.path} and {results.csv_path}; figures: {', '.join(results.figures)}")
 
@@ -101,7 +101,7 @@ def cmd_table(args):
         except ValueError as exc:
             raise InputError(f"{args.results}: {exc}") from None
         return
-    sys.stdout.write(format_csv(results.to_rows()) if args.csv else results.table())
+    sys.stdout.write(format_csv(results.to_rows()) if args.csv else results.table(wide=args.wide))
 
 
 def cmd_compare(args):
@@ -109,7 +109,7 @@ def cmd_compare(args):
     metric, target = args.at if args.at is not None else (args.metric, None)
     if args.at is not None and args.metric is not None and args.metric != metric:
         raise InputError(f"--metric {args.metric} and --at {metric}=... name two metrics; give one")
-    sys.stdout.write(results.compare(args.baseline, metric=metric, at=target, snr=args.snr, curves=args.curves, axis=args.axis))
+    sys.stdout.write(results.compare(args.baseline, metric=metric, at=target, snr=args.snr, curves=args.curves, axis=args.axis, wide=args.wide))
 
 
 def cmd_plot(args):
@@ -208,9 +208,11 @@ def build_parser():
     cluster.add_argument("--backend", choices=["local", "ray"], default="local", help="where training jobs and chunks run (default: local)")
     cluster.add_argument("--address", help="Ray cluster address (default: start a local Ray instance)")
     cluster.add_argument("--cpus-per-job", type=float, help="Ray: CPUs (and TensorFlow threads) per training job (default: the scenario's, else 1)")
+    wide = argparse.ArgumentParser(add_help=False)
+    wide.add_argument("--wide", action="store_true", help="every column, however wide (default: at most 100 characters)")
     cluster.add_argument("--gpus-per-job", type=float, help="Ray: GPUs per training job, fractions share a device (default: the scenario's, else 0)")
 
-    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures", parents=[plugins, cluster])
+    p = sub.add_parser("run", help="train what is untrained, run the SNR sweep, write HDF5 results and figures", parents=[plugins, cluster, wide])
     p.add_argument("scenario", help=scenario_help)
     p.add_argument("--out", help="results file (default: results/<scenario name>.h5)")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -257,7 +259,7 @@ def build_parser():
     p.add_argument("--checkpoints", default="checkpoints", help="training checkpoint folder (default: checkpoints)")
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("table", help="print the table of a results file")
+    p = sub.add_parser("table", help="print the table of a results file (HDF5, or its CSV)", parents=[wide])
     p.add_argument("results")
     p.add_argument("--csv", action="store_true", help="long-format CSV: " + "curve,snr_db,convention,metric,value,ci_low,ci_high,count")
     p.add_argument("--snr", type=float, help="with --metrics: one SNR point, every curve against the matching metrics")
@@ -265,8 +267,9 @@ def build_parser():
     p.set_defaults(func=cmd_table)
 
     p = sub.add_parser("compare", help="a metric of every curve side by side with its gap to a baseline curve (difference, or ratio "
-                                       "for rates) and the mean gaps; or with --at, the SNR each curve needs to reach a target")
-    p.add_argument("results", help="HDF5 results file")
+                                       "for rates) and the mean gaps; or with --at, the SNR each curve needs to reach a target",
+                       parents=[wide])
+    p.add_argument("results", help="results file (HDF5, or its CSV)")
     p.add_argument("--metric", help="metric to compare (default: the first one the curves share)")
     p.add_argument("--at", type=metric_target, metavar="METRIC=VALUE", help="the SNR each curve needs to reach this value (e.g. psnr=25, "
                                                                       "ber=1e-4), interpolated, and its gap in dB to the baseline")

@@ -261,7 +261,7 @@ class Scenario:
         return out
 
     def run(self, out=None, curves=None, backend="local", address=None, workers=None, resume=False, force=False, retrain=False,
-            checkpoints="checkpoints", quiet=False, stream=None, figures=True, resources=None):
+            checkpoints="checkpoints", quiet=False, stream=None, figures=True, resources=None, wide=False):
         """Train what is untrained, run the Monte Carlo sweep into an HDF5 results file, write its CSV
         and figures: what ``linksim run`` does.
 
@@ -286,6 +286,8 @@ class Scenario:
             Print nothing; else the live table and training progress go to ``stream`` (default stdout).
         figures : bool
             Draw the figures beside the results file.
+        wide : bool
+            A live table with every column (default: at most 100 characters, the key metrics).
 
         Output
         ------
@@ -300,9 +302,9 @@ class Scenario:
             raise InputError(f"--workers must be at least 1, got {workers}")
         chosen = self.select(curves)
         with ResultsLock(out):  # one writer per results file, taken before anything trains or is written
-            return self._run(out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources)
+            return self._run(out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources, wide)
 
-    def _run(self, out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources=None):
+    def _run(self, out, chosen, backend, address, workers, resume, retrain, checkpoints, quiet, stream, figures, resources=None, wide=False):
         from linksim.output.results import load_for_resume
         from linksim.scenario import resolved_yaml
 
@@ -313,7 +315,7 @@ class Scenario:
         import_tensorflow()
         self._train(chosen, checkpoints, retrain, stream, backend, address, resources)
         executor = self._executor(chosen, resolved, backend, address, workers, checkpoints, retrain)
-        self._sweep(executor, out, chosen, resolved, previous, stream)
+        self._sweep(executor, out, chosen, resolved, previous, stream, wide)
         return self._export(executor.runner, out, chosen, figures)
 
     def _executor(self, chosen, resolved, backend, address, workers, checkpoints, retrain):
@@ -337,7 +339,7 @@ class Scenario:
             raise
         return executor
 
-    def _sweep(self, executor, out, chosen, resolved, previous, stream):
+    def _sweep(self, executor, out, chosen, resolved, previous, stream, wide=False):
         """Run the sweep into the results file ``out``, closed as complete, interrupted or failed."""
         from linksim.output.report import LiveTable
         from linksim.output.results import ResultsWriter
@@ -352,7 +354,8 @@ class Scenario:
             executor.close()
             raise
         mc = spec.montecarlo
-        table = LiveTable(spec.snr.convention, mc.confidence, mc.interval, stream=stream, quiet=stream is None, shown=spec.figures.metrics)
+        table = LiveTable(spec.snr.convention, mc.confidence, mc.interval, stream=stream, quiet=stream is None, shown=spec.figures.metrics,
+                          wide=wide, has_target=bool(mc.target_errors or mc.target_block_errors))
         try:
             run_scenario(spec, executor, on_point=writer.add_point, on_chunk=writer.save_partial, reporter=table, resume=previous,
                          curves=chosen)

@@ -9,6 +9,7 @@ import yaml
 
 from conftest import assert_in_binomial_interval
 from tests.conftest import trained_runner
+from tests.test_cli_and_results import _cells
 from linksim.run.montecarlo import ChunkRunner, LocalExecutor, run_scenario
 from linksim.output.results import Results
 from linksim.scenario import build_curve, parse_scenario
@@ -253,13 +254,13 @@ def test_tiny_amp_sc_scenario_end_to_end(tmp_path, monkeypatch, capsys, eager):
     # `linksim compare`: per-SNR differences to a baseline and their mean
     capsys.readouterr()
     assert main(["compare", "amp.h5", "--baseline", "softq"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    mean = lines[-1].split()
+    header, *rows = _cells(capsys.readouterr().out)
+    mean = rows[-1]
     psnr = {c.name: [p.stats["psnr"]["sum"] / p.stats["psnr"]["count"] for p in c.points] for c in results.curves}
     gap = np.mean(np.subtract(psnr["amp-sc"], psnr["softq"]))
-    header = lines[1].split()[1:]  # "Eb/N0 dB" is two words, "mean" one
-    assert float(mean[header.index("amp-sc")]) == pytest.approx(np.mean(psnr["amp-sc"]), rel=1e-3)
+    assert mean[0] == "mean" and float(mean[header.index("amp-sc")]) == pytest.approx(np.mean(psnr["amp-sc"]), rel=1e-3)
     assert float(mean[header.index("amp-sc") + 1]) == pytest.approx(gap, abs=0.006)
+    assert Results.load("amp.h5").gaps("softq", "psnr")["amp-sc"].value == pytest.approx(gap, rel=1e-9)
 
 
 def test_gdn_divides_each_channel_by_the_norm_of_all_and_keeps_a_gradient_at_its_bound():

@@ -70,6 +70,12 @@ def test_table_csv_is_traceable_to_the_stored_counts(finished_run, capsys):
     assert "closed form" in capsys.readouterr().out
 
 
+def _cells(text) -> list[list[str]]:
+    """The header and rows of a printed table (``|``-separated; comment and rule lines dropped but the header)."""
+    lines = [line for line in text.splitlines() if "|" in line]
+    return [[cell.strip() for cell in line.lstrip("#").split("|")] for line in lines]
+
+
 def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tmp_path, capsys):
     spec = tiny_scenario()
     qpsk = {**spec["curves"][0], "name": "qpsk", "theory": {"type": "awgn_ber", "modulation": "qpsk"},
@@ -79,18 +85,20 @@ def test_compare_keeps_the_snr_window_and_the_matching_curves(write_scenario, tm
     assert main(["run", write_scenario(spec), "--out", str(out), "--quiet"]) == 0
     ber = {c.name: {p.snr_db: p.stats["ber"]["errors"] / p.stats["ber"]["trials"] for p in c.points} for c in Results.load(out).curves}
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "1:4", "--curves", "q*"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert lines[1].split()[2:] == ["qam16", "qpsk", "ratio"]  # 'other-…' left out by the pattern; rates compare as ratios
-    assert [float(line.split()[0]) for line in lines[2:-1]] == [2.0, 4.0]  # 0 dB is outside [1, 4]
-    mean = [float(v.lstrip("×")) for v in lines[-1].split()[1:]]
-    assert mean[0] == pytest.approx(np.mean([ber["qam16"][2.0], ber["qam16"][4.0]]), rel=1e-3)
-    assert mean[2] == pytest.approx(np.sqrt(np.prod([ber["qpsk"][s] / ber["qam16"][s] for s in (2.0, 4.0)])), rel=0.01)  # geometric mean
+    header, *rows = _cells(capsys.readouterr().out)
+    assert header[1:] == ["qam16", "qpsk", "ratio"]  # 'other-…' left out by the pattern; rates compare as ratios
+    assert [float(row[0]) for row in rows[:-1]] == [2.0, 4.0]  # 0 dB is outside [1, 4]
+    mean = rows[-1]
+    assert mean[0] == "mean" and float(mean[1]) == pytest.approx(np.mean([ber["qam16"][2.0], ber["qam16"][4.0]]), rel=1e-2)
+    ratio = np.sqrt(np.prod([ber["qpsk"][s] / ber["qam16"][s] for s in (2.0, 4.0)]))  # geometric mean
+    assert float(mean[3].lstrip("×")) == pytest.approx(ratio, rel=0.01)
+    assert Results.load(out).gaps("qam16", "ber", snr=(1, 4), curves="q*")["qpsk"].value == pytest.approx(ratio, rel=1e-9)
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--snr", "5:9"]) == 2
     assert "no SNR point in [5, 9] dB" in capsys.readouterr().err
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[-2:] == ["other-with-a-long-name", "ratio"]  # names are never cut
+    assert _cells(capsys.readouterr().out)[0][-2:] == ["other-with-a-long-name", "ratio"]  # names are never cut
     assert main(["compare", str(out), "--metric", "ber", "--baseline", "qam16", "--curves", "qpsk,other-*"]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[2:] == ["qam16", "qpsk", "ratio", "other-with-a-long-name", "ratio"]
+    assert _cells(capsys.readouterr().out)[0][1:] == ["qam16", "qpsk", "ratio", "other-with-a-long-name", "ratio"]
 
     assert main(["table", str(out), "--snr", "2", "--metrics", "b?r"]) == 0  # one point, curves × metrics
     lines = capsys.readouterr().out.splitlines()

@@ -10,6 +10,7 @@ import pytest
 from linksim.cli import main
 from linksim.output.comparison import Series, snr_to_reach, value_at
 from linksim.output.results import Results
+from tests.test_cli_and_results import _cells
 
 
 def _analog(std=1.0, signal_power=1.0, name="analog"):
@@ -96,23 +97,23 @@ def test_equal_power_comparison_of_one_link_sent_at_two_powers_finds_no_gap(writ
     out = tmp_path / "b.h5"
     assert main(["run", write_scenario(spec), "--out", str(out), "--quiet"]) == 0
     assert main(["compare", str(out), "--baseline", "unit"]) == 0
-    nominal = capsys.readouterr().out.splitlines()
-    assert nominal[0].startswith("# ber; ratio = curve / unit; SNR axis: nominal")
-    assert float(nominal[-1].split()[-1].lstrip("×")) < 0.6  # louder: far fewer errors at the same nominal SNR
+    nominal = capsys.readouterr().out
+    assert nominal.startswith("# ber; ratio = curve / unit; SNR axis: nominal")
+    assert float(_cells(nominal)[-1][-1].lstrip("×")) < 0.6  # louder: far fewer errors at the same nominal SNR
     assert main(["compare", str(out), "--baseline", "unit", "--axis", "effective"]) == 0
-    effective = capsys.readouterr().out.splitlines()
-    assert "# ranking changes at equal power: louder against unit" in effective[-1]
-    rows = [line.split() for line in effective[2:] if line.split()[0] not in ("#", "mean")]
+    effective = capsys.readouterr().out
+    assert "# ranking changes at equal power: louder against unit" in effective.splitlines()[-1]
+    header, *rows = _cells(effective)
+    assert header[0] == "eff. Es/N0 dB"  # the axis shown
     results = Results.load(out)
-    for row in rows:
-        if "nan" in row:  # below the louder link's lowest effective SNR
+    for row in rows[:-1]:
+        if row[3] == "-":  # below the louder link's lowest effective SNR
             continue
         x, ratio = float(row[0]), float(row[3].lstrip("×"))
         point = next(p for p in results.curve("louder").points if math.isclose(p.snr_db + 2, x, abs_tol=0.05))
         errors = point.stats["ber"]["errors"]
         assert abs(math.log(ratio)) < 4 / math.sqrt(errors)  # equal within the Monte Carlo spread
-    mean_ratio = float(next(line for line in effective if line.split()[0] == "mean").split()[-1].lstrip("×"))
-    assert 0.9 < mean_ratio < 1.1
+    assert rows[-1][0] == "mean" and 0.9 < float(rows[-1][-1].lstrip("×")) < 1.1
 
 
 def test_snr_to_reach_a_target_is_the_hand_computed_interpolation():

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linksim.engine.statistics import CONVENTION_LABELS, summarize
+from linksim.engine.statistics import CONVENTION_LABELS, MetricSummary, point_summary
+from linksim.output.columns import Column, comment, fit, mean_format, render
 from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
-__all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "format_comparison", "format_targets", "shared_metric"]
+__all__ = ["Series", "curve_series", "value_at", "snr_to_reach", "mean_gaps", "format_comparison", "format_targets", "shared_metric"]
 
 
 @dataclass
@@ -56,7 +57,7 @@ def curve_series(results, curve, metric: str, axis: str = "nominal", snr_window=
             xs.append(effective.value)
         else:
             xs.append(point.snr_db)
-        values.append(summarize(kind, point.stats[metric], confidence, interval).value)
+        values.append(point_summary(point, metric, kind, confidence, interval).value)
     order = np.argsort(xs, kind="stable")
     return Series(curve.name, kind, np.asarray(xs, float)[order], np.asarray(values, float)[order])
 
@@ -139,13 +140,18 @@ def _gap(kind, value, reference):
     return value - reference
 
 
-def _gap_text(kind, gap, spread=None):
+def _gap_text(kind, gap, spread=None, spec=".2f"):
+    """``+1.75``, ``×0.52`` or ``-`` (no gap), with `` [low, high]`` where ``spread`` is given."""
     if math.isnan(gap):
-        return "       "
-    text = f"×{gap:<6.3g}" if kind == "rate" else f"{gap:+7.2f}"
+        return "-"
+    text = f"×{gap:.3g}" if kind == "rate" else f"{gap:+{spec}}"
     if spread is not None and not math.isnan(spread[0]):
-        text += f" [{spread[0]:+.2f}, {spread[1]:+.2f}]" if kind != "rate" else f" [×{spread[0]:.3g}, ×{spread[1]:.3g}]"
+        text += f" [{spread[0]:+{spec}}, {spread[1]:+{spec}}]" if kind != "rate" else f" [×{spread[0]:.3g}, ×{spread[1]:.3g}]"
     return text
+
+
+def _value_text(kind, value, spec) -> str:
+    return "-" if math.isnan(value) else f"{value:.2e}" if kind == "rate" else f"{value:{spec}}"
 
 
 def _selected(results, baseline, curves):
@@ -185,7 +191,66 @@ def _within(kind, spread):
     return spread is not None and (spread[0] <= 1.0 <= spread[1] if kind == "rate" else spread[0] <= 0.0 <= spread[1])
 
 
-def format_comparison(results, metric, baseline: str, snr_window=None, curves=None, axis: str = "nominal") -> str:
+@dataclass
+class _Compared:
+    """What a comparison works on: the chosen groups' series and the rows' SNRs."""
+
+    metric: str
+    kind: str
+    confidence: float
+    groups: dict  # group -> its results curves (replicates)
+    per_group: dict  # group -> [Series per replicate]
+    mean_series: dict  # group -> Series (mean over replicates)
+    names: list
+    xs: list  # the rows' SNRs
+    baseline: str
+
+    @property
+    def base(self) -> Series:
+        return self.mean_series[self.baseline]
+
+
+def _prepared(results, metric, baseline, snr_window, curves, axis) -> _Compared:
+    groups = _selected(results, baseline, curves)
+    metric = shared_metric(results, [m for members in groups.values() for m in members], metric)
+    kind = results.curve(groups[baseline][0]).metrics[metric]
+    per_group = {g: _group_series(results, members, metric, axis, snr_window) for g, members in groups.items()}
+    if not len(per_group[baseline][0].x):
+        low, high = snr_window or (-math.inf, math.inf)
+        raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
+    mean_series = {g: _mean_series(g, s) for g, s in per_group.items()}
+    xs = list(mean_series[baseline].x) if axis == "effective" else sorted({float(x) for s in mean_series.values() for x in s.x})
+    return _Compared(metric, kind, results.attrs["confidence"], groups, per_group, mean_series, list(per_group), xs, baseline)
+
+
+def _mean_and_gap(c: _Compared, name) -> tuple[float, float, tuple | None]:
+    """``name``'s mean value over the points it shares with the baseline, its mean gap to it and the
+    gap's interval across replicates (``None`` without replicates)."""
+    series, base = c.mean_series[name], c.base
+    shared = [x for x in c.xs if not math.isnan(value_at(series, x)) and not math.isnan(value_at(base, x))]
+    values = [value_at(series, x) for x in shared]
+    mean = float(np.mean(values)) if values else float("nan")
+    if name == c.baseline:
+        return mean, float("nan"), None
+    gap = _mean_gap(c.kind, series, base, shared)
+    return mean, gap, _replicate_spread(c.kind, c.per_group[name], c.per_group[c.baseline], shared, c.confidence)
+
+
+def mean_gaps(results, metric, baseline: str, snr_window=None, curves=None, axis: str = "nominal") -> dict:
+    """The mean gap of every chosen curve to ``baseline`` (what the last row of :func:`format_comparison`
+    shows): ``{curve: MetricSummary(gap, low, high, replicates)}``, low and high the interval across
+    replicates (nan without replicates); the gap is a difference, or a ratio for rates."""
+    c = _prepared(results, metric, baseline, snr_window, curves, axis)
+    out = {}
+    for name in c.names:
+        if name != baseline:
+            _, gap, spread = _mean_and_gap(c, name)
+            low, high = spread if spread is not None else (float("nan"), float("nan"))
+            out[name] = MetricSummary(gap, low, high, len(c.per_group[name]))
+    return out
+
+
+def format_comparison(results, metric, baseline: str, snr_window=None, curves=None, axis: str = "nominal", wide: bool = False) -> str:
     """One column per curve of ``metric`` at each SNR, each followed by its gap to the ``baseline`` curve
     (difference, or ratio for rates), and a last row with the mean gaps over the points both share.
 
@@ -194,57 +259,69 @@ def format_comparison(results, metric, baseline: str, snr_window=None, curves=No
     curves and the baseline. ``axis="effective"`` compares at equal measured effective SNR: the rows are
     the baseline's effective SNRs and the other curves are interpolated there; a note names every curve
     whose mean gap changes sign against the nominal comparison. Replicated curves show the mean over
-    their replicates, and each mean gap its interval across replicates.
+    their replicates, and each mean gap its interval across replicates. The table comes in blocks of at
+    most 100 characters, each with the SNR and the baseline (one block with ``wide``); every value of
+    the metric has the same decimals, and its gaps too.
     """
-    groups = _selected(results, baseline, curves)
-    metric = shared_metric(results, [m for members in groups.values() for m in members], metric)
-    kind = results.curve(groups[baseline][0]).metrics[metric]
-    confidence = results.attrs["confidence"]
-    per_group = {g: _group_series(results, members, metric, axis, snr_window) for g, members in groups.items()}
-    if not len(per_group[baseline][0].x):
-        low, high = snr_window or (-math.inf, math.inf)
-        raise ValueError(f"curve {baseline!r} has no SNR point in [{low:g}, {high:g}] dB")
-    mean_series = {g: _mean_series(g, s) for g, s in per_group.items()}
-    base = mean_series[baseline]
-    rows = list(base.x) if axis == "effective" else sorted({float(x) for s in mean_series.values() for x in s.x})
-    names = list(per_group)
-    width = {n: max(12, len(n)) for n in names}
-    unit = " (measured, equal power)" if axis == "effective" else ""
-    header = f"{CONVENTION_LABELS[results.convention] + ' dB':>10} " + " ".join(
-        f"{n:>{width[n]}}" + ("" if n == baseline else f" {'Δ' if kind != 'rate' else 'ratio':>7}") for n in names)
-    gap_word = "curve / " if kind == "rate" else "curve − "
-    lines = [f"# {metric}; {'ratio' if kind == 'rate' else 'Δ'} = {gap_word}{baseline}; SNR axis: {axis}{unit}", header]
-    for x in rows:
-        cells = []
-        for n in names:
-            v, ref = value_at(mean_series[n], x), value_at(base, x)
-            cells.append(f"{v:{width[n]}.4g}" + ("" if n == baseline else f" {_gap_text(kind, _gap(kind, v, ref))}"))
-        lines.append(f"{x:10.4g} " + " ".join(cells))
-    cells, notes = [], []
+    c = _prepared(results, metric, baseline, snr_window, curves, axis)
+    kind, confidence, names, xs, base, mean_series = c.kind, c.confidence, c.names, c.xs, c.base, c.mean_series
+    spec = mean_format([v for s in mean_series.values() for v in s.values], significant=4)
+    rows = [{"x": f"{x:.2f}", **{n: (value_at(mean_series[n], x), value_at(base, x)) for n in names}} for x in xs]
+    mean_row, notes = {"x": "mean"}, []
     for n in names:
-        shared = [x for x in rows if not math.isnan(value_at(mean_series[n], x)) and not math.isnan(value_at(base, x))]
-        values = [value_at(mean_series[n], x) for x in shared]
-        mean = float(np.mean(values)) if values else float("nan")
+        mean, gap, spread = _mean_and_gap(c, n)
+        mean_row[n] = (mean, None if n == baseline else gap, spread)
         if n == baseline:
-            cells.append(f"{mean:{width[n]}.4g}")
             continue
-        gap = _mean_gap(kind, mean_series[n], base, shared)
-        spread = _replicate_spread(kind, per_group[n], per_group[baseline], shared, confidence)
-        cells.append(f"{mean:{width[n]}.4g} {_gap_text(kind, gap, spread)}")
         if spread is not None:
             verdict = "within training spread" if _within(kind, spread) else "beyond training spread"
-            notes.append(f"# {n} against {baseline}: {_gap_text(kind, gap).strip()} {verdict} "
-                         f"({len(per_group[n])} and {len(per_group[baseline])} replicates, {confidence:.0%} t interval)")
+            notes += comment(f"{n} against {baseline}: {_gap_text(kind, gap, spec=spec)} {verdict} "
+                             f"({len(c.per_group[n])} and {len(c.per_group[baseline])} replicates, {confidence:.0%} t interval)")
         if axis == "effective":
-            nominal = {g: _mean_series(g, _group_series(results, groups[g], metric, "nominal", snr_window)) for g in (n, baseline)}
+            nominal = {g: _mean_series(g, _group_series(results, c.groups[g], c.metric, "nominal", snr_window)) for g in (n, baseline)}
             both = [x for x in nominal[baseline].x if not math.isnan(value_at(nominal[n], x))]
             before = _mean_gap(kind, nominal[n], nominal[baseline], both)
             flipped = (before - 1) * (gap - 1) < 0 if kind == "rate" else before * gap < 0
             if flipped:
-                notes.append(f"# ranking changes at equal power: {n} against {baseline} is {_gap_text(kind, before).strip()} on the "
-                             f"nominal axis, {_gap_text(kind, gap).strip()} at equal effective SNR")
-    lines.append(f"{'mean':>10} " + " ".join(cells))
+                notes += comment(f"ranking changes at equal power: {n} against {baseline} is {_gap_text(kind, before, spec=spec)} on the "
+                                 f"nominal axis, {_gap_text(kind, gap, spec=spec)} at equal effective SNR")
+    for row in rows:
+        for n in names:
+            v, ref = row[n]
+            row[n] = (v, None if n == baseline else _gap(kind, v, ref), None)
+    rows.append(mean_row)
+    axis_title = ("eff. " if axis == "effective" else "") + CONVENTION_LABELS[results.convention] + " dB"
+    columns = {}
+    for n in names:
+        cells = {"value": [_value_text(kind, r[n][0], spec) for r in rows],
+                 "gap": [_gap_text(kind, r[n][1], r[n][2], spec) if r[n][1] is not None else "-" for r in rows]}
+        columns[n] = [Column(n, max(len(n), *map(len, cells["value"])), lambda r, cs=cells["value"]: cs[r])]
+        if n != baseline:
+            title = "Δ" if kind != "rate" else "ratio"
+            columns[n].append(Column(title, max(len(title), *map(len, cells["gap"])), lambda r, cs=cells["gap"]: cs[r]))
+    unit = " (measured, equal power)" if axis == "effective" else ""
+    gap_word = "curve / " if kind == "rate" else "curve − "
+    lines = comment(f"{c.metric}; {'ratio' if kind == 'rate' else 'Δ'} = {gap_word}{baseline}; SNR axis: {axis}{unit}")
+    for block in _blocks(Column(axis_title, max(len(axis_title), 6), lambda r: rows[r]["x"]), columns, baseline, wide):
+        lines += render(block, range(len(rows)))
     return "\n".join(lines + notes) + "\n"
+
+
+def _blocks(first: Column, columns: dict, baseline: str, wide: bool) -> list[list[Column]]:
+    """The table's columns in blocks of at most TABLE_WIDTH characters (one block if ``wide``): each
+    block starts with the SNR and the baseline, then as many curves (value and gap) as fit."""
+    lead = [first] + columns[baseline]
+    others = [cols for n, cols in columns.items() if n != baseline]
+    if wide:
+        return [lead + [c for cols in others for c in cols]]
+    blocks, current = [], []
+    for cols in others:
+        chosen, left_out = fit(lead, current + cols, [])
+        if left_out and current:
+            blocks.append(lead + current)
+            current = []
+        current += cols
+    return blocks + [lead + current]
 
 
 def _mean_series(name, replicates: list[Series]) -> Series:

@@ -1,7 +1,7 @@
 """Metric-versus-SNR figures from a results file."""
 import numpy as np
 
-from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, summarize
+from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, point_summary
 
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter", "plot_losses"]
 
@@ -56,14 +56,14 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
             if versus is not None:
                 if versus not in curve.metrics:
                     continue
-                snr = np.array([summarize(curve.metrics[versus], p.stats[versus], a["confidence"], a["interval"]).value for p in curve.points])
-            s = [summarize(kind, p.stats[metric], a["confidence"], a["interval"]) for p in curve.points]
+                snr = np.array([point_summary(p, versus, curve.metrics[versus], a["confidence"], a["interval"]).value for p in curve.points])
+            s = [point_summary(p, metric, kind, a["confidence"], a["interval"]) for p in curve.points]
             value = np.array([x.value for x in s])
             shown = value > 0 if kind == "rate" else np.isfinite(value)
             ax.plot(snr[shown], value[shown], "o-", color=colour, label=curve.name, markersize=4)
             ax.fill_between(snr, [x.low for x in s], [x.high for x in s], color=colour, alpha=0.2, linewidth=0)
             if metric in banded and f"{metric}_min" in curve.metrics:
-                lowest, highest = ([summarize("mean", p.stats[f"{metric}_{end}"], a["confidence"], a["interval"]).value
+                lowest, highest = ([point_summary(p, f"{metric}_{end}", "mean", a["confidence"], a["interval"]).value
                                     for p in curve.points] for end in ("min", "max"))
                 ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
             theory = closed_form_ber(curve.theory, results.convention)

@@ -6,7 +6,9 @@ import time
 
 import numpy as np
 
-from linksim.engine.statistics import CONVENTION_LABELS, MetricSummary, closed_form_ber, describe_power, effective_snr, summarize
+from linksim.engine.statistics import (CONVENTION_LABELS, POWER_METRIC, MetricSummary, closed_form_ber, describe_power, effective_snr,
+                                       point_summary, rate_errors)
+from linksim.output.columns import RATE_WIDTH, Column, comment, fit, mean_cell, mean_format, omitted, rate_cell, render
 from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
@@ -21,12 +23,6 @@ def name_matches(name: str, pattern: str) -> bool:
     return any(fnmatch.fnmatchcase(name, part) for part in pattern.split(","))
 
 
-def _num(x, width=10):
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-".rjust(width)
-    return f"{x:.3e}".rjust(width)
-
-
 def _duration(seconds):
     if seconds is None or not math.isfinite(seconds):
         return "-"
@@ -36,35 +32,57 @@ def _duration(seconds):
     return f"{h}h{m:02d}m{s:02d}s" if h else f"{m:02d}m{s:02d}s"
 
 
-def _columns(kinds, confidence):
-    cols = []
-    for name, kind in kinds.items():
-        if kind == "rate":
-            cols += [(f"{name} errors", 10), (name.upper() if len(name) <= 4 else name, 10), (f"{int(confidence * 100)}% interval", 21)]
-        else:
-            cols += [(name, 10), ("±", 10)]
-    return cols
+CAPS = {"max_seconds": "time cap", "max_samples": "sample cap"}
 
 
-def _metric_cells(point, kinds, confidence, interval):
-    cells = []
+def stop_flag(reason: str, has_target: bool) -> str:
+    """What a point's stop reason says when it is not the configured end: ``time cap`` (``max_seconds``),
+    ``sample cap`` (``max_samples`` on a curve that had an error target), else ``""``."""
+    if reason == "max_seconds" or (reason == "max_samples" and has_target):
+        return CAPS[reason]
+    return ""
+
+
+def _key_metrics(kinds: dict, effective: bool) -> list[str]:
+    """The metrics a default table shows: not the ``_min``/``_max`` companions of a shown metric, nor the
+    measured power where the effective SNR column shows it."""
+    return [m for m in kinds if not (m.endswith(("_min", "_max")) and m[:-4] in kinds) and not (effective and m == POWER_METRIC)]
+
+
+def _metric_columns(kinds: dict, summaries, errors, slack: int = 0) -> list[Column]:
+    """One column per metric (rates: value and bracket, then its error count). ``summaries[r]`` is row
+    r's {metric: MetricSummary} and ``errors[r]`` its {rate metric: error count}; the rows there now
+    fix each column's format and width (``slack`` characters more for rows still to come)."""
+    columns = []
+    rates = [m for m, kind in kinds.items() if kind == "rate"]
+    known = range(len(summaries))
     for name, kind in kinds.items():
-        s = summarize(kind, point.stats[name], confidence, interval)
         if kind == "rate":
-            cells += [str(int(point.stats[name]["errors"])).rjust(10), _num(s.value), f"[{s.low:.2e}, {s.high:.2e}]".rjust(21)]
+            columns.append(Column(name.upper() if len(name) <= 4 else name, RATE_WIDTH,
+                                  lambda r, n=name: rate_cell(summaries[r][n].value, summaries[r][n].low, summaries[r][n].high)))
+            title = "errors" if len(rates) == 1 else f"{name} errors"
+            columns.append(Column(title, max(len(title), *(len(str(errors[r][name])) + slack for r in known)), lambda r, n=name: str(errors[r][n])))
         else:
-            cells += [_num(s.value), _num((s.high - s.low) / 2)]
-    return cells
+            spec = mean_format([summaries[r][name].value for r in known], [(summaries[r][name].high - summaries[r][name].low) / 2 for r in known])
+
+            def cell(r, n=name, spec=spec):
+                return mean_cell(summaries[r][n].value, (summaries[r][n].high - summaries[r][n].low) / 2, spec)
+
+            columns.append(Column(name, max(len(name), *(len(cell(r)) + slack for r in known)), cell))
+    return columns
 
 
 class LiveTable:
-    """Prints one row per finished point, a refreshed progress line on terminals, and notes."""
+    """Prints one row per finished point (its columns' formats fixed by the curve's first point), a
+    refreshed progress line on terminals, and notes. At most :data:`TABLE_WIDTH` characters wide unless
+    ``wide``; a point that stopped on a cap before its error target is flagged."""
 
-    def __init__(self, convention, confidence, interval, stream=None, quiet=False, shown=None):
-        """``shown``: the metric names to print (default: all)."""
+    def __init__(self, convention, confidence, interval, stream=None, quiet=False, shown=None, wide=False, has_target=True):
+        """``shown``: the metric names to print (default: the key metrics, every one with ``wide``);
+        ``has_target``: the sweep stops points on an error count, so a sample cap is flagged."""
         self.stream = stream or sys.stdout
         self.shown = None if shown is None else set(shown)
-        self.quiet = quiet
+        self.quiet, self.wide, self.has_target = quiet, wide, has_target
         self.label = CONVENTION_LABELS[convention]
         self.confidence, self.interval = confidence, interval
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
@@ -79,30 +97,49 @@ class LiveTable:
         """``closed_form(snr_db) -> BER`` adds a column with the exact reference value; ``note`` follows the curve's name."""
         if self.shown is not None:
             kinds = {name: kind for name, kind in kinds.items() if name in self.shown}
+        elif not self.wide:
+            kinds = {name: kinds[name] for name in _key_metrics(kinds, effective=False)}
         self.kinds, self.num_points, self.point_seconds, self.closed_form = kinds, num_points, [], closed_form
-        cols = [(self.label + " dB", 8), ("samples", 11)] + _columns(kinds, self.confidence) + [("throughput", 12), ("elapsed", 9), ("ETA", 9)]
-        if closed_form:
-            cols.insert(2, ("closed form", 11))
-        header = " | ".join(title.rjust(width) for title, width in cols)
-        rule = "-" * len(header)
-        self._write(f"# curve {name} ({self.interval} intervals{note})\n# {rule}\n# {header}\n# {rule}\n")
+        self.columns = None
+        self._write("\n".join(comment(f"curve {name} ({self.interval} intervals{note})")) + "\n")
+
+    def _build_columns(self):
+        """The curve's columns, formats from its first row; prints the header."""
+        rows = self._rows
+        metric_columns = _metric_columns(self.kinds, _Rows(rows, "summaries"), _Rows(rows, "errors"), slack=1)
+        start = [Column(self.label + " dB", 8, lambda r: f"{rows[r]['snr_db']:.2f}"), Column("samples", 11, lambda r: str(rows[r]["samples"]))]
+        if self.closed_form:
+            start.append(Column("closed form", 11, lambda r: f"{rows[r]['closed_form']:.2e}"))
+        end = [Column("throughput", 12, lambda r: rows[r]["throughput"]), Column("elapsed", 9, lambda r: rows[r]["elapsed"]),
+               Column("ETA", 9, lambda r: rows[r]["eta"]), Column("stop", 10, lambda r: rows[r]["stop"])]
+        self.columns, left_out = (start + metric_columns + end, []) if self.wide else fit(start, metric_columns, end)
+        header = render(self.columns, [])
+        self._write("\n".join(["# " + "-" * (len(header[0]) - 2), *header, *omitted(left_out)]) + "\n")
 
     def _throughput(self, point):
         if "ber" in point.stats and point.seconds > 0:
-            return f"{point.stats['ber']['trials'] / point.seconds / 1e6:7.2f} Mb/s"
-        return f"{point.samples / max(point.seconds, 1e-9):7.0f} /s"
+            return f"{point.stats['ber']['trials'] / point.seconds / 1e6:.2f} Mb/s"
+        return f"{point.samples / max(point.seconds, 1e-9):.0f} /s"
 
     def point(self, point, resumed=False):
         """One row; ``resumed`` rows come from the file being resumed and carry no ETA."""
         self.point_seconds.append(point.seconds)
         remaining = self.num_points - len(self.point_seconds)
         eta = sum(self.point_seconds) / len(self.point_seconds) * remaining
-        cells = [f"{point.snr_db:8.2f}", str(point.samples).rjust(11)]
+        row = {"snr_db": point.snr_db, "samples": point.samples, "throughput": self._throughput(point),
+               "summaries": {n: point_summary(point, n, k, self.confidence, self.interval) for n, k in self.kinds.items()},
+               "errors": {n: rate_errors(point, n) for n, k in self.kinds.items() if k == "rate"},
+               "elapsed": _duration(point.seconds), "eta": "resumed" if resumed else _duration(eta),
+               "stop": stop_flag(point.stop_reason, self.has_target and "rate" in self.kinds.values())}
         if self.closed_form:
-            cells.append(_num(float(self.closed_form(point.snr_db)), 11))
-        cells += _metric_cells(point, self.kinds, self.confidence, self.interval)
-        cells += [self._throughput(point).rjust(12), _duration(point.seconds).rjust(9), ("resumed" if resumed else _duration(eta)).rjust(9)]
-        self._write(("\r" if self.tty else "") + "  " + " | ".join(cells) + "\n")
+            row["closed_form"] = float(self.closed_form(point.snr_db))
+        if self.columns is None:
+            self._rows = [row]
+            self._build_columns()
+        else:
+            self._rows.append(row)
+        line = render(self.columns, [len(self._rows) - 1])[-1]
+        self._write(("\r" if self.tty else "") + line + "\n")
 
     def progress(self, snr_db):
         """A callback ``(samples, totals, elapsed)`` refreshing one line, on terminals only."""
@@ -122,6 +159,19 @@ class LiveTable:
         self._write(f"# {text}\n")
 
 
+class _Rows:
+    """``rows[r][key]`` as ``view[r]``: the live table's columns read rows added after they were made."""
+
+    def __init__(self, rows, key):
+        self.rows, self.key = rows, key
+
+    def __getitem__(self, r):
+        return self.rows[r][self.key]
+
+    def __len__(self):
+        return len(self.rows)
+
+
 def long_rows(results):
     """Rows of the long-format table: dicts with the :data:`CSV_HEADER` fields.
 
@@ -138,7 +188,7 @@ def long_rows(results):
         theory = closed_form_ber(curve.theory, results.convention)
         for point in curve.points:
             for name, kind in curve.metrics.items():
-                s = summarize(kind, point.stats[name], confidence, interval)
+                s = point_summary(point, name, kind, confidence, interval)
                 rows.append(dict(curve=curve.name, snr_db=point.snr_db, convention=results.convention, metric=name,
                                  value=s.value, ci_low=s.low, ci_high=s.high, count=s.count))
             if theory:
@@ -167,7 +217,7 @@ def replicate_summaries(results, members) -> list[tuple[float, dict]]:
         points = [next(p for p in c.points if p.index == index) for c in curves]
         values = {}
         for name, kind in curves[0].metrics.items():
-            estimates = np.array([summarize(kind, p.stats[name], confidence, interval).value for p in points])
+            estimates = np.array([point_summary(p, name, kind, confidence, interval).value for p in points])
             mean, low, high = mean_interval(estimates.sum(), np.square(estimates).sum(), len(estimates), confidence)
             values[name] = MetricSummary(float(mean), float(low), float(high), len(estimates))
         out.append((points[0].snr_db, values))
@@ -186,7 +236,7 @@ def point_effective_snr(curve, point, confidence, interval):
     """The measured effective SNR (dB) of a point of a curve with a noise channel, else ``None``."""
     if curve.power_metric is None or curve.signal_power is None:
         return None
-    power = summarize("mean", point.stats[curve.power_metric], confidence, interval)
+    power = point_summary(point, curve.power_metric, "mean", confidence, interval)
     return effective_snr(point.snr_db, power, curve.signal_power)
 
 
@@ -205,52 +255,82 @@ def format_csv(rows) -> str:
     return "\n".join(lines) + "\n"
 
 
-def format_results(results) -> str:
-    """Human-readable table of a results file, one block per curve."""
+def _has_target(results) -> bool:
+    """Whether the run stopped points on an error count (``target_errors`` or ``target_block_errors``)."""
+    import yaml
+
+    try:
+        settings = (yaml.safe_load(results.attrs.get("scenario") or "") or {}).get("montecarlo") or {}
+    except yaml.YAMLError:
+        return False
+    return bool(settings.get("target_errors", 1000) or settings.get("target_block_errors"))
+
+
+def format_results(results, wide: bool = False) -> str:
+    """Human-readable table of a results file, one block per curve: at most
+    :data:`~linksim.output.columns.TABLE_WIDTH` characters wide with the key metrics (not the
+    ``_min``/``_max`` companions, nor the measured power where the effective SNR shows it), every
+    column with ``wide``. A point stopped by a cap before its error target is flagged in ``stop``."""
     label = CONVENTION_LABELS[results.convention]
     a = results.attrs
-    out = [f"# {a['name']}: seed {a['seed']}, {a['status']}, git {a['git_commit']}, started {a['started_utc']}"]
+    has_target = _has_target(results)
+    out = comment(f"{a['name']}: seed {a['seed']}, {a['status']}, git {a['git_commit']}, started {a['started_utc']}")
     for curve in results.curves:
-        theory = closed_form_ber(curve.theory, results.convention)
-        cols = [(label + " dB", 8), ("samples", 11)] + _columns(curve.metrics, a["confidence"]) + [("seconds", 9), ("stop", 14)]
-        if theory:
-            cols.insert(2, ("closed form", 11))
-        if curve.power_metric and curve.signal_power:
-            cols.insert(2, ("effective dB", 12))
-        header = " | ".join(t.rjust(w) for t, w in cols)
-        untrained = "; UNTRAINED: learned stages with random weights" if curve.random_weights else ""
-        counted = "".join(f"; {text}" for text in curve.counted.values())
-        out += [f"# curve {curve.name}{power_note(curve)}{untrained}{counted}", "# " + "-" * len(header), "# " + header,
-                "# " + "-" * len(header)]
-        for p in curve.points:
-            cells = [f"{p.snr_db:8.2f}", str(p.samples).rjust(11)]
-            effective = point_effective_snr(curve, p, a["confidence"], a["interval"])
-            if effective is not None:
-                cells.append(f"{effective.value:12.2f}")
-            if theory:
-                cells.append(_num(float(theory(p.snr_db)), 11))
-            cells += _metric_cells(p, curve.metrics, a["confidence"], a["interval"])
-            cells += [f"{p.seconds:9.2f}", p.stop_reason.rjust(14)]
-            out.append("  " + " | ".join(cells))
+        out += _curve_table(results, curve, label, wide, has_target)
     for group, members in replicate_groups([c.name for c in results.curves]).items():
         if len(members) > 1:
-            out += _replicate_table(results, group, members, label)
+            out += _replicate_table(results, group, members, label, wide)
     return "\n".join(out) + "\n"
 
 
-def _replicate_table(results, group, members, label) -> list[str]:
+def _curve_table(results, curve, label, wide, has_target) -> list[str]:
+    a = results.attrs
+    points = curve.points
+    theory = closed_form_ber(curve.theory, results.convention)
+    effective = [point_effective_snr(curve, p, a["confidence"], a["interval"]) for p in points]
+    measured = bool(points) and all(e is not None for e in effective)
+    kinds = curve.metrics if wide else {m: curve.metrics[m] for m in _key_metrics(curve.metrics, measured)}
+    summaries = [{n: point_summary(p, n, k, a["confidence"], a["interval"]) for n, k in kinds.items()} for p in points]
+    errors = [{n: rate_errors(p, n) for n, k in kinds.items() if k == "rate"} for p in points]
+    flags = [stop_flag(p.stop_reason, has_target and "rate" in curve.metrics.values()) for p in points]
+    start = [Column(f"{label} dB", 8, lambda r: f"{points[r].snr_db:.2f}")]
+    if measured:
+        start.append(Column(f"eff. {label} dB", len(label) + 8, lambda r: f"{effective[r].value:.2f}"))
+    if theory:
+        start.append(Column("closed form", 11, lambda r: f"{float(theory(points[r].snr_db)):.2e}"))
+    if any(p.samples for p in points):
+        start.append(Column("samples", max(7, *(len(str(p.samples)) for p in points)), lambda r: str(points[r].samples)))
+    end = []
+    if wide and any(math.isfinite(p.seconds) for p in points):
+        end.append(Column("seconds", 9, lambda r: f"{points[r].seconds:.2f}" if math.isfinite(points[r].seconds) else "-"))
+    if wide and any(p.stop_reason for p in points):
+        end.append(Column("stop", 19, lambda r: points[r].stop_reason + (" !" if flags[r] else "")))
+    elif any(flags):
+        end.append(Column("stop", 10, lambda r: flags[r]))
+    columns, left_out = fit(start, _metric_columns(kinds, summaries, errors), end) if not wide else \
+        (start + _metric_columns(kinds, summaries, errors) + end, [])
+    untrained = "; UNTRAINED: learned stages with random weights" if curve.random_weights else ""
+    counted = "".join(f"; {text}" for text in curve.counted.values())
+    lines = render(columns, range(len(points)))
+    return comment(f"curve {curve.name}{power_note(curve)}{untrained}{counted}") + ["# " + "-" * (len(lines[0]) - 2)] + lines + omitted(left_out)
+
+
+def _replicate_table(results, group, members, label, wide) -> list[str]:
     """The mean over a curve's replicates with the interval across them (the training spread)."""
     kinds = results.curve(members[0]).metrics
-    cols = [(label + " dB", 8)] + [(name, 12) for name in kinds] + [(f"{name} spread", 23) for name in kinds]
-    header = " | ".join(t.rjust(w) for t, w in cols)
-    out = [f"# curve {group}: mean over {len(members)} replicates; spread = {int(results.attrs['confidence'] * 100)}% Student t "
-           "interval across them (the training spread; each replicate's Monte Carlo interval is in its own table)",
-           "# " + "-" * len(header), "# " + header, "# " + "-" * len(header)]
-    for snr_db, values in replicate_summaries(results, members):
-        cells = [f"{snr_db:8.2f}"] + [_num(values[n].value, 12) for n in kinds]
-        cells += [f"[{_num(values[n].low, 10)}, {_num(values[n].high, 10)}]" for n in kinds]
-        out.append("  " + " | ".join(cells))
-    return out
+    kinds = kinds if wide else {m: kinds[m] for m in _key_metrics(kinds, effective=False)}
+    rows = replicate_summaries(results, members)
+    start = [Column(f"{label} dB", 8, lambda r: f"{rows[r][0]:.2f}")]
+    optional = []
+    for name in kinds:
+        spec = mean_format([v[name].value for _, v in rows], [(v[name].high - v[name].low) / 2 for _, v in rows])
+        cells = [mean_cell(v[name].value, (v[name].high - v[name].low) / 2, spec) for _, v in rows]
+        optional.append(Column(name, max(len(name), *(len(c) for c in cells)) if cells else len(name), lambda r, cs=cells: cs[r]))
+    columns, left_out = (start + optional, []) if wide else fit(start, optional, [])
+    lines = render(columns, range(len(rows)))
+    return (comment(f"curve {group}: mean over {len(members)} replicates ± the {int(results.attrs['confidence'] * 100)}% Student t "
+                    "interval across them (the training spread; each replicate's Monte Carlo interval is in its own table)")
+            + ["# " + "-" * (len(lines[0]) - 2)] + lines + omitted(left_out))
 
 
 def format_point(results, snr_db: float, metrics: str) -> str:
@@ -267,7 +347,7 @@ def format_point(results, snr_db: float, metrics: str) -> str:
         for name, kind in curve.metrics.items():
             if name_matches(name, metrics):
                 names += [name] if name not in names else []
-                rows[curve.name][name] = summarize(kind, point.stats[name], confidence, interval).value
+                rows[curve.name][name] = point_summary(point, name, kind, confidence, interval).value
     if not names:
         available = sorted({float(p.snr_db) for c in results.curves for p in c.points})
         raise ValueError(f"no curve has a metric matching {metrics!r} at {snr_db:g} dB (points: {', '.join(f'{x:g}' for x in available)})")

@@ -149,14 +149,15 @@ class Results:
 
         return long_rows(self)
 
-    def table(self) -> str:
-        """The per-curve tables, recomputed from the stored counts (what ``linksim table`` prints)."""
+    def table(self, wide: bool = False) -> str:
+        """The per-curve tables, recomputed from the stored counts (what ``linksim table`` prints): at
+        most 100 characters wide with the key metrics, every column with ``wide``."""
         from linksim.output.report import format_results
 
-        return format_results(self)
+        return format_results(self, wide)
 
     def compare(self, baseline: str, metric: str | None = None, at: float | None = None, snr=None, curves=None,
-                axis: str = "nominal") -> str:
+                axis: str = "nominal", wide: bool = False) -> str:
         """Gaps to curve ``baseline`` (what ``linksim compare`` prints).
 
         Parameters
@@ -172,6 +173,8 @@ class Results:
             Shell pattern(s) of the curves shown (and the baseline).
         axis : ``"nominal"`` or ``"effective"``
             ``effective`` compares at equal measured transmit power.
+        wide : bool
+            One table however wide (default: blocks of at most 100 characters).
         """
         from linksim.output.comparison import format_comparison, format_targets
 
@@ -180,7 +183,19 @@ class Results:
                 if metric is None:
                     raise InputError("compare: at= needs metric= (e.g. metric='psnr', at=25)")
                 return format_targets(self, metric, at, baseline, curves, axis, snr)
-            return format_comparison(self, metric, baseline, snr, curves, axis)
+            return format_comparison(self, metric, baseline, snr, curves, axis, wide)
+        except ValueError as exc:
+            raise InputError(f"{self.path}: {exc}") from None
+
+    def gaps(self, baseline: str, metric: str | None = None, snr=None, curves=None, axis: str = "nominal") -> dict:
+        """The mean gap of each curve to ``baseline`` over the points they share, as the last row of
+        :meth:`compare` shows it: ``{curve: MetricSummary(gap, low, high, replicates)}``, the interval
+        across replicates (nan without replicates); a difference, or a ratio for rates. Parameters as
+        for :meth:`compare`."""
+        from linksim.output.comparison import mean_gaps
+
+        try:
+            return mean_gaps(self, metric, baseline, snr, curves, axis)
         except ValueError as exc:
             raise InputError(f"{self.path}: {exc}") from None
 
@@ -274,8 +289,13 @@ class Results:
 
         The whole file is checked before HDF5 parses it (its seal, see :func:`_unsealed`), and the parsed
         values are checked (counts, rates, finite numbers), so a damaged file is a one-line error, never
-        a crash or a wrong number."""
+        a crash or a wrong number. A ``.csv`` path is read as a results CSV
+        (:func:`linksim.output.results_csv.read_results_csv`): values and intervals as written, no counts."""
         path = os.fspath(path)
+        if path.lower().endswith(".csv"):
+            from linksim.output.results_csv import read_results_csv
+
+            return read_results_csv(path)
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):
                 raise InputError(f"{path}: not a regular file; expected a results file")

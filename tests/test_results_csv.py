@@ -1,0 +1,132 @@
+"""Results CSVs read back: ``table``, ``compare`` and ``plot`` give from a run's CSV what they give from
+its HDF5 file, damaged CSVs are one-line errors, and every committed CSV and every comparison the
+scenarios and docs quote runs on the committed CSVs."""
+import glob
+import math
+import os
+import re
+
+import pytest
+
+from linksim.cli import main
+from linksim.engine.statistics import summarize
+from linksim.output.results import Results
+from tests.test_cli_and_results import _cells
+from tests.test_replicates import _replicated
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def run_files(tmp_path_factory):
+    """A run with a replicated learned curve, an unreplicated one and an uncoded BER curve with its closed form."""
+    import yaml
+
+    folder = tmp_path_factory.mktemp("csv")
+    spec = _replicated(3)
+    spec["curves"].append({**spec["curves"][0], "name": "single", "training": {**spec["curves"][0]["training"], "replicates": 1}})
+    spec["curves"].append({"name": "qam16", "source": {"type": "bits", "num_bits": 256},
+                           "stages": [{"type": "mapper", "modulation": "qam16"}, {"type": "awgn"}, {"type": "slicer", "modulation": "qam16"}],
+                           "metrics": [{"type": "ber"}, {"type": "bler"}], "theory": {"type": "awgn_ber", "modulation": "qam16"}})
+    spec["snr"] = {"convention": "esno", "values": [4.0, 8.0, 12.0]}
+    path = folder / "s.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(path), "--out", str(folder / "r.h5"), "--quiet", "--checkpoints", str(folder / "ck")]) == 0
+    return Results.load(folder / "r.h5"), Results.load(folder / "r.csv"), folder
+
+
+def test_a_csv_holds_the_values_intervals_kinds_and_confidence_of_its_results_file(run_files):
+    h5, csv, _ = run_files
+    assert csv.names == h5.names and csv.convention == h5.convention and csv.attrs["confidence"] == 0.95
+    for a, b in zip(h5.curves, csv.curves):
+        assert b.metrics == a.metrics  # rates told from means by their intervals alone
+        assert (b.theory is None) == (a.theory is None)
+        if a.signal_power is not None:
+            assert b.signal_power == pytest.approx(a.signal_power, rel=1e-5)
+        for p, q in zip(a.points, b.points):
+            assert q.snr_db == p.snr_db
+            for name, kind in a.metrics.items():
+                expected, read = summarize(kind, p.stats[name], 0.95, "clopper-pearson"), q.summaries[name]
+                assert read.count == expected.count
+                for x, y in ((read.value, expected.value), (read.low, expected.low), (read.high, expected.high)):
+                    assert x == pytest.approx(y, rel=1e-6, abs=1e-12) or (math.isnan(x) and math.isnan(y))
+
+
+def test_compare_table_and_plot_give_the_same_from_the_csv(run_files, capsys):
+    h5, csv, folder = run_files
+    for axis in ("nominal", "effective"):
+        gaps_h5, gaps_csv = (r.gaps("single", "psnr", curves="codec", axis=axis) for r in (h5, csv))
+        assert gaps_csv["codec"].value == pytest.approx(gaps_h5["codec"].value, abs=1e-5)
+        assert gaps_csv["codec"].low == pytest.approx(gaps_h5["codec"].low, abs=1e-5)
+        assert csv.compare("single", "psnr", curves="codec", axis=axis) == h5.compare("single", "psnr", curves="codec", axis=axis)
+    assert csv.compare("qam16", "ber", at=1e-2, curves="qam16") == h5.compare("qam16", "ber", at=1e-2, curves="qam16")
+    assert main(["table", str(folder / "r.csv")]) == 0
+    from_csv = capsys.readouterr().out
+    assert main(["table", str(folder / "r.h5")]) == 0
+    from_h5 = capsys.readouterr().out
+    keep = ("BER", "psnr", "mean over 3 replicates")
+    assert [line for line in from_csv.splitlines() if line.startswith("  ")][-3:] == [line for line in from_h5.splitlines() if line.startswith("  ")][-3:]
+    assert all(word in from_csv for word in keep) and "closed form" in from_csv and "eff. Es/N0 dB" in from_csv
+    assert main(["plot", str(folder / "r.csv"), "--out", str(folder / "csv.png")]) == 0 and os.path.getsize(folder / "csv.png") > 10_000
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("curve,snr\nx,1\n", "line 1: expected the header curve,snr_db,convention,metric,value,ci_low,ci_high,count"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\nc,1,esno,ber,0.5,0.4,0.6\n", "line 2: not a results row (7 fields, expected 8)"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\nc,one,esno,ber,0.5,0.4,0.6,10\n", "line 2: not a results row"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\nc,1,dbm,ber,0.5,0.4,0.6,10\n", "an unknown convention"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\nc,1,esno,ber,0.5,0.4,0.6,10\nc,1,esno,ber,0.5,0.4,0.6,10\n",
+     "line 3: a second row of 'c', 'ber' at 1 dB"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\nc,1,esno,ber,0.5,0.4,0.6,10\nc,2,esno,psnr,20,19,21,10\n",
+     "curve 'c' has no 'psnr' row at 1 dB"),
+    ("curve,snr_db,convention,metric,value,ci_low,ci_high,count\n", "no rows"),
+    (b"\xff\xfe", "not a CSV text file"),
+])
+def test_a_damaged_csv_is_a_one_line_error(tmp_path, capsys, content, expected):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    for argv in (["table", str(path)], ["compare", str(path), "--baseline", "c"], ["plot", str(path), "--out", str(tmp_path / "p.png")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and expected in err, err
+    assert not (tmp_path / "p.png").exists()
+
+
+def _long_format_csvs() -> list[str]:
+    found = []
+    for path in sorted(glob.glob(os.path.join(REPO, "results", "*.csv"))):
+        with open(path) as f:
+            if f.readline().startswith("curve,snr_db,convention,metric,"):
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("path", _long_format_csvs(), ids=os.path.basename)
+def test_every_committed_results_csv_reads_as_a_table(path, capsys):
+    assert main(["table", path]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) <= 100 and any(line.startswith("# curve") for line in lines)
+
+
+def _quoted_comparisons() -> list[tuple[str, list[str]]]:
+    """Every ``linksim compare results/X.h5 …`` that a scenario or a doc quotes, where results/X.csv is committed."""
+    commands = set()
+    sources = glob.glob(os.path.join(REPO, "scenarios", "*.yaml")) + [os.path.join(REPO, "README.md")] + \
+        glob.glob(os.path.join(REPO, "docs", "**", "*.md"), recursive=True)
+    for source in sources:
+        with open(source) as f:
+            for found in re.finditer(r"linksim compare (results/[\w.-]+)\.h5((?: --?[\w-]+(?:[ =](?:'[^']*'|[^\s`|'\[]+))?)*)", f.read()):
+                csv_path = os.path.join(REPO, found.group(1) + ".csv")
+                if os.path.exists(csv_path):
+                    args = [a.strip("'") for a in re.findall(r"'[^']*'|\S+", found.group(2))]
+                    if "--baseline" in args[:-1]:  # not a command sketched in prose with its baseline left out
+                        commands.add((os.path.basename(csv_path), tuple(args)))
+    return sorted(commands)
+
+
+@pytest.mark.parametrize("csv_name, args", _quoted_comparisons(), ids=lambda x: " ".join(x) if isinstance(x, tuple) else x)
+def test_every_quoted_comparison_runs_on_its_committed_csv(csv_name, args, capsys):
+    assert main(["compare", os.path.join(REPO, "results", csv_name), *args]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 100
+    assert any(row[0] == "mean" for row in _cells(out)) or "needs dB" in out
