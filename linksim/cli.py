@@ -113,7 +113,8 @@ def cmd_compare(args):
 
 
 def cmd_plot(args):
-    print(f"# figure written to {Results.load(args.results).plot(args.out, axis=args.axis)}")
+    results = Results.merged([Results.load(path) for path in args.results], curves=args.curves)
+    print(f"# figure written to {results.plot(args.out, axis=args.axis)}")
 
 
 def cmd_bertable(args):
@@ -280,8 +281,9 @@ def build_parser():
     p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern, e.g. 'codec-*' or 'codec-*,ae' (and the baseline)")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms")
-    p.add_argument("results")
+    p = sub.add_parser("plot", help="plot metrics versus SNR with interval bands and closed forms; several files: overlaid")
+    p.add_argument("results", nargs="+", help="results files (HDF5 or CSV); a curve whose name two files use gets its file's name")
+    p.add_argument("--curves", metavar="PATTERN", help="only the curves whose names match this shell pattern (several: comma-separated)")
     p.add_argument("--out", required=True, help="figure file (.png, .pdf or .svg)")
     p.add_argument("--axis", choices=["nominal", "effective"], default="nominal",
                    help="x axis: the nominal SNR, or each point's measured effective SNR")

@@ -305,3 +305,29 @@ def test_a_fifo_named_like_an_image_and_a_decompression_bomb_are_refused_without
         result = subprocess.run([sys.executable, "-m", "linksim", "run", path, "--out", str(tmp_path / "r.h5"), "--quiet"],
                                 capture_output=True, text=True, timeout=120)
         assert result.returncode == 2 and result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+
+
+def test_clipped_psnr_scores_the_received_images_clipped_to_the_data_range():
+    """``clip: true`` equals PSNR of np.clip(received, 0, 1); it changes nothing in range and can only
+    raise PSNR (the sent images lie in [0, 1])."""
+    from linksim.catalogue.metrics import PSNR, SSIM
+
+    rng = np.random.default_rng(3)
+    sent = rng.uniform(0, 1, (6, 16, 16, 3))
+    received = sent + rng.normal(0, 0.4, sent.shape)  # about a third of the values leave [0, 1]
+    taps = {"images": tf.constant(sent, tf.float32), "output": tf.constant(received, tf.float32)}
+
+    def mean_of(metric, taps):
+        stats = metric.build().update(taps)
+        return float(stats["sum"]) / float(stats["count"])
+
+    def numpy_psnr(a, b):
+        return np.mean(10 * np.log10(1.0 / np.mean(np.square(a - b).reshape(len(a), -1), axis=1)))
+
+    clipped, plain = PSNR(type="psnr", clip=True, received="output"), PSNR(type="psnr", received="output")
+    assert mean_of(clipped, taps) == pytest.approx(numpy_psnr(sent, np.clip(received, 0, 1)), abs=1e-4)
+    assert mean_of(plain, taps) == pytest.approx(numpy_psnr(sent, received), abs=1e-4)
+    assert mean_of(clipped, taps) > mean_of(plain, taps) + 1.0
+    inside = {"images": taps["images"], "output": tf.constant(np.clip(received, 0, 1), tf.float32)}
+    assert mean_of(clipped, inside) == pytest.approx(mean_of(plain, inside), abs=1e-9)
+    assert mean_of(SSIM(type="ssim", clip=True, received="output"), taps) > mean_of(SSIM(type="ssim", received="output"), taps)

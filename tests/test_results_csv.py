@@ -130,3 +130,32 @@ def test_every_quoted_comparison_runs_on_its_committed_csv(csv_name, args, capsy
     out = capsys.readouterr().out
     assert max(map(len, out.splitlines())) <= 100
     assert any(row[0] == "mean" for row in _cells(out)) or "needs dB" in out
+
+
+def test_metric_panels_sit_on_a_page_wide_grid_with_each_closed_form_once(run_files, tmp_path):
+    """Three metric panels on two columns (at most about 17 cm wide at 120 dpi), readable titles, and
+    the two curves that share one closed form draw it once, labelled as the uncoded bound it is."""
+    from PIL import Image
+
+    from linksim.output.plot import plot_results
+
+    import dataclasses
+
+    h5, _, _ = run_files
+    twin = Results(h5.attrs, h5.curves + [dataclasses.replace(h5.curve("qam16"), name="qam16-again")], h5.path)  # one closed form, twice
+    panels = plot_results(twin, tmp_path / "grid.png")
+    width, height = Image.open(tmp_path / "grid.png").size
+    assert width <= 1100 and height > width / 2  # two columns, several rows: not one strip
+    assert {"PSNR [dB]", "BER", "BLER", "transmit power (measured)"} <= set(panels)
+    assert panels["BER"].count("closed form: uncoded 16-QAM, AWGN") == 1
+
+
+def test_plot_overlays_several_files_and_names_clashing_curves_by_their_file(run_files, tmp_path, capsys):
+    h5, csv, folder = run_files
+    merged = Results.merged([h5, csv], curves="codec,qam16")
+    assert merged.names == [f"r.{ext}:{name}" for ext in ("h5", "csv") for name in ("codec#r0", "codec#r1", "codec#r2", "qam16")]
+    assert Results.merged([h5, csv], curves="single").names == ["r.h5:single", "r.csv:single"]
+    assert main(["plot", str(folder / "r.h5"), str(folder / "r.csv"), "--curves", "codec", "--out", str(tmp_path / "o.png")]) == 0
+    assert (tmp_path / "o.png").stat().st_size > 10_000
+    assert main(["plot", str(folder / "r.h5"), "--curves", "nothing-*", "--out", str(tmp_path / "n.png")]) == 2
+    assert "no curve matches 'nothing-*'" in capsys.readouterr().err

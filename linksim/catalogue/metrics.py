@@ -249,6 +249,11 @@ class _ImageMetric(MetricParams):
     rows of each image (its tiles, row by row, as the ``image-folder`` dataset cuts them) are put
     back together, sent and received alike, and the metric is computed once on the whole image.
     The validation checks that every test image is exactly such a grid.
+
+    ``clip: true`` clips the received values to [0, data_range] before scoring, the usual convention
+    for images (a displayed image is clipped). It changes nothing for a decoder whose output stays in
+    range (a sigmoid); one whose output leaves it (a linear last layer) otherwise pays for errors that
+    the clipped image does not have, and its PSNR is lower than the image's.
     """
 
     sent: str = Field(default="images", min_length=1)
@@ -256,8 +261,9 @@ class _ImageMetric(MetricParams):
     draws: int = Field(default=1, ge=1, le=10_000)
     sent_channel: int | None = Field(default=None, ge=0, le=4096)
     tiles: list[Annotated[int, Field(ge=1, le=1024)]] | None = Field(default=None, min_length=2, max_length=2)
+    clip: bool = False
     kind: ClassVar[str] = "mean"
-    added_later: ClassVar[dict] = {"tiles": None}
+    added_later: ClassVar[dict] = {"tiles": None, "clip": False}
 
     @model_validator(mode="after")
     def _tiles_or_draws(self):
@@ -286,7 +292,10 @@ class _ImageMetric(MetricParams):
             sent = taps[self.sent]
             if self.sent_channel is not None:
                 sent = sent[..., self.sent_channel : self.sent_channel + 1]
-            return self.per_image(sent, taps[self.received])
+            received = taps[self.received]
+            if self.clip:
+                received = tf.clip_by_value(received, tf.cast(0, received.dtype), tf.cast(self.data_range, received.dtype))
+            return self.per_image(sent, received)
 
         if self.tiles is not None:
             def whole_images(taps):

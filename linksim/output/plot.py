@@ -6,8 +6,34 @@ from linksim.engine.statistics import CONVENTION_LABELS, closed_form_ber, point_
 __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid", "constellation_scatter", "plot_losses"]
 
 
+METRIC_TITLES = {"psnr": "PSNR [dB]", "ssim": "SSIM", "mse": "MSE", "ber": "BER", "bler": "BLER", "ser": "SER",
+                 "tx_power": "transmit power (measured)", "image_loss": "share of images lost", "iterations": "decoder iterations (mean)",
+                 "semantic_ber": "semantic BER", "latent_mse": "latent MSE", "dice": "Dice", "miou_w": "weighted mean IoU",
+                 "power": "power", "noise_power": "noise power", "effective_snr_db": "effective SNR [dB]"}
+PANEL_COLUMNS = 2  # metric panels per row: about 17 cm wide, an A4 page's text width or a notebook cell
+
+
+def metric_title(name: str) -> str:
+    """A metric's panel title: its usual name and unit (``psnr`` → ``PSNR [dB]``), else its name in words."""
+    return METRIC_TITLES.get(name, name.replace("_", " "))
+
+
+def closed_form_label(theory: dict, curve: str) -> str:
+    """What a closed-form reference is, for a legend: ``closed form: uncoded 16-QAM, AWGN``."""
+    if theory.get("type") == "tabulated":
+        return f"closed form of {curve}'s reference (from the CSV)"
+    channel = "Rayleigh" if theory.get("type") == "rayleigh_ber" else "AWGN"
+    import re
+
+    found = re.fullmatch(r"([a-z]+?)(\d+)", theory.get("modulation", "?"))
+    modulation = f"{found.group(2)}-{found.group(1).upper()}" if found else theory.get("modulation", "?").upper()
+    return f"closed form: uncoded {modulation}, {channel}"
+
+
 def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
-    """One panel per metric: each curve with its interval band, closed form dashed.
+    """One panel per metric on a grid of :data:`PANEL_COLUMNS` columns: each curve with its interval
+    band; on the BER panel each distinct closed form once, dashed and labelled as what it is
+    (``uncoded 64-QAM, AWGN``: for a coded curve the uncoded bound, not the curve's own).
 
     A metric with ``<name>_min`` / ``<name>_max`` companions (resamplings) also shows that range as
     a lighter band in its own panel. Rate metrics use a logarithmic axis. ``metrics`` limits the
@@ -16,8 +42,11 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     its measured effective SNR (equal transmit power lines up). The measured channel-input power
     (``tx_power``) is a panel like any metric. A replicated curve is drawn as the mean over its
     replicates with the interval across them (the training spread) as its band. Written with
-    matplotlib's Agg backend (no display).
+    matplotlib's Agg backend (no display). Returns each panel's title and legend labels, in order.
     """
+    import json
+    import math
+
     from linksim.output.report import point_effective_snr
     from linksim.output.replicates import REPLICATE, replicate_groups
 
@@ -34,9 +63,16 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     banded = {m for m in every if f"{m}_min" in every and f"{m}_max" in every}  # bands over resamplings
     metric_names = [m for m in every if not any(m in (f"{b}_min", f"{b}_max") for b in banded) and (metrics is None or m in metrics)]
     metric_names = [m for m in metric_names if m != versus]
-    fig, axes = plt.subplots(1, len(metric_names), figsize=(6.4 * len(metric_names), 4.8), squeeze=False)
-    for ax, metric in zip(axes[0], metric_names):
+    if not metric_names:
+        raise ValueError("no metric to plot")
+    columns = min(PANEL_COLUMNS, len(metric_names))
+    rows = math.ceil(len(metric_names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.3 * columns, 3.3 * rows), squeeze=False)
+    for ax in axes.flat[len(metric_names):]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metric_names):
         kind = "rate"
+        drawn_theories = set()
         for i, curve in enumerate(results.curves):
             if metric not in curve.metrics or not curve.points:
                 continue
@@ -60,31 +96,40 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
             s = [point_summary(p, metric, kind, a["confidence"], a["interval"]) for p in curve.points]
             value = np.array([x.value for x in s])
             shown = value > 0 if kind == "rate" else np.isfinite(value)
-            ax.plot(snr[shown], value[shown], "o-", color=colour, label=curve.name, markersize=4)
+            ax.plot(snr[shown], value[shown], "o-", color=colour, label=curve.name, markersize=3)
             ax.fill_between(snr, [x.low for x in s], [x.high for x in s], color=colour, alpha=0.2, linewidth=0)
             if metric in banded and f"{metric}_min" in curve.metrics:
                 lowest, highest = ([point_summary(p, f"{metric}_{end}", "mean", a["confidence"], a["interval"]).value
                                     for p in curve.points] for end in ("min", "max"))
                 ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
             theory = closed_form_ber(curve.theory, results.convention)
-            if theory and metric == "ber" and versus is None and axis == "nominal":
+            key = json.dumps(curve.theory, sort_keys=True)
+            if theory and metric == "ber" and versus is None and axis == "nominal" and key not in drawn_theories:
+                drawn_theories.add(key)
                 fine = np.linspace(snr.min(), snr.max(), 200)
-                ax.plot(fine, theory(fine), "--", color=colour, linewidth=1, label=f"{curve.name} closed form")
+                ax.plot(fine, theory(fine), linestyle=(0, (4, 2 + 2 * len(drawn_theories))), color="0.25", linewidth=1,
+                        label=closed_form_label(curve.theory, curve.name))
         if kind == "rate":
             ax.set_yscale("log")
         if versus is None:
-            ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]" + (" (measured, effective)" if axis == "effective" else ""))
+            ax.set_xlabel(f"{CONVENTION_LABELS[results.convention]} [dB]" + (", measured effective" if axis == "effective" else ""))
         else:
             versus_kind = next(c.metrics[versus] for c in results.curves if versus in c.metrics)
             ax.set_xscale("log" if versus_kind == "rate" else "linear")
-            ax.set_xlabel(f"{versus} (measured)")
-        ax.set_ylabel(metric.upper() if kind == "rate" else metric)
+            ax.set_xlabel(f"{metric_title(versus)} (measured)")
+        ax.set_title(metric_title(metric), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{a['name']} ({int(a['confidence'] * 100)}% intervals: {a['interval']} for rates, Student t for means)")
+        ax.tick_params(labelsize=8)
+        ax.legend(fontsize=7)
+    import textwrap
+
+    fig.suptitle(textwrap.fill(f"{a['name']}: {int(a['confidence'] * 100)}% intervals ({a['interval']} for rates, Student t for means; "
+                               "bands of replicated curves: the spread across replicates)", 55 * columns), fontsize=9)
     fig.tight_layout()
     fig.savefig(out_path, dpi=120)
+    panels = {ax.get_title(): ax.get_legend_handles_labels()[1] for ax in axes.flat[:len(metric_names)]}
     plt.close(fig)
+    return panels
 
 
 def _replicate_line(ax, results, group, members, metric, kind, colour):

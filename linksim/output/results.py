@@ -30,6 +30,7 @@ import os
 import stat
 import subprocess
 import time
+import dataclasses
 from dataclasses import dataclass, field
 
 import h5py
@@ -198,6 +199,43 @@ class Results:
             return mean_gaps(self, metric, baseline, snr, curves, axis)
         except ValueError as exc:
             raise InputError(f"{self.path}: {exc}") from None
+
+    @classmethod
+    def merged(cls, results: list, curves: str | None = None) -> "Results":
+        """Several results in one, to overlay (``linksim plot A.h5 B.csv``): their curves in order, those
+        matching ``curves`` (shell patterns, comma-separated) where given; a curve whose name another
+        file also uses is renamed ``<file name>:<name>``. All must share one SNR convention; the first
+        one's confidence and intervals name the figure."""
+        from linksim.output.report import name_matches
+
+        if not results:
+            raise InputError("no results to merge")
+        conventions = {r.convention for r in results}
+        if len(conventions) > 1:
+            raise InputError(f"{', '.join(r.path for r in results)}: SNR conventions differ ({', '.join(sorted(conventions))}); "
+                             "curves on one axis need one")
+        from linksim.output.replicates import replicate_groups
+
+        counts = {}  # curve (a replicated one under its own name) -> how many files have it
+        for r in results:
+            for group in replicate_groups(r.names):
+                counts[group] = counts.get(group, 0) + 1
+        chosen = []
+        for r in results:
+            stem = os.path.basename(r.path) or r.attrs.get("name", "results")
+            for c in r.curves:
+                group = next(g for g, members in replicate_groups(r.names).items() if c.name in members)
+                if curves is not None and not name_matches(group, curves):
+                    continue
+                name = c.name if counts[group] == 1 else f"{stem}:{c.name}"
+                chosen.append(dataclasses.replace(c, name=name, index=len(chosen)))
+        if not chosen:
+            raise InputError(f"no curve matches {curves!r} in {', '.join(r.path for r in results)}")
+        names = [c.name for c in chosen]
+        if len(set(names)) < len(names):
+            raise InputError("two results files of the same name (in different folders) hold curves of the same name; rename one file")
+        attrs = {**results[0].attrs, "name": " + ".join(r.attrs.get("name", "?") for r in results) if len(results) > 1 else results[0].attrs["name"]}
+        return cls(attrs, chosen, results[0].path if len(results) == 1 else "")
 
     def plot(self, out, axis: str = "nominal", metrics=None) -> str:
         """Metrics against SNR with interval bands and closed forms, to the figure file ``out``
