@@ -184,3 +184,27 @@ def test_phy_blocks_run_inside_sionnas_sim_ber():
     ber, _ = sim_ber(mc_fun, np.array([4.0, 8.0]), batch_size=1000, max_mc_iter=20, num_target_bit_errors=2000, verbose=False)
     for value, ebno in zip(ber.numpy(), (4.0, 8.0)):
         assert value == pytest.approx(float(ber_awgn("qam16", ebno, "ebno")), rel=0.08)
+
+
+def test_a_point_stopped_by_a_cap_before_its_error_target_is_flagged_in_the_live_table_and_the_table(write_scenario, tmp_path, capsys):
+    spec = tiny_scenario()
+    spec["montecarlo"].update({"target_errors": 10**6, "max_samples": 400})  # 16-QAM at 0-4 dB: far from 10^6 errors in 400 blocks
+    out = tmp_path / "capped.h5"
+    assert main(["run", write_scenario(spec), "--out", str(out)]) == 0
+    live = _cells(capsys.readouterr().out)
+    assert live[0][-1] == "stop" and all(row[-1] == "sample cap" for row in live[1:] if row[0] != live[0][0])
+    assert main(["table", str(out)]) == 0
+    text = capsys.readouterr().out
+    header, *rows = _cells(text)[:4]
+    assert header[-1] == "stop" and [row[-1] for row in rows] == ["sample cap"] * 3
+    assert max(map(len, text.splitlines())) <= 100
+    spec["montecarlo"].update({"target_errors": 10, "max_samples": 400})  # reached: nothing flagged
+    assert main(["run", write_scenario(spec, "reached.yaml"), "--out", str(tmp_path / "reached.h5"), "--quiet"]) == 0
+    assert main(["table", str(tmp_path / "reached.h5")]) == 0
+    assert "stop" not in _cells(capsys.readouterr().out)[0]
+    assert main(["table", str(tmp_path / "reached.h5"), "--wide"]) == 0
+    wide = _cells(capsys.readouterr().out)
+    assert wide[0][-2:] == ["seconds", "stop"] and wide[1][-1] == "target_errors"
+    from linksim.output.report import stop_flag
+
+    assert (stop_flag("max_seconds", False), stop_flag("max_samples", False), stop_flag("target_errors", True)) == ("time cap", "", "")

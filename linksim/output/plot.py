@@ -250,7 +250,8 @@ def reconstruction_grid(runner, curve_index, snrs, out_path, num_images=6, title
 
 def comparison_grid(runner, curve_indices, snrs, out_path, num_images=3, title=""):
     """Curves side by side: one row per curve (originals on top), one column per SNR; each cell
-    shows the first ``num_images`` test images in a strip, titled with their mean PSNR."""
+    shows the first ``num_images`` test images in a strip, clipped to [0, 1] as displayed, titled with
+    the mean PSNR of those images (not the curve's PSNR over the test set, which the metric figure shows)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -268,10 +269,10 @@ def comparison_grid(runner, curve_indices, snrs, out_path, num_images=3, title="
             ax.imshow(np.concatenate(list(images), axis=1), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{snr:g} dB" if c is None else f"{_mean_psnr(images, originals):.1f} dB PSNR", fontsize=9)
+            ax.set_title(f"{snr:g} dB" if c is None else f"these {len(images)}: {_mean_psnr(images, originals):.1f} dB", fontsize=9)
             if col == 0:
                 ax.set_ylabel("original" if c is None else names[row - 1], fontsize=9)
-    fig.suptitle(title, fontsize=10)
+    fig.suptitle(f"{title}: PSNR of the patches shown, clipped to [0, 1]", fontsize=10)
     fig.tight_layout()
     fig.savefig(out_path, dpi=110)
     plt.close(fig)
