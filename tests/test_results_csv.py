@@ -159,3 +159,64 @@ def test_plot_overlays_several_files_and_names_clashing_curves_by_their_file(run
     assert (tmp_path / "o.png").stat().st_size > 10_000
     assert main(["plot", str(folder / "r.h5"), "--curves", "nothing-*", "--out", str(tmp_path / "n.png")]) == 2
     assert "no curve matches 'nothing-*'" in capsys.readouterr().err
+
+
+def _mutations():
+    from hypothesis import strategies as st
+
+    text_ops = st.sampled_from(["cut", "drop_line", "swap_lines", "replace_field", "duplicate_line", "insert_byte"])
+    return st.lists(st.tuples(text_ops, st.integers(0, 10**6), st.integers(0, 10**6),
+                              st.sampled_from(["", "nan", "inf", "-1", "2", "1e400", "x", "qam", "ebno", '"a,b"', "\x00", "1" * 30])),
+                    min_size=1, max_size=4)
+
+
+def _mutate(text: str, operations) -> str:
+    lines = text.splitlines()
+    for op, a, b, token in operations:
+        i, j = a % len(lines), b % len(lines)
+        if op == "cut":
+            text = "\n".join(lines)
+            lines = text[: a % (len(text) + 1)].splitlines() or [""]
+        elif op == "drop_line" and len(lines) > 1:
+            del lines[i]
+        elif op == "swap_lines":
+            lines[i], lines[j] = lines[j], lines[i]
+        elif op == "replace_field":
+            fields = lines[i].split(",")
+            fields[b % len(fields)] = token
+            lines[i] = ",".join(fields)
+        elif op == "duplicate_line":
+            lines.insert(j, lines[i])
+        else:
+            lines[i] = lines[i][: b % (len(lines[i]) + 1)] + token + lines[i][b % (len(lines[i]) + 1):]
+    return "\n".join(lines) + "\n"
+
+
+def test_mutated_csvs_are_read_or_refused_in_one_line_never_a_crash(tmp_path):
+    """Hypothesis mutants of a committed results CSV (cut, lines dropped, swapped or repeated, fields
+    replaced by junk): ``table``, ``compare`` and ``plot`` exit 0, or 2 with one line on stderr."""
+    import contextlib
+    import io
+
+    from hypothesis import HealthCheck, given, settings
+
+    with open(os.path.join(REPO, "results", "quickstart.csv")) as f:
+        original = f.read()
+    outcomes = set()
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(operations=_mutations())
+    def check(operations):
+        path = tmp_path / "mutant.csv"
+        path.write_text(_mutate(original, operations), errors="surrogateescape")
+        for argv in (["table", str(path)], ["compare", str(path), "--baseline", "learned-16qam"],
+                     ["plot", str(path), "--out", str(tmp_path / "m.png")]):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+            assert code in (0, 2), (argv, err.getvalue())
+            assert code == 0 or err.getvalue().count("\n") == 1, err.getvalue()
+            outcomes.add(code)
+
+    check()
+    assert outcomes == {0, 2}  # some mutants still read, others are refused

@@ -61,14 +61,14 @@ def _metric_columns(kinds: dict, summaries, errors, slack: int = 0) -> list[Colu
             columns.append(Column(name.upper() if len(name) <= 4 else name, RATE_WIDTH,
                                   lambda r, n=name: rate_cell(summaries[r][n].value, summaries[r][n].low, summaries[r][n].high)))
             title = "errors" if len(rates) == 1 else f"{name} errors"
-            columns.append(Column(title, max(len(title), *(len(str(errors[r][name])) + slack for r in known)), lambda r, n=name: str(errors[r][n])))
+            columns.append(Column(title, max([len(title), *(len(str(errors[r][name])) + slack for r in known)]), lambda r, n=name: str(errors[r][n])))
         else:
             spec = mean_format([summaries[r][name].value for r in known], [(summaries[r][name].high - summaries[r][name].low) / 2 for r in known])
 
             def cell(r, n=name, spec=spec):
                 return mean_cell(summaries[r][n].value, (summaries[r][n].high - summaries[r][n].low) / 2, spec)
 
-            columns.append(Column(name, max(len(name), *(len(cell(r)) + slack for r in known)), cell))
+            columns.append(Column(name, max([len(name), *(len(cell(r)) + slack for r in known)]), cell))
     return columns
 
 
