@@ -4,7 +4,7 @@ compact brackets (rates), and tables cut to a terminal's width.
 A mean column prints every value with the same decimals: enough to show two significant digits of
 its smallest interval half-width (at most 6), or three significant digits of the values where they
 have no interval; a column whose values reach 10⁶ or stay below 10⁻³ is in scientific notation. A
-rate column prints ``1.23e-04 [1.1e-04, 1.4e-04]``. A missing value is ``-``.
+rate column prints ``1.23e-04 [1.18e-04, 1.29e-04]``. A missing value is ``-``.
 """
 import math
 from dataclasses import dataclass
@@ -13,7 +13,7 @@ from typing import Callable
 __all__ = ["TABLE_WIDTH", "Column", "mean_format", "mean_cell", "rate_cell", "RATE_WIDTH", "render", "fit", "comment", "omitted"]
 
 TABLE_WIDTH = 100  # characters of a default table, its "# " prefix included
-RATE_WIDTH = len("1.23e-04 [1.2e-04, 1.3e-04]")
+RATE_WIDTH = len("1.23e-04 [1.18e-04, 1.29e-04]")
 
 
 @dataclass
@@ -51,10 +51,10 @@ def mean_cell(value, half, spec: str) -> str:
 
 
 def rate_cell(value, low, high) -> str:
-    """``1.23e-04 [1.1e-04, 1.3e-04]``."""
+    """``1.23e-04 [1.18e-04, 1.29e-04]``."""
     if value is None or not math.isfinite(value):
         return "-"
-    bracket = f" [{low:.1e}, {high:.1e}]" if math.isfinite(low) and math.isfinite(high) else ""
+    bracket = f" [{low:.2e}, {high:.2e}]" if math.isfinite(low) and math.isfinite(high) else ""
     return f"{value:.2e}{bracket}"
 
 

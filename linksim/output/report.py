@@ -8,7 +8,7 @@ import numpy as np
 
 from linksim.engine.statistics import (CONVENTION_LABELS, POWER_METRIC, MetricSummary, closed_form_ber, describe_power, effective_snr,
                                        point_summary, rate_errors)
-from linksim.output.columns import RATE_WIDTH, Column, comment, fit, mean_cell, mean_format, omitted, rate_cell, render
+from linksim.output.columns import RATE_WIDTH, TABLE_WIDTH, Column, comment, fit, mean_cell, mean_format, omitted, rate_cell, render
 from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
@@ -104,17 +104,21 @@ class LiveTable:
         self._write("\n".join(comment(f"curve {name} ({self.interval} intervals{note})")) + "\n")
 
     def _build_columns(self):
-        """The curve's columns, formats from its first row; prints the header."""
+        """The curve's columns, formats from its first row; prints the header. Samples and seconds per
+        point only with ``wide``; a flagged row gets its stop reason after the last column."""
         rows = self._rows
         metric_columns = _metric_columns(self.kinds, _Rows(rows, "summaries"), _Rows(rows, "errors"), slack=1)
-        start = [Column(self.label + " dB", 8, lambda r: f"{rows[r]['snr_db']:.2f}"), Column("samples", 11, lambda r: str(rows[r]["samples"]))]
+        start = [Column(self.label + " dB", 8, lambda r: f"{rows[r]['snr_db']:.2f}")]
+        if self.wide:
+            start.append(Column("samples", 11, lambda r: str(rows[r]["samples"])))
         if self.closed_form:
             start.append(Column("closed form", 11, lambda r: f"{rows[r]['closed_form']:.2e}"))
-        end = [Column("throughput", 12, lambda r: rows[r]["throughput"]), Column("elapsed", 9, lambda r: rows[r]["elapsed"]),
-               Column("ETA", 9, lambda r: rows[r]["eta"]), Column("stop", 10, lambda r: rows[r]["stop"])]
-        self.columns, left_out = (start + metric_columns + end, []) if self.wide else fit(start, metric_columns, end)
+        end = [Column("throughput", 10, lambda r: rows[r]["throughput"]), Column("ETA", 9, lambda r: rows[r]["eta"])]
+        if self.wide:
+            end.insert(1, Column("elapsed", 9, lambda r: rows[r]["elapsed"]))
+        self.columns, left_out = (start + metric_columns + end, []) if self.wide else fit(start, metric_columns, end, TABLE_WIDTH - 13)
         header = render(self.columns, [])
-        self._write("\n".join(["# " + "-" * (len(header[0]) - 2), *header, *omitted(left_out)]) + "\n")
+        self._write("\n".join([*omitted(left_out), "# " + "-" * (len(header[0]) - 2), *header]) + "\n")
 
     def _throughput(self, point):
         if "ber" in point.stats and point.seconds > 0:
@@ -138,7 +142,7 @@ class LiveTable:
             self._build_columns()
         else:
             self._rows.append(row)
-        line = render(self.columns, [len(self._rows) - 1])[-1]
+        line = render(self.columns, [len(self._rows) - 1])[-1] + (f" | {row['stop']}" if row["stop"] else "")
         self._write(("\r" if self.tty else "") + line + "\n")
 
     def progress(self, snr_db):
@@ -263,7 +267,7 @@ def _has_target(results) -> bool:
         settings = (yaml.safe_load(results.attrs.get("scenario") or "") or {}).get("montecarlo") or {}
     except yaml.YAMLError:
         return False
-    return bool(settings.get("target_errors", 1000) or settings.get("target_block_errors"))
+    return bool(settings.get("target_errors") or settings.get("target_block_errors"))  # the resolved YAML leaves out None
 
 
 def format_results(results, wide: bool = False) -> str:
@@ -312,7 +316,8 @@ def _curve_table(results, curve, label, wide, has_target) -> list[str]:
     untrained = "; UNTRAINED: learned stages with random weights" if curve.random_weights else ""
     counted = "".join(f"; {text}" for text in curve.counted.values())
     lines = render(columns, range(len(points)))
-    return comment(f"curve {curve.name}{power_note(curve)}{untrained}{counted}") + ["# " + "-" * (len(lines[0]) - 2)] + lines + omitted(left_out)
+    return (comment(f"curve {curve.name}{power_note(curve)}{untrained}{counted}") + omitted(left_out) + ["# " + "-" * (len(lines[0]) - 2)]
+            + lines)
 
 
 def _replicate_table(results, group, members, label, wide) -> list[str]:
@@ -330,7 +335,7 @@ def _replicate_table(results, group, members, label, wide) -> list[str]:
     lines = render(columns, range(len(rows)))
     return (comment(f"curve {group}: mean over {len(members)} replicates ± the {int(results.attrs['confidence'] * 100)}% Student t "
                     "interval across them (the training spread; each replicate's Monte Carlo interval is in its own table)")
-            + ["# " + "-" * (len(lines[0]) - 2)] + lines + omitted(left_out))
+            + omitted(left_out) + ["# " + "-" * (len(lines[0]) - 2)] + lines)
 
 
 def format_point(results, snr_db: float, metrics: str) -> str:

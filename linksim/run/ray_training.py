@@ -48,7 +48,9 @@ def _train_task(resolved_yaml, key, root, cpus, gpus, events, *sources):
     from linksim.run.training import train_job
     from linksim.scenario import parse_scenario
 
-    events.put(("start", key, os.getpid()))
+    # Not events.put: it waits on the queue actor with ray.get, and a task blocked in ray.get lends its
+    # CPUs back to Ray, which then starts one more job than the CPUs allow.
+    events.actor.put_nowait.remote(("start", key, os.getpid()))
     start = time.perf_counter()
     try:
         scenario = parse_scenario(yaml.safe_load(resolved_yaml), "<resolved scenario>")

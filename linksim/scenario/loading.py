@@ -203,8 +203,9 @@ def _tag(problem) -> str:
 
 
 def resolved_yaml(scenario: Scenario) -> str:
-    """The scenario with every default filled in, as YAML text (stored in results)."""
-    return yaml.safe_dump(scenario.model_dump(mode="json", exclude_none=True), sort_keys=False)
+    """The scenario with every default filled in (None included: a default of None and an explicit null stay apart), as YAML
+    text: stored in results and sent to Ray workers, which validate it again into the same scenario."""
+    return yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False)
 
 
 

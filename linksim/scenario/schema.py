@@ -316,7 +316,7 @@ class Curve(Params):
 
     @model_validator(mode="after")
     def _coderate_given_once(self):
-        if "coderate" in self.model_fields_set and any(s.code_rate() is not None for s in self.stages):
+        if self.coderate != 1.0 and any(s.code_rate() is not None for s in self.stages):  # by value: resolved scenarios re-validate
             raise ValueError("'coderate' is taken from the encoder stages of this curve; remove it")
         return self
 
@@ -362,7 +362,7 @@ class Curve(Params):
                 _check_cache_head(self, stage)
             if stage.loss.uses_bridge:
                 stage.channel.check(self, stage)
-            elif "channel" in stage.model_fields_set:
+            elif stage.channel != PhyBridge(type="phy"):  # by value, so that the resolved scenario (every default written) re-validates
                 raise ValueError(f"training stage {stage.name!r}: 'loss: {stage.loss.type}' runs no bridge; remove 'channel'")
         return self
 

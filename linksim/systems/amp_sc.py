@@ -78,7 +78,8 @@ class IRSNetParams(_AMPGeometryParams):
 
     @model_validator(mode="after")
     def _public_widths(self):
-        given = sorted({"filters", "kernel_size"} & self.model_fields_set)
+        defaults = {name: type(self).model_fields[name].default for name in ("filters", "kernel_size")}
+        given = sorted(name for name, default in defaults.items() if getattr(self, name) != default)  # by value: resolved scenarios re-validate
         if self.style == "public" and given:
             raise ValueError(f"the public style's IRSNet takes its widths (2C, 4C, 8C) from 'latent_channels' and 3×3 kernels: "
                              f"remove {' and '.join(repr(g) for g in given)}")
