@@ -8,7 +8,7 @@ import numpy as np
 
 from linksim.engine.statistics import (CONVENTION_LABELS, POWER_METRIC, MetricSummary, closed_form_ber, describe_power, effective_snr,
                                        point_summary, rate_errors)
-from linksim.output.columns import RATE_WIDTH, TABLE_WIDTH, Column, comment, fit, mean_cell, mean_format, omitted, rate_cell, render
+from linksim.output.columns import RATE_WIDTH, Column, comment, fit, mean_cell, mean_format, omitted, rate_cell, render
 from linksim.output.replicates import replicate_groups
 from linksim.phy.intervals import mean_interval
 
@@ -49,17 +49,20 @@ def _key_metrics(kinds: dict, effective: bool) -> list[str]:
     return [m for m in kinds if not (m.endswith(("_min", "_max")) and m[:-4] in kinds) and not (effective and m == POWER_METRIC)]
 
 
-def _metric_columns(kinds: dict, summaries, errors, slack: int = 0) -> list[Column]:
-    """One column per metric (rates: value and bracket, then its error count). ``summaries[r]`` is row
-    r's {metric: MetricSummary} and ``errors[r]`` its {rate metric: error count}; the rows there now
-    fix each column's format and width (``slack`` characters more for rows still to come)."""
+def _metric_columns(kinds: dict, summaries, errors, slack: int = 0, brackets: bool = True) -> list[Column]:
+    """One column per metric (rates: value and, with ``brackets``, its interval; then its error count).
+    ``summaries[r]`` is row r's {metric: MetricSummary} and ``errors[r]`` its {rate metric: error count};
+    the rows there now fix each column's format and width (``slack`` characters more for rows still to come)."""
     columns = []
     rates = [m for m, kind in kinds.items() if kind == "rate"]
     known = range(len(summaries))
     for name, kind in kinds.items():
         if kind == "rate":
-            columns.append(Column(name.upper() if len(name) <= 4 else name, RATE_WIDTH,
-                                  lambda r, n=name: rate_cell(summaries[r][n].value, summaries[r][n].low, summaries[r][n].high)))
+            title = name.upper() if len(name) <= 4 else name
+            if brackets:
+                columns.append(Column(title, RATE_WIDTH, lambda r, n=name: rate_cell(summaries[r][n].value, summaries[r][n].low, summaries[r][n].high)))
+            else:
+                columns.append(Column(title, max(8, len(title)), lambda r, n=name: f"{summaries[r][n].value:.2e}"))
             title = "errors" if len(rates) == 1 else f"{name} errors"
             columns.append(Column(title, max([len(title), *(len(str(errors[r][name])) + slack for r in known)]), lambda r, n=name: str(errors[r][n])))
         else:
@@ -104,19 +107,20 @@ class LiveTable:
         self._write("\n".join(comment(f"curve {name} ({self.interval} intervals{note})")) + "\n")
 
     def _build_columns(self):
-        """The curve's columns, formats from its first row; prints the header. Samples and seconds per
-        point only with ``wide``; a flagged row gets its stop reason after the last column."""
+        """The curve's columns, formats from its first row; prints the header. As AFF3CT's: rates without
+        their intervals (``linksim table`` has them), samples and seconds per point only with ``wide``;
+        a capped point shows its cap where the ETA goes."""
         rows = self._rows
-        metric_columns = _metric_columns(self.kinds, _Rows(rows, "summaries"), _Rows(rows, "errors"), slack=1)
+        metric_columns = _metric_columns(self.kinds, _Rows(rows, "summaries"), _Rows(rows, "errors"), slack=1, brackets=self.wide)
         start = [Column(self.label + " dB", 8, lambda r: f"{rows[r]['snr_db']:.2f}")]
         if self.wide:
             start.append(Column("samples", 11, lambda r: str(rows[r]["samples"])))
         if self.closed_form:
             start.append(Column("closed form", 11, lambda r: f"{rows[r]['closed_form']:.2e}"))
-        end = [Column("throughput", 10, lambda r: rows[r]["throughput"]), Column("ETA", 9, lambda r: rows[r]["eta"])]
+        end = [Column("throughput", 10, lambda r: rows[r]["throughput"]), Column("ETA", 10, lambda r: rows[r]["stop"] or rows[r]["eta"])]
         if self.wide:
             end.insert(1, Column("elapsed", 9, lambda r: rows[r]["elapsed"]))
-        self.columns, left_out = (start + metric_columns + end, []) if self.wide else fit(start, metric_columns, end, TABLE_WIDTH - 13)
+        self.columns, left_out = (start + metric_columns + end, []) if self.wide else fit(start, metric_columns, end)
         header = render(self.columns, [])
         self._write("\n".join([*omitted(left_out), "# " + "-" * (len(header[0]) - 2), *header]) + "\n")
 
@@ -142,7 +146,7 @@ class LiveTable:
             self._build_columns()
         else:
             self._rows.append(row)
-        line = render(self.columns, [len(self._rows) - 1])[-1] + (f" | {row['stop']}" if row["stop"] else "")
+        line = render(self.columns, [len(self._rows) - 1])[-1]
         self._write(("\r" if self.tty else "") + line + "\n")
 
     def progress(self, snr_db):
