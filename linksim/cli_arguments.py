@@ -5,15 +5,20 @@ import argparse
 __all__ = ["metric_target", "snr_window", "snr_range", "epoch_seconds"]
 
 
+def _name_and_number(text: str) -> tuple[str, float]:
+    """``NAME=NUMBER`` split at its last ``=`` (NAME may be empty); the number nan where it is none."""
+    name, _, value = text.rpartition("=")
+    try:
+        return name, float(value)
+    except ValueError:
+        return name, float("nan")
+
+
 def metric_target(text: str):
     """``METRIC=VALUE`` of ``compare --at``."""
     import math
 
-    name, _, value = text.partition("=")
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
+    name, number = _name_and_number(text)
     if not name or not math.isfinite(number):
         raise argparse.ArgumentTypeError(f"expected METRIC=VALUE (e.g. psnr=25 or ber=1e-4), got {text!r}")
     return name, number
@@ -49,11 +54,7 @@ def epoch_seconds(text: str):
     """``[CURVE=]SECONDS`` of ``train --plan --epoch-seconds``: (curve name or ``*``, seconds per epoch)."""
     import math
 
-    name, _, value = text.rpartition("=")
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = float("nan")
+    name, seconds = _name_and_number(text)
     if not math.isfinite(seconds) or seconds <= 0:
         raise argparse.ArgumentTypeError(f"expected [CURVE=]SECONDS with SECONDS > 0 (e.g. 40 or codec=40), got {text!r}")
     return name or "*", seconds

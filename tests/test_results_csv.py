@@ -220,3 +220,10 @@ def test_mutated_csvs_are_read_or_refused_in_one_line_never_a_crash(tmp_path):
 
     check()
     assert outcomes == {0, 2}  # some mutants still read, others are refused
+
+
+def test_a_csv_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path, capsys):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)  # reading it would block until a writer came
+    assert main(["table", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err

@@ -334,17 +334,7 @@ class Results:
             from linksim.output.results_csv import read_results_csv
 
             return read_results_csv(path)
-        try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                raise InputError(f"{path}: not a regular file; expected a results file")
-            with open(path, "rb") as f:
-                content = f.read(MAX_RESULTS_BYTES + 1)
-        except FileNotFoundError:
-            raise InputError(f"{path}: no such results file") from None
-        except OSError as exc:
-            raise InputError(f"{path}: cannot read ({_reason(exc)})") from None
-        if len(content) > MAX_RESULTS_BYTES:
-            raise InputError(f"{path}: larger than {MAX_RESULTS_BYTES} bytes; not a linksim results file")
+        content = read_results_bytes(path, MAX_RESULTS_BYTES)
         _unsealed(content, path)
         try:
             with h5py.File(io.BytesIO(content), "r") as f:
@@ -380,6 +370,23 @@ class Results:
 SEAL_BYTES = 512  # the HDF5 user block at the start of every results file: the seal
 SEAL_MAGIC = b"linksim-results-seal 1\n"
 MAX_RESULTS_BYTES = 256 * 2**20  # counts only: far above any real run
+
+
+def read_results_bytes(path: str, limit: int) -> bytes:
+    """The bytes of the results file ``path`` (HDF5 or CSV); ``InputError`` if it is missing, not a regular
+    file (a FIFO would block the read) or larger than ``limit``."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise InputError(f"{path}: not a regular file; expected a results file")
+        with open(path, "rb") as f:
+            content = f.read(limit + 1)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such results file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({_reason(exc)})") from None
+    if len(content) > limit:
+        raise InputError(f"{path}: larger than {limit} bytes; not a linksim results file")
+    return content
 
 
 def _seal(path) -> None:

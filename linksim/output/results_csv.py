@@ -39,15 +39,9 @@ def _number(text: str) -> float:
 
 def _rows(path: str) -> list[tuple]:
     """``(line, curve, snr_db, convention, metric, MetricSummary)`` of every row; ``InputError`` naming the line."""
-    try:
-        with open(path, "rb") as f:
-            content = f.read(MAX_CSV_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such results file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(content) > MAX_CSV_BYTES:
-        raise InputError(f"{path}: larger than {MAX_CSV_BYTES} bytes; not a linksim results CSV")
+    from linksim.output.results import read_results_bytes
+
+    content = read_results_bytes(path, MAX_CSV_BYTES)
     try:
         lines = list(csv.reader(io.StringIO(content.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as exc:
