@@ -223,7 +223,7 @@ def test_the_fast_decoder_in_a_scenario_reports_its_mean_iterations(decoder, wri
     """At an Eb/N0 where every codeword decodes (64-QAM, 11 dB), early termination stops them all
     early: the ``iterations`` metric is a mean between 1 and 20, shown in the table, and BLER is 0."""
     out = tmp_path / "fast.h5"
-    assert main(["run", write_scenario(_fast_scenario(decoder, (11.0,))), "--out", str(out)]) == 0
+    assert main(["run", write_scenario(_fast_scenario(decoder, (11.0,))), "--out", str(out), "--wide"]) == 0
     header = next(line for line in capsys.readouterr().out.splitlines() if "iterations" in line)
     assert "bler" in header
     point = Results.load(out).curves[0].points[0]

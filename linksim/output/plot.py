@@ -8,7 +8,7 @@ __all__ = ["plot_results", "reconstruction_grid", "comparison_grid", "slice_grid
 
 METRIC_TITLES = {"psnr": "PSNR [dB]", "ssim": "SSIM", "mse": "MSE", "ber": "BER", "bler": "BLER", "ser": "SER",
                  "tx_power": "transmit power (measured)", "image_loss": "share of images lost", "iterations": "decoder iterations (mean)",
-                 "semantic_ber": "semantic BER", "latent_mse": "latent MSE", "dice": "Dice", "miou_w": "weighted mean IoU",
+                 "latent_mse": "latent MSE", "dice": "Dice", "miou_w": "weighted mean IoU",
                  "power": "power", "noise_power": "noise power", "effective_snr_db": "effective SNR [dB]"}
 PANEL_COLUMNS = 2  # metric panels per row: about 17 cm wide, an A4 page's text width or a notebook cell
 

@@ -328,12 +328,13 @@ class Results:
         The whole file is checked before HDF5 parses it (its seal, see :func:`_unsealed`), and the parsed
         values are checked (counts, rates, finite numbers), so a damaged file is a one-line error, never
         a crash or a wrong number. A ``.csv`` path is read as a results CSV
-        (:func:`linksim.output.results_csv.read_results_csv`): values and intervals as written, no counts."""
+        (:func:`linksim.output.results_csv.parse_results_csv`): values and intervals as written, no counts."""
         path = os.fspath(path)
         if path.lower().endswith(".csv"):
-            from linksim.output.results_csv import read_results_csv
+            from linksim.output.results_csv import MAX_CSV_BYTES, parse_results_csv
 
-            return read_results_csv(path)
+            attrs, curves = parse_results_csv(read_results_bytes(path, MAX_CSV_BYTES), path)
+            return cls(attrs, [CurveResults(**curve) for curve in curves], path)
         content = read_results_bytes(path, MAX_RESULTS_BYTES)
         _unsealed(content, path)
         try:

@@ -1,6 +1,6 @@
-"""A results CSV (``linksim table --csv``, written next to every results file) read back as
-:class:`~linksim.output.results.Results`, so that ``table``, ``compare`` and ``plot`` work on the
-CSVs committed with a study as on its HDF5 file.
+"""A results CSV (``linksim table --csv``, written next to every results file) read back into what
+:class:`~linksim.output.results.Results` holds (``Results.load`` of a ``.csv``), so that ``table``,
+``compare`` and ``plot`` work on the CSVs committed with a study as on its HDF5 file.
 
 The CSV holds each point's value, interval and count per metric and per replicate; that is what the
 tables, comparisons and figures use. What it lacks is read as unknown: the run's seed, commit and
@@ -25,7 +25,7 @@ from linksim.engine.errors import InputError
 from linksim.engine.statistics import CONVENTION_LABELS, POWER_METRIC, MetricSummary, PointResult
 from linksim.output.replicates import replicate_groups
 
-__all__ = ["read_results_csv", "MAX_CSV_BYTES"]
+__all__ = ["parse_results_csv", "MAX_CSV_BYTES"]
 
 MAX_CSV_BYTES = 64 * 2**20
 FIELDS = ("curve", "snr_db", "convention", "metric", "value", "ci_low", "ci_high", "count")
@@ -37,11 +37,8 @@ def _number(text: str) -> float:
     return float(text) if text != "" else float("nan")
 
 
-def _rows(path: str) -> list[tuple]:
+def _rows(content: bytes, path: str) -> list[tuple]:
     """``(line, curve, snr_db, convention, metric, MetricSummary)`` of every row; ``InputError`` naming the line."""
-    from linksim.output.results import read_results_bytes
-
-    content = read_results_bytes(path, MAX_CSV_BYTES)
     try:
         lines = list(csv.reader(io.StringIO(content.decode("utf-8"))))
     except (UnicodeDecodeError, csv.Error) as exc:
@@ -94,13 +91,11 @@ def _confidence(by_curve: dict, groups: dict, group_rows: dict) -> float:
     return DEFAULT_CONFIDENCE
 
 
-def read_results_csv(path):
-    """Read a results CSV as :class:`~linksim.output.results.Results` (see the module's docstring);
-    ``InputError`` naming the file and line if it is not one."""
-    from linksim.output.results import CurveResults, Results
-
-    path = os.fspath(path)
-    rows = _rows(path)
+def parse_results_csv(content: bytes, path: str) -> tuple[dict, list[dict]]:
+    """The run attributes and the curves (keyword arguments of
+    :class:`~linksim.output.results.CurveResults`) of a results CSV's bytes, as the module's docstring
+    says; ``InputError`` naming the file ``path`` and the line if it is not one."""
+    rows = _rows(content, path)
     conventions = {row[3] for row in rows}
     if len(conventions) > 1:
         raise InputError(f"{path}: rows in several SNR conventions ({', '.join(sorted(conventions))}); expected one")
@@ -119,16 +114,16 @@ def read_results_csv(path):
         point[metric] = summary
         if _binomial(summary):
             asymmetric.add(metric)
-    curves = [_curve(path, index, name, points, asymmetric, CurveResults) for index, (name, points) in
+    curves = [_curve(path, index, name, points, asymmetric) for index, (name, points) in
               enumerate((n, by_curve[n]) for n in names if n in by_curve)]
     attrs = {"name": os.path.splitext(os.path.basename(path))[0], "seed": "-", "status": "read from CSV", "git_commit": "-",
              "started_utc": "-", "convention": conventions.pop(), "interval": "as stored",
              "confidence": _confidence(by_curve, {g: replicated[g] for g in derived}, group_rows)}
-    return Results(attrs, curves, path)
+    return attrs, curves
 
 
-def _curve(path, index, name, points: dict, rates: set, CurveResults):
-    """One results curve from its rows: ``points`` {snr_db: {metric: MetricSummary}}."""
+def _curve(path, index, name, points: dict, rates: set) -> dict:
+    """One results curve's fields from its rows: ``points`` {snr_db: {metric: MetricSummary}}."""
     metrics = list(dict.fromkeys(m for values in points.values() for m in values if m not in (CLOSED_FORM, EFFECTIVE)))
     kinds = {m: "rate" if m in rates else "mean" for m in metrics}
     for snr_db, values in points.items():
@@ -151,4 +146,4 @@ def _curve(path, index, name, points: dict, rates: set, CurveResults):
             if effective is not None and math.isfinite(effective.value) and power.value > 0:
                 signal_power = power.value * 10 ** (-(effective.value - snr) / 10)
                 break
-    return CurveResults(name, index, kinds, theory, result_points, None, signal_power, "")
+    return {"name": name, "index": index, "metrics": kinds, "theory": theory, "points": result_points, "signal_power": signal_power}
