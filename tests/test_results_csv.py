@@ -41,6 +41,9 @@ def test_a_csv_holds_the_values_intervals_kinds_and_confidence_of_its_results_fi
     for a, b in zip(h5.curves, csv.curves):
         assert b.metrics == a.metrics  # rates told from means by their intervals alone
         assert (b.theory is None) == (a.theory is None)
+        if a.theory is not None:  # identified by its values: the closed form itself, not a table of it
+            assert {k: b.theory[k] for k in ("type", "modulation", "labelling")} == {"labelling": "gray", **a.theory}
+            assert b.theory["equal_to"] == []  # against Es/N0 no other closed form gives 16-QAM's values
         if a.signal_power is not None:
             assert b.signal_power == pytest.approx(a.signal_power, rel=1e-5)
         for p, q in zip(a.points, b.points):
@@ -141,13 +144,31 @@ def test_metric_panels_sit_on_a_page_wide_grid_with_each_closed_form_once(run_fi
 
     import dataclasses
 
-    h5, _, _ = run_files
+    h5, csv, _ = run_files
     twin = Results(h5.attrs, h5.curves + [dataclasses.replace(h5.curve("qam16"), name="qam16-again")], h5.path)  # one closed form, twice
     panels = plot_results(twin, tmp_path / "grid.png")
     width, height = Image.open(tmp_path / "grid.png").size
     assert width <= 1100 and height > width / 2  # two columns, several rows: not one strip
     assert {"PSNR [dB]", "BER", "BLER", "transmit power (measured)"} <= set(panels)
     assert panels["BER"].count("closed form: uncoded 16-QAM, AWGN") == 1
+    from_csv = plot_results(Results(csv.attrs, csv.curves + [dataclasses.replace(csv.curve("qam16"), name="qam16-again")], csv.path),
+                            tmp_path / "csv.png")
+    assert from_csv["BER"].count("closed form: uncoded 16-QAM, AWGN") == 1
+
+
+def test_a_csv_closed_form_is_named_by_its_values_and_equal_ones_are_named_together():
+    """Against Eb/N0, BPSK's closed form is QPSK's (and Gray 16-QAM's is 4-PAM's): a CSV's values name both;
+    values of no closed form stay a table, labelled as such."""
+    from linksim.output.plot import closed_form_label
+    from linksim.output.results_csv import _identified_closed_form
+    from linksim.phy.ber_theory import ber_awgn, ber_rayleigh
+
+    snrs = [0.0, 4.0, 8.0]
+    assert closed_form_label([_identified_closed_form(snrs, ber_awgn("qpsk", snrs, "ebno"), "ebno")]) == "closed form: uncoded BPSK = QPSK, AWGN"
+    assert closed_form_label([_identified_closed_form(snrs, ber_awgn("qam64", snrs, "ebno"), "ebno")]) == "closed form: uncoded 64-QAM = 8-PAM, AWGN"
+    assert closed_form_label([_identified_closed_form(snrs, ber_rayleigh("qam16", snrs), "esno")]) == "closed form: uncoded 16-QAM, Rayleigh"
+    shifted = _identified_closed_form(snrs, ber_awgn("qam16", [s - 0.3 for s in snrs], "esno"), "esno")  # an energy overhead
+    assert shifted["type"] == "tabulated" and closed_form_label([shifted]) == "closed form (values from the CSV)"
 
 
 def test_plot_overlays_several_files_and_names_clashing_curves_by_their_file(run_files, tmp_path, capsys):

@@ -18,16 +18,22 @@ def metric_title(name: str) -> str:
     return METRIC_TITLES.get(name, name.replace("_", " "))
 
 
-def closed_form_label(theory: dict, curve: str) -> str:
-    """What a closed-form reference is, for a legend: ``closed form: uncoded 16-QAM, AWGN``."""
-    if theory.get("type") == "tabulated":
-        return f"closed form of {curve}'s reference (from the CSV)"
-    channel = "Rayleigh" if theory.get("type") == "rayleigh_ber" else "AWGN"
+def closed_form_label(theories: list) -> str:
+    """What a closed-form reference is, for a legend: ``closed form: uncoded 16-QAM, AWGN``; references
+    whose values are equal (BPSK and QPSK against Eb/N0) share one label, ``uncoded BPSK = QPSK``."""
     import re
 
-    found = re.fullmatch(r"([a-z]+?)(\d+)", theory.get("modulation", "?"))
-    modulation = f"{found.group(2)}-{found.group(1).upper()}" if found else theory.get("modulation", "?").upper()
-    return f"closed form: uncoded {modulation}, {channel}"
+    if all(t.get("type") == "tabulated" for t in theories):
+        return "closed form (values from the CSV)"
+    described = [t for t in theories if t.get("type") != "tabulated"]
+    channel = "Rayleigh" if described[0].get("type") == "rayleigh_ber" else "AWGN"
+    names = []
+    for theory in described:
+        for modulation in [theory.get("modulation", "?")] + theory.get("equal_to", []):
+            found = re.fullmatch(r"([a-z]+?)(\d+)", modulation)
+            name = f"{found.group(2)}-{found.group(1).upper()}" if found else modulation.upper()
+            names += [name + (", natural labels" if theory.get("labelling") == "natural" else "")]
+    return f"closed form: uncoded {' = '.join(dict.fromkeys(names))}, {channel}"
 
 
 def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
@@ -44,7 +50,6 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
     replicates with the interval across them (the training spread) as its band. Written with
     matplotlib's Agg backend (no display). Returns each panel's title and legend labels, in order.
     """
-    import json
     import math
 
     from linksim.output.report import point_effective_snr
@@ -67,12 +72,13 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
         raise ValueError("no metric to plot")
     columns = min(PANEL_COLUMNS, len(metric_names))
     rows = math.ceil(len(metric_names) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.3 * columns, 3.3 * rows), squeeze=False)
+    width = 8.6 if columns > 1 else 6.0  # inches: about 22 / 15 cm, a page's or a notebook cell's width
+    fig, axes = plt.subplots(rows, columns, figsize=(width, 3.0 * rows + 1.2), squeeze=False, layout="constrained")
     for ax in axes.flat[len(metric_names):]:
         ax.set_visible(False)
     for ax, metric in zip(axes.flat, metric_names):
         kind = "rate"
-        drawn_theories = set()
+        references = []  # (theory, snr grid) of the curves on this panel that have a closed form
         for i, curve in enumerate(results.curves):
             if metric not in curve.metrics or not curve.points:
                 continue
@@ -102,13 +108,9 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
                 lowest, highest = ([point_summary(p, f"{metric}_{end}", "mean", a["confidence"], a["interval"]).value
                                     for p in curve.points] for end in ("min", "max"))
                 ax.fill_between(snr, lowest, highest, color=colour, alpha=0.1, linestyle="--", linewidth=0.8, edgecolor=colour)
-            theory = closed_form_ber(curve.theory, results.convention)
-            key = json.dumps(curve.theory, sort_keys=True)
-            if theory and metric == "ber" and versus is None and axis == "nominal" and key not in drawn_theories:
-                drawn_theories.add(key)
-                fine = np.linspace(snr.min(), snr.max(), 200)
-                ax.plot(fine, theory(fine), linestyle=(0, (4, 2 + 2 * len(drawn_theories))), color="0.25", linewidth=1,
-                        label=closed_form_label(curve.theory, curve.name))
+            if curve.theory and metric == "ber" and versus is None and axis == "nominal":
+                references.append((curve.theory, snr))
+        _draw_closed_forms(ax, references, results.convention)
         if kind == "rate":
             ax.set_yscale("log")
         if versus is None:
@@ -120,16 +122,35 @@ def plot_results(results, out_path, metrics=None, versus=None, axis="nominal"):
         ax.set_title(metric_title(metric), fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
         ax.tick_params(labelsize=8)
-        ax.legend(fontsize=7)
     import textwrap
 
+    shown = {}  # one legend for every panel, below them: the curves are the same in each
+    for ax in axes.flat[:len(metric_names)]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            shown.setdefault(label, handle)
+    fig.legend(shown.values(), shown.keys(), loc="outside lower center", ncols=min(3, len(shown)) or 1, fontsize=7, frameon=False)
     fig.suptitle(textwrap.fill(f"{a['name']}: {int(a['confidence'] * 100)}% intervals ({a['interval']} for rates, Student t for means; "
-                               "bands of replicated curves: the spread across replicates)", 55 * columns), fontsize=9)
-    fig.tight_layout()
+                               "bands of replicated curves: the spread across replicates)", 60 * columns + 20), fontsize=9)
     fig.savefig(out_path, dpi=120)
     panels = {ax.get_title(): ax.get_legend_handles_labels()[1] for ax in axes.flat[:len(metric_names)]}
     plt.close(fig)
     return panels
+
+
+def _draw_closed_forms(ax, references, convention):
+    """Each distinct closed form of ``references`` [(theory, snr grid)] once, dashed, over its grid;
+    references equal at every point of the grid (to 6 digits) are one line with one label."""
+    distinct = {}
+    for theory, snr in references:
+        ber = closed_form_ber(theory, convention)
+        if ber is None:
+            continue
+        key = (tuple(np.round(snr, 6)), tuple(float(f"{v:.6g}") for v in np.atleast_1d(ber(snr))))
+        distinct.setdefault(key, []).append(theory)
+    for number, ((grid, _), theories) in enumerate(distinct.items()):
+        fine = np.linspace(min(grid), max(grid), 200)
+        ax.plot(fine, closed_form_ber(theories[0], convention)(fine), linestyle=(0, (4, 4 + 2 * number)), color="0.25",
+                linewidth=1, label=closed_form_label(theories))
 
 
 def _replicate_line(ax, results, group, members, metric, kind, colour):

@@ -11,7 +11,9 @@ times, each point's samples, seconds and stop reason. The rest is recovered from
 - the mean rows of a replicated curve (``c`` beside ``c#r0``, ``c#r1`` …) are recomputed from its
   replicates, not read, and their interval gives the confidence level (Student t across the
   replicates); without replicates the level is taken as 0.95, linksim's default;
-- ``ber_closed_form`` rows become a tabulated closed form; ``effective_snr_db`` beside ``tx_power``
+- ``ber_closed_form`` rows become the closed form whose values they are (uncoded AWGN or Rayleigh BER
+  of a Gray or natural constellation, equal to 6 significant digits at every point), else a tabulated
+  one interpolated between the points; ``effective_snr_db`` beside ``tx_power``
   gives the power the noise refers to, so ``--axis effective`` works.
 """
 import csv
@@ -114,15 +116,39 @@ def parse_results_csv(content: bytes, path: str) -> tuple[dict, list[dict]]:
         point[metric] = summary
         if _binomial(summary):
             asymmetric.add(metric)
-    curves = [_curve(path, index, name, points, asymmetric) for index, (name, points) in
+    convention = conventions.pop()
+    curves = [_curve(path, index, name, points, asymmetric, convention) for index, (name, points) in
               enumerate((n, by_curve[n]) for n in names if n in by_curve)]
     attrs = {"name": os.path.splitext(os.path.basename(path))[0], "seed": "-", "status": "read from CSV", "git_commit": "-",
-             "started_utc": "-", "convention": conventions.pop(), "interval": "as stored",
+             "started_utc": "-", "convention": convention, "interval": "as stored",
              "confidence": _confidence(by_curve, {g: replicated[g] for g in derived}, group_rows)}
     return attrs, curves
 
 
-def _curve(path, index, name, points: dict, rates: set) -> dict:
+def _identified_closed_form(snrs: list, values: list, convention: str) -> dict:
+    """The reference (as results files store it) whose closed-form BER gives ``values`` at ``snrs``
+    to 6 significant digits (``equal_to``: the other modulations whose closed form gives the same), else
+    ``{"type": "tabulated", ...}`` holding the values."""
+    from linksim.engine.statistics import closed_form_ber
+
+    values = np.asarray(values, float)
+    matches = []
+    for kind in ("awgn_ber", "rayleigh_ber"):
+        for modulation in ("bpsk", "qpsk", "qam16", "qam64", "qam256", "pam4", "pam8"):
+            for labelling in ("gray", "natural"):
+                theory = {"type": kind, "modulation": modulation, "labelling": labelling}
+                ber = closed_form_ber(theory, convention)
+                if ber is not None and np.allclose(ber(np.asarray(snrs, float)), values, rtol=1e-6, atol=0):
+                    matches.append(theory)
+    if not matches:
+        return {"type": "tabulated", "snr_db": snrs, "ber": values.tolist()}
+    # equal closed forms (BPSK and QPSK against Eb/N0, Gray 16-QAM and 4-PAM): the CSV cannot tell which
+    first = matches[0]
+    others = dict.fromkeys(m["modulation"] for m in matches if m["type"] == first["type"] and m["modulation"] != first["modulation"])
+    return {**first, "equal_to": list(others)}
+
+
+def _curve(path, index, name, points: dict, rates: set, convention: str) -> dict:
     """One results curve's fields from its rows: ``points`` {snr_db: {metric: MetricSummary}}."""
     metrics = list(dict.fromkeys(m for values in points.values() for m in values if m not in (CLOSED_FORM, EFFECTIVE)))
     kinds = {m: "rate" if m in rates else "mean" for m in metrics}
@@ -138,7 +164,7 @@ def _curve(path, index, name, points: dict, rates: set) -> dict:
                                  summaries={m: points[snr][m] for m in metrics}) for i, snr in enumerate(snrs)]
     theory = None
     if all(CLOSED_FORM in points[snr] for snr in snrs):
-        theory = {"type": "tabulated", "snr_db": snrs, "ber": [points[snr][CLOSED_FORM].value for snr in snrs]}
+        theory = _identified_closed_form(snrs, [points[snr][CLOSED_FORM].value for snr in snrs], convention)
     signal_power = None
     if POWER_METRIC in metrics:
         for snr in snrs:
