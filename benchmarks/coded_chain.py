@@ -6,16 +6,21 @@ iterations). Chains, all XLA-compiled, 1000 codewords per batch:
 
 - ``sionna``: ``BinarySource``, ``LDPC5GEncoder``, ``Mapper``, ``AWGN``, ``Demapper("app")``,
   ``LDPC5GDecoder`` (boxplus-phi, flooding, 20 iterations) — the reference;
-- ``linksim``: the scenario curve of the same chain with ``implementation: fast`` (the same rule,
-  schedule and iterations, early termination), run as a Sionna block (``Scenario.link``);
-- ``linksim-layered``: the same with ``schedule: layered, rule: normalized-minsum`` (scale 0.75).
+- ``linksim``: the scenario curve of the same chain with ``implementation: fast`` on the encoder
+  (the same codewords bit for bit) and on the decoder (the same rule, schedule and iterations, early
+  termination), run as a Sionna block (``Scenario.link``);
+- ``linksim-layered``: the same with ``schedule: layered, rule: normalized-minsum`` (scale 0.75),
+  20 iterations: a lower BLER than Sionna's at 1e-3;
+- ``linksim-layered-16``: the same with 16 iterations (``--layered-iterations``), which gives
+  Sionna's BLER: the comparison at equal BLER.
 
-For each chain and point: batches until ``--errors`` block errors (default 100): the wall time to
-get there (compilation excluded), information Mbit/s, BLER, the mean decoder iterations, and the
+For each chain and point: batches until ``--errors`` block errors (default 100), one batch of each
+chain in turn (so that a change of load or clock during the run hits every chain alike): the wall time
+of its batches (compilation excluded), information Mbit/s, BLER, the mean decoder iterations, and the
 two-proportion z of the BLER against Sionna's (|z| < 3.29: equal at 99.9 %). Then the decoders
-alone at 20 fixed iterations (no early stop), information Mbit/s, beside Sionna's.
+alone at 20 fixed iterations (no early stop), and the encoders alone, information Mbit/s, beside Sionna's.
 
-    python benchmarks/coded_chain.py            # about 5 minutes on 2 cores
+    python benchmarks/coded_chain.py            # about 6 minutes on 2 cores
 """
 import argparse
 import os
@@ -31,11 +36,11 @@ K, N, BITS_PER_SYMBOL, BATCH = 1024, 2048, 4, 1000
 
 
 def scenario_dict(decoder: dict) -> dict:
-    """The chain as a linksim scenario with the given ``ldpc_decoder`` options."""
+    """The chain as a linksim scenario with the fast encoder and the given ``ldpc_decoder`` options."""
     return {"name": "coded_chain", "seed": 1, "snr": {"convention": "ebno", "values": [3.0]},
             "montecarlo": {"batch_size": BATCH},
             "curves": [{"name": "chain", "source": {"type": "bits", "num_bits": K},
-                        "stages": [{"type": "ldpc_encoder", "k": K, "n": N},
+                        "stages": [{"type": "ldpc_encoder", "k": K, "n": N, "implementation": "fast"},
                                    {"type": "mapper", "modulation": "qam16"},
                                    {"type": "awgn"},
                                    {"type": "demapper", "modulation": "qam16", "method": "app"},
@@ -74,19 +79,25 @@ def linksim_chain(decoder: dict):
     return tf.function(lambda ebno_db: block(BATCH, ebno_db), jit_compile=True)
 
 
-def until_errors(run, ebno_db: float, target: int, max_codewords: int):
-    """Batches of ``run`` until ``target`` block errors: (block errors, codewords, seconds)."""
+def until_errors(runs: dict, ebno_db: float, target: int, max_codewords: int) -> dict:
+    """Batches of every chain in ``runs`` ({name: run}) until each has ``target`` block errors (or
+    ``max_codewords``), one batch of each in turn, so that the chains share the machine's state
+    (load, clock) alike: {name: (block errors, codewords, seconds of its own batches)}."""
     import tensorflow as tf
 
     snr = tf.constant(ebno_db, tf.float32)
-    run(snr)  # compile
-    errors = codewords = 0
-    start = time.perf_counter()
-    while errors < target and codewords < max_codewords:
-        bits, decided = run(snr)
-        errors += int(np.sum(np.any(bits.numpy() != decided.numpy(), axis=1)))
-        codewords += BATCH
-    return errors, codewords, time.perf_counter() - start
+    for run in runs.values():
+        run(snr)  # compile
+    tally = {name: [0, 0, 0.0] for name in runs}
+    while open_ := [name for name, (errors, codewords, _) in tally.items() if errors < target and codewords < max_codewords]:
+        for name in open_:
+            start = time.perf_counter()
+            bits, decided = runs[name](snr)
+            errors = int(np.sum(np.any(bits.numpy() != decided.numpy(), axis=1)))
+            tally[name][2] += time.perf_counter() - start
+            tally[name][0] += errors
+            tally[name][1] += BATCH
+    return {name: tuple(values) for name, values in tally.items()}
 
 
 def mean_iterations(decoder: dict, ebno_db: float, batches: int = 5) -> float:
@@ -139,11 +150,33 @@ def decoder_throughput(repeats: int = 5) -> list[tuple[str, float]]:
     return out
 
 
+def encoder_throughput(repeats: int = 20) -> list[tuple[str, float]]:
+    """Information Mbit/s of Sionna's encoder and linksim's quasi-cyclic one (the same codewords)."""
+    import tensorflow as tf
+    from sionna.phy.fec.ldpc import LDPC5GEncoder
+
+    from linksim.phy.ldpc_encoding import QCLDPC5GEncoder
+
+    encoder = LDPC5GEncoder(K, N, num_bits_per_symbol=BITS_PER_SYMBOL)
+    bits = tf.cast(tf.random.uniform([BATCH, K], 0, 2, tf.int32), tf.float32)
+    out = []
+    for name, block in (("sionna LDPC5GEncoder", encoder), ("linksim QCLDPC5GEncoder", QCLDPC5GEncoder(encoder))):
+        run = tf.function(block, jit_compile=True)
+        run(bits)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            run(bits).numpy()
+        out.append((name, BATCH * K * repeats / (time.perf_counter() - start) / 1e6))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ebno", default="3.95,4.25", help="Eb/N0 points in dB, comma-separated")
     parser.add_argument("--errors", type=int, default=100, help="block errors per chain and point")
     parser.add_argument("--max-codewords", type=int, default=400_000)
+    parser.add_argument("--layered-iterations", type=int, default=16,
+                        help="iterations of the second layered chain, chosen for Sionna's BLER at 20 flooding iterations")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -154,25 +187,28 @@ def main():
     load = os.getloadavg()
     print(f"# machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, TensorFlow {tf.__version__}; "
           f"load average before {load[0]:.2f}")
-    chains = {"sionna": (sionna_chain(), None),
-              "linksim": (linksim_chain({"implementation": "fast"}), {"implementation": "fast"}),
-              "linksim-layered": (linksim_chain(layered := {"implementation": "fast", "schedule": "layered",
-                                                            "rule": "normalized-minsum"}), layered)}
-    print("# chain             Eb/N0 | block errors | codewords |     BLER | z vs sionna | mean it. | seconds | info Mbit/s | speed-up")
+    layered = {"implementation": "fast", "schedule": "layered", "rule": "normalized-minsum"}
+    decoders = {"sionna": None, "linksim": {"implementation": "fast"}, "linksim-layered": layered,
+                f"linksim-layered-{args.layered_iterations}": {**layered, "iterations": args.layered_iterations}}
+    runs = {name: sionna_chain() if decoder is None else linksim_chain(decoder) for name, decoder in decoders.items()}
+    print("# chain               Eb/N0 | block errors | codewords |     BLER | z vs sionna | mean it. | seconds | info Mbit/s | speed-up")
     for ebno in [float(v) for v in args.ebno.split(",")]:
-        reference = None
-        for name, (run, decoder) in chains.items():
-            errors, codewords, seconds = until_errors(run, ebno, args.errors, args.max_codewords)
-            rate = codewords * K / seconds / 1e6
-            if reference is None:
-                reference = (errors, codewords, rate)
+        tally = until_errors(runs, ebno, args.errors, args.max_codewords)
+        reference = tally["sionna"]
+        for name, (errors, codewords, seconds) in tally.items():
+            rate, reference_rate = codewords * K / seconds / 1e6, reference[1] * K / reference[2] / 1e6
             z = two_proportion_z(errors, codewords, reference[0], reference[1])
-            iterations = mean_iterations(decoder, ebno) if decoder else 20.0
-            print(f"  {name:17s} {ebno:5.2f} | {errors:12d} | {codewords:9d} | {errors / codewords:.2e} | {z:+11.2f} | "
-                  f"{iterations:8.2f} | {seconds:7.1f} | {rate:11.2f} | {rate / reference[2]:7.2f}x", flush=True)
+            iterations = mean_iterations(decoders[name], ebno) if decoders[name] else 20.0
+            print(f"  {name:19s} {ebno:5.2f} | {errors:12d} | {codewords:9d} | {errors / codewords:.2e} | {z:+11.2f} | "
+                  f"{iterations:8.2f} | {seconds:7.1f} | {rate:11.2f} | {rate / reference_rate:7.2f}x", flush=True)
     print("# decoders alone, 20 fixed iterations (no early stop), info Mbit/s")
     base = None
     for name, rate in decoder_throughput():
+        base = base or rate
+        print(f"  {name:36s} {rate:6.2f}  ({rate / base:.2f}x)", flush=True)
+    print("# encoders alone, info Mbit/s")
+    base = None
+    for name, rate in encoder_throughput():
         base = base or rate
         print(f"  {name:36s} {rate:6.2f}  ({rate / base:.2f}x)", flush=True)
     print(f"# load average after {os.getloadavg()[0]:.2f}")

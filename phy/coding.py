@@ -61,6 +61,10 @@ class BlockEncoder(Block):
     code : "ldpc" | "polar"
     k, n : int
         Information and coded bits per block (Sionna's 5G limits, :func:`code_error`).
+    implementation : "sionna" | "fast"
+        LDPC only: Sionna's ``LDPC5GEncoder`` or :class:`linksim.phy.ldpc_encoding.QCLDPC5GEncoder`
+        (the same codewords bit for bit, computed on the quasi-cyclic structure). ``encoder`` is
+        Sionna's either way: it defines the code for the decoders.
     precision : None | "single" | "double"
         Of the output, as every Sionna block.
 
@@ -73,10 +77,17 @@ class BlockEncoder(Block):
     : [batch, m·n], float (``precision``) — coded bits
     """
 
-    def __init__(self, code: str, k: int, n: int, *, precision=None, **kwargs):
+    def __init__(self, code: str, k: int, n: int, *, implementation: str = "sionna", precision=None, **kwargs):
         super().__init__(precision=precision, **kwargs)
+        if implementation not in ("sionna", "fast") or (implementation == "fast" and code != "ldpc"):
+            raise ValueError(f"implementation must be 'sionna', or 'fast' for LDPC codes, got {implementation!r} for {code!r}")
         self.code, self.k, self.n = code, int(k), int(n)
         self.encoder = _sionna_encoder(code, self.k, self.n)
+        self._encode = self.encoder
+        if implementation == "fast":
+            from linksim.phy.ldpc_encoding import QCLDPC5GEncoder
+
+            self._encode = QCLDPC5GEncoder(self.encoder)
 
     def call(self, bits):
         import tensorflow as tf
@@ -84,7 +95,7 @@ class BlockEncoder(Block):
         bits = tf.convert_to_tensor(bits)
         batch = tf.shape(bits)[0]
         blocks = tf.cast(_blocks_of(bits, self.k, "bits"), tf.float32)  # [batch·m, k]
-        return tf.cast(tf.reshape(self.encoder(blocks), [batch, _row_length(bits, self.k, self.n)]), self.rdtype)  # [batch, m·n]
+        return tf.cast(tf.reshape(self._encode(blocks), [batch, _row_length(bits, self.k, self.n)]), self.rdtype)  # [batch, m·n]
 
 
 class BlockDecoder(Block):
