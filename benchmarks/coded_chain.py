@@ -120,6 +120,25 @@ def two_proportion_z(errors_a, trials_a, errors_b, trials_b) -> float:
     return (errors_a / trials_a - errors_b / trials_b) / np.sqrt(pooled * (1 - pooled) * (1 / trials_a + 1 / trials_b))
 
 
+def info_rate(block, inputs, repeats: int) -> float:
+    """Information Mbit/s of ``block`` (XLA-compiled, compilation excluded) on a batch of ``BATCH`` codewords."""
+    import tensorflow as tf
+
+    run = tf.function(block, jit_compile=True)
+    run(inputs)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        run(inputs).numpy()
+    return BATCH * K * repeats / (time.perf_counter() - start) / 1e6
+
+
+def print_rates(title: str, rates: list[tuple[str, float]]):
+    """``rates`` [(name, Mbit/s)], each with its ratio to the first."""
+    print(title)
+    for name, rate in rates:
+        print(f"  {name:36s} {rate:6.2f}  ({rate / rates[0][1]:.2f}x)", flush=True)
+
+
 def decoder_throughput(repeats: int = 5) -> list[tuple[str, float]]:
     """Information Mbit/s of each decoder alone, 20 fixed iterations, on the same LLRs (Eb/N0 4.25 dB)."""
     import tensorflow as tf
@@ -139,15 +158,7 @@ def decoder_throughput(repeats: int = 5) -> list[tuple[str, float]]:
                 ("linksim boxplus-phi flooding", QCLDPC5GDecoder(encoder, 20)),
                 ("linksim minsum flooding", QCLDPC5GDecoder(encoder, 20, "minsum")),
                 ("linksim normalized-minsum layered", QCLDPC5GDecoder(encoder, 20, "normalized-minsum", schedule="layered"))]
-    out = []
-    for name, decoder in decoders:
-        run = tf.function(decoder, jit_compile=True)
-        run(llr)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            run(llr).numpy()
-        out.append((name, BATCH * K * repeats / (time.perf_counter() - start) / 1e6))
-    return out
+    return [(name, info_rate(decoder, llr, repeats)) for name, decoder in decoders]
 
 
 def encoder_throughput(repeats: int = 20) -> list[tuple[str, float]]:
@@ -159,15 +170,8 @@ def encoder_throughput(repeats: int = 20) -> list[tuple[str, float]]:
 
     encoder = LDPC5GEncoder(K, N, num_bits_per_symbol=BITS_PER_SYMBOL)
     bits = tf.cast(tf.random.uniform([BATCH, K], 0, 2, tf.int32), tf.float32)
-    out = []
-    for name, block in (("sionna LDPC5GEncoder", encoder), ("linksim QCLDPC5GEncoder", QCLDPC5GEncoder(encoder))):
-        run = tf.function(block, jit_compile=True)
-        run(bits)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            run(bits).numpy()
-        out.append((name, BATCH * K * repeats / (time.perf_counter() - start) / 1e6))
-    return out
+    return [(name, info_rate(block, bits, repeats)) for name, block in
+            (("sionna LDPC5GEncoder", encoder), ("linksim QCLDPC5GEncoder", QCLDPC5GEncoder(encoder)))]
 
 
 def main():
@@ -201,16 +205,8 @@ def main():
             iterations = mean_iterations(decoders[name], ebno) if decoders[name] else 20.0
             print(f"  {name:19s} {ebno:5.2f} | {errors:12d} | {codewords:9d} | {errors / codewords:.2e} | {z:+11.2f} | "
                   f"{iterations:8.2f} | {seconds:7.1f} | {rate:11.2f} | {rate / reference_rate:7.2f}x", flush=True)
-    print("# decoders alone, 20 fixed iterations (no early stop), info Mbit/s")
-    base = None
-    for name, rate in decoder_throughput():
-        base = base or rate
-        print(f"  {name:36s} {rate:6.2f}  ({rate / base:.2f}x)", flush=True)
-    print("# encoders alone, info Mbit/s")
-    base = None
-    for name, rate in encoder_throughput():
-        base = base or rate
-        print(f"  {name:36s} {rate:6.2f}  ({rate / base:.2f}x)", flush=True)
+    print_rates("# decoders alone, 20 fixed iterations (no early stop), info Mbit/s", decoder_throughput())
+    print_rates("# encoders alone, info Mbit/s", encoder_throughput())
     print(f"# load average after {os.getloadavg()[0]:.2f}")
 
 
