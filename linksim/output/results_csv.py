@@ -130,12 +130,14 @@ def _identified_closed_form(snrs: list, values: list, convention: str) -> dict:
     to 6 significant digits (``equal_to``: the other modulations whose closed form gives the same), else
     ``{"type": "tabulated", ...}`` holding the values."""
     from linksim.engine.statistics import closed_form_ber
+    from linksim.phy.constellations import LABELLINGS
+    from linksim.phy.modulations import MODULATIONS
 
     values = np.asarray(values, float)
     matches = []
     for kind in ("awgn_ber", "rayleigh_ber"):
-        for modulation in ("bpsk", "qpsk", "qam16", "qam64", "qam256", "pam4", "pam8"):
-            for labelling in ("gray", "natural"):
+        for modulation in sorted(MODULATIONS, key=lambda m: m.startswith("pam")):  # of equals, QAM names first
+            for labelling in LABELLINGS:
                 theory = {"type": kind, "modulation": modulation, "labelling": labelling}
                 ber = closed_form_ber(theory, convention)
                 if ber is not None and np.allclose(ber(np.asarray(snrs, float)), values, rtol=1e-6, atol=0):
